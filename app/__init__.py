@@ -1,0 +1,32 @@
+"""The marketplace stream simulator: a Flask application over a Postgres event log."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app import extensions
+from app.api import bp as api_bp
+from app.api.errors import register_error_handlers
+from app.api.health import bp as health_bp
+from app.settings import Settings, SettingsError
+from app.store import Store
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    """Build the web application.
+
+    `settings` default to the environment; the database must be named (`DATABASE_URL`):
+    `marketsim run` starts an embedded Postgres and passes its URL here.
+    """
+    settings = settings or Settings.from_env()
+    if store is None:
+        if not settings.database_url:
+            raise SettingsError("DATABASE_URL is not set; `marketsim run` starts Postgres itself")
+        store = Store.connect(settings.database_url)
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    extensions.init_app(app, settings, store)
+    register_error_handlers(app)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp)
+    return app

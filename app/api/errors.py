@@ -1,0 +1,63 @@
+"""One error shape for every API failure: {"error": {"code", "message", "hint"}}."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+_HINTS = {
+    400: "check the request against API.md",
+    404: "check the path; API.md lists every endpoint",
+    405: "use one of the methods this path allows (see the Allow header)",
+    413: "send a smaller request body",
+    415: "send a JSON body with Content-Type: application/json",
+    429: "slow down and retry after a moment",
+}
+
+
+class ApiError(Exception):
+    """An error the client can act on: it becomes a JSON response with its status."""
+
+    def __init__(self, status: int, code: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+
+def error_response(status: int, code: str, message: str, hint: str) -> tuple[Response, int]:
+    body = {"error": {"code": code, "message": message, "hint": hint}}
+    return jsonify(body), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error, expected or not, in the JSON error shape."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> tuple[Response, int]:
+        return error_response(exc.status, exc.code, exc.message, exc.hint)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[Response, int]:
+        status = exc.code or 500
+        code = (exc.name or "error").lower().replace(" ", "_")
+        hint = _HINTS.get(status, "see API.md")
+        response, status = error_response(status, code, exc.description or exc.name, hint)
+        if status == 405 and exc.get_response().headers.get("Allow"):
+            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        return response, status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error")
+        return error_response(
+            500,
+            "internal_error",
+            "the server failed to handle this request",
+            "retry; if it persists, the server log has the details",
+        )

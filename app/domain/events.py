@@ -1,0 +1,83 @@
+"""Events as plain immutable data: what the domain produces and what the log gives back.
+
+A `NewEvent` is something that happened in the simulated marketplace and has not been
+recorded yet. The event log turns it into a `RecordedEvent` by giving it a `position` (the
+global order and resume token), an `epoch` and the wall time it was recorded at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Kind = Literal["stream", "external", "scenario", "control"]
+Flag = Literal["normal", "warning", "critical"]
+
+KINDS: tuple[str, ...] = ("stream", "external", "scenario", "control")
+FLAGS: tuple[str, ...] = ("normal", "warning", "critical")
+
+RESET_TYPE = "control.reset"
+"""The event type that opens a new epoch: it and every later event belong to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event about to be appended to the log."""
+
+    kind: Kind
+    type: str
+    occurred_at: datetime
+    stream: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    value: float | None = None
+    normalized: float | None = None
+    flag: Flag | None = None
+    causation_id: int | None = None
+    correlation_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown event kind {self.kind!r}; expected one of {KINDS}")
+        if self.flag is not None and self.flag not in FLAGS:
+            raise ValueError(f"unknown flag {self.flag!r}; expected one of {FLAGS}")
+        if self.occurred_at.tzinfo is None:
+            raise ValueError("occurred_at must be timezone-aware (UTC)")
+
+    @property
+    def opens_epoch(self) -> bool:
+        return self.type == RESET_TYPE
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as the log holds it."""
+
+    position: int
+    epoch: int
+    kind: Kind
+    type: str
+    stream: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    data: dict[str, Any]
+    value: float | None
+    normalized: float | None
+    flag: Flag | None
+    causation_id: int | None
+    correlation_id: int | None
+
+
+def assign_epochs(events: Sequence[NewEvent], current_epoch: int) -> list[int]:
+    """The epoch of each event when appended after a log whose last epoch is `current_epoch`.
+
+    A `control.reset` opens the next epoch, for itself and for what follows it.
+    """
+    epochs = []
+    epoch = current_epoch
+    for event in events:
+        if event.opens_epoch:
+            epoch += 1
+        epochs.append(epoch)
+    return epochs

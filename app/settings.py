@@ -1,0 +1,68 @@
+"""Settings read once from the environment into a frozen object.
+
+Every setting has a default that works on a fresh machine: no `DATABASE_URL` means an embedded
+Postgres in `DATA_DIR`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_PORT = 8000
+DEFAULT_SEED = 20261125
+DEFAULT_DATA_DIR = Path(".marketsim")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the service needs to know about its environment."""
+
+    database_url: str | None = None
+    port: int = DEFAULT_PORT
+    sim_seed: int = DEFAULT_SEED
+    sim_speed: float = 1.0
+    data_dir: Path = DEFAULT_DATA_DIR
+    admin_token: str | None = None
+    config_dir: Path = PROJECT_ROOT / "config"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            port=_parse(env, "PORT", int, DEFAULT_PORT),
+            sim_seed=_parse(env, "SIM_SEED", int, DEFAULT_SEED),
+            sim_speed=_parse_speed(env),
+            data_dir=Path(env.get("DATA_DIR") or DEFAULT_DATA_DIR),
+            admin_token=env.get("ADMIN_TOKEN") or None,
+            config_dir=Path(env.get("CONFIG_DIR") or PROJECT_ROOT / "config"),
+        )
+
+    def with_database(self, url: str) -> Settings:
+        return replace(self, database_url=url)
+
+
+def _parse(env: Mapping[str, str], name: str, convert: type, default: object) -> object:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return convert(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a valid {convert.__name__}") from exc
+
+
+def _parse_speed(env: Mapping[str, str]) -> float:
+    speed = _parse(env, "SIM_SPEED", float, 1.0)
+    if not 0 < speed <= 100_000:
+        raise SettingsError(f"SIM_SPEED={speed!r} must be a number in (0, 100000]")
+    return speed

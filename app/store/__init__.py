@@ -1,0 +1,26 @@
+"""The store: the only code that speaks SQL (engines, the event log, projections, queries)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from app.store.database import create_db_engine
+from app.store.eventlog import EventLog
+
+
+@dataclass(frozen=True)
+class Store:
+    """Everything the web process reads and writes, on one engine."""
+
+    engine: Engine
+    log: EventLog
+
+    @classmethod
+    def connect(cls, database_url: str) -> Store:
+        engine = create_db_engine(database_url)
+        return cls(engine=engine, log=EventLog(engine))
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,51 @@
+"""An embedded Postgres (the `pgserver` package) for running without `DATABASE_URL`.
+
+The data folder is kept between runs; the server stops when the process that started it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from app.store.database import libpq_url
+
+log = logging.getLogger(__name__)
+
+DATABASE = "marketsim"
+
+
+class EmbeddedPostgres:
+    """A Postgres server in `data_dir/pgdata`, with a `marketsim` database."""
+
+    def __init__(self, data_dir: Path) -> None:
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(data_dir).resolve() / "run"))
+        Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+        import pgserver  # imported late: it reads XDG_RUNTIME_DIR at import time
+
+        self.pgdata = Path(data_dir).resolve() / "pgdata"
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        self._ensure_database(DATABASE)
+        self.url = self._server.get_uri(DATABASE)
+
+    def _ensure_database(self, name: str) -> None:
+        with psycopg.connect(libpq_url(self._server.get_uri()), autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                log.info("created database %s in %s", name, self.pgdata)
+
+    def create_database(self, name: str) -> str:
+        """A further database on the same server (the test harness uses one per run)."""
+        self._ensure_database(name)
+        return self._server.get_uri(name)
+
+    def stop(self) -> None:
+        self._server.cleanup()

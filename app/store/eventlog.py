@@ -1,0 +1,255 @@
+"""The event log: the one append-only table every event goes through.
+
+Appends reserve their positions under a table lock (`event_log_reserve`, see migration 0001),
+so positions become visible in commit order and a reader that asks for `position > N` never
+skips a row. Each appending transaction notifies the `event_log` channel with the highest
+position it wrote; notifications are hints, and listeners always read rows from the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from sqlalchemy import Engine
+
+from app.domain.events import NewEvent, RecordedEvent, assign_epochs
+from app.store.tables import event_log
+
+CHANNEL = "event_log"
+
+_COPY_COLUMNS = (
+    "position",
+    "epoch",
+    "kind",
+    "type",
+    "stream",
+    "occurred_at",
+    "recorded_at",
+    "data",
+    "value",
+    "normalized",
+    "flag",
+    "causation_id",
+    "correlation_id",
+)
+_COPY_TYPES = (
+    "int8",
+    "int4",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "jsonb",
+    "float8",
+    "float8",
+    "text",
+    "int8",
+    "int8",
+)
+_COPY_SQL = f"COPY event_log ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+
+
+class EpochChanged(RuntimeError):
+    """The log moved to another epoch (a reset) since the writer last looked."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"expected epoch {expected}, the log is at epoch {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where a batch landed: positions `first_position..last_position`, in the order given."""
+
+    first_position: int
+    last_position: int
+    epoch: int
+    """The epoch of the batch's last event (a reset inside the batch opens a new one)."""
+    recorded_at: datetime
+
+    def position_of(self, index: int) -> int:
+        """The position of the batch's `index`-th event."""
+        return self.first_position + index
+
+    @property
+    def positions(self) -> range:
+        return range(self.first_position, self.last_position + 1)
+
+
+class LogWriter:
+    """Appends inside one open transaction; see `EventLog.transaction`."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+
+    def append(self, events: Sequence[NewEvent], *, expected_epoch: int | None = None) -> Appended:
+        """Append `events` in order, in one round trip for the rows (binary COPY).
+
+        With `expected_epoch`, refuse (EpochChanged) when a reset opened another epoch since
+        the caller folded the log: a generator never writes into an epoch it has not seen.
+        """
+        if not events:
+            raise ValueError("append needs at least one event")
+        first, last, epoch, recorded_at = self._reserve(len(events))
+        if expected_epoch is not None and epoch != expected_epoch:
+            raise EpochChanged(expected_epoch, epoch)
+        epochs = assign_epochs(events, epoch)
+        with self._conn.cursor() as cur, cur.copy(_COPY_SQL) as copy:
+            copy.set_types(_COPY_TYPES)
+            for position, event_epoch, event in zip(
+                range(first, last + 1), epochs, events, strict=True
+            ):
+                copy.write_row(
+                    (
+                        position,
+                        event_epoch,
+                        event.kind,
+                        event.type,
+                        event.stream,
+                        event.occurred_at,
+                        recorded_at,
+                        Jsonb(event.data),
+                        event.value,
+                        event.normalized,
+                        event.flag,
+                        event.causation_id,
+                        event.correlation_id,
+                    )
+                )
+        return Appended(first, last, epochs[-1], recorded_at)
+
+    def _reserve(self, count: int) -> tuple[int, int, int, datetime]:
+        """Lock the log for this transaction, take `count` positions, read the epoch."""
+        row = self._conn.execute(
+            "SELECT r.first_position, r.last_position, r.current_epoch, now() "
+            "FROM event_log_reserve(%s) r",
+            (count,),
+        ).fetchone()
+        assert row is not None
+        return row
+
+
+class EventLog:
+    """Reads and appends; the only code that writes `event_log`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[LogWriter]:
+        """A transaction that appends; it commits on exit (and then notifies listeners)."""
+        with self.engine.begin() as conn:
+            yield LogWriter(conn.connection.driver_connection)
+
+    def append(self, events: Sequence[NewEvent], *, expected_epoch: int | None = None) -> Appended:
+        """Append a batch in one transaction; positions are in the order given."""
+        with self.transaction() as writer:
+            return writer.append(events, expected_epoch=expected_epoch)
+
+    def read_after(
+        self,
+        position: int,
+        *,
+        limit: int = 1000,
+        epoch: int | None = None,
+        kinds: Iterable[str] | None = None,
+        streams: Iterable[str] | None = None,
+        types: Iterable[str] | None = None,
+    ) -> list[RecordedEvent]:
+        """Events with a position above `position`, oldest first, at most `limit`."""
+        query = sa.select(event_log).where(event_log.c.position > position)
+        query = _filtered(query, epoch=epoch, kinds=kinds, streams=streams, types=types)
+        query = query.order_by(event_log.c.position).limit(limit)
+        return self._fetch(query)
+
+    def read_stream(
+        self,
+        stream: str,
+        start: datetime,
+        end: datetime,
+        *,
+        epoch: int | None = None,
+        limit: int | None = None,
+    ) -> list[RecordedEvent]:
+        """One stream's events with `start <= occurred_at < end`, in time order."""
+        query = sa.select(event_log).where(
+            event_log.c.stream == stream,
+            event_log.c.occurred_at >= start,
+            event_log.c.occurred_at < end,
+        )
+        query = _filtered(query, epoch=epoch)
+        query = query.order_by(event_log.c.occurred_at, event_log.c.position).limit(limit)
+        return self._fetch(query)
+
+    def current_epoch(self) -> int:
+        """The epoch of the newest row (1 for an empty log)."""
+        query = sa.select(event_log.c.epoch).order_by(event_log.c.position.desc()).limit(1)
+        with self.engine.connect() as conn:
+            epoch = conn.execute(query).scalar()
+        return 1 if epoch is None else int(epoch)
+
+    def last_position(self) -> int:
+        """The highest committed position (0 for an empty log)."""
+        query = sa.select(sa.func.max(event_log.c.position))
+        with self.engine.connect() as conn:
+            position = conn.execute(query).scalar()
+        return int(position or 0)
+
+    def _fetch(self, query: sa.Select) -> list[RecordedEvent]:
+        with self.engine.connect() as conn:
+            return [_from_row(row) for row in conn.execute(query).mappings()]
+
+
+class LogListener:
+    """One LISTEN connection per process: wakes when an append commits.
+
+    Notifications only say that something new may be there; callers read the rows from the
+    table and poll when no notification comes, so a lost notification only delays them.
+    """
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self._conn = conn
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+
+    def wait(self, timeout: float) -> int | None:
+        """The highest position announced within `timeout` seconds, or None on timeout."""
+        highest: int | None = None
+        for notify in self._conn.notifies(timeout=timeout, stop_after=1):
+            position = int(notify.payload)
+            highest = position if highest is None else max(highest, position)
+        return highest
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _filtered(
+    query: sa.Select,
+    *,
+    epoch: int | None = None,
+    kinds: Iterable[str] | None = None,
+    streams: Iterable[str] | None = None,
+    types: Iterable[str] | None = None,
+) -> sa.Select:
+    if epoch is not None:
+        query = query.where(event_log.c.epoch == epoch)
+    if kinds is not None:
+        query = query.where(event_log.c.kind.in_(list(kinds)))
+    if streams is not None:
+        query = query.where(event_log.c.stream.in_(list(streams)))
+    if types is not None:
+        query = query.where(event_log.c.type.in_(list(types)))
+    return query
+
+
+def _from_row(row: sa.RowMapping) -> RecordedEvent:
+    return RecordedEvent(**row)

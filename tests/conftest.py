@@ -1,0 +1,136 @@
+"""The test harness: a real Postgres, one fresh database per test run, clean tables per test.
+
+Which Postgres: `TEST_DATABASE_URL` when set (a server where we may create databases), else
+testcontainers when a Docker engine answers, else an embedded `pgserver` in a temp folder.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from app.store.database import libpq_url
+
+
+class PostgresServer:
+    """A server on which the harness creates and drops its own databases."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+
+    def create_database(self) -> str:
+        name = f"marketsim_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(libpq_url(self.admin_url), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def drop_database(self, url: str) -> None:
+        name = make_url(url).database
+        with psycopg.connect(libpq_url(self.admin_url), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        yield PostgresServer(url)
+    elif _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16-alpine", driver="psycopg") as container:
+            yield PostgresServer(container.get_connection_url())
+    else:
+        from app.store.embedded import EmbeddedPostgres
+
+        embedded = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pgserver")))
+        try:
+            yield PostgresServer(embedded.url)
+        finally:
+            embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(postgres_server: PostgresServer) -> Iterator[str]:
+    """A database of this test run, migrated to head once."""
+    from app.store.migrations import upgrade
+
+    url = postgres_server.create_database()
+    upgrade(url)
+    yield url
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture
+def empty_database(postgres_server: PostgresServer) -> Iterator[str]:
+    """A database with no schema at all (for readiness before migrations)."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+def _truncate_everything(url: str) -> None:
+    """Empty every table. The append-only triggers refuse TRUNCATE, so the harness turns
+    triggers off for its own session (`session_replication_role = replica`)."""
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                "AND tablename <> 'alembic_version'"
+            )
+        ]
+        if tables:
+            conn.execute("SET session_replication_role = replica")
+            conn.execute(
+                sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier(t) for t in tables)
+                )
+            )
+
+
+@pytest.fixture
+def database_url(migrated_database: str) -> str:
+    """The migrated database, emptied for this test."""
+    _truncate_everything(migrated_database)
+    return migrated_database
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator:
+    from app.store import Store
+
+    store = Store.connect(database_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def app(store, database_url: str):
+    from app import create_app
+    from app.settings import Settings
+
+    return create_app(Settings(database_url=database_url), store=store)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

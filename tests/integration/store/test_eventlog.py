@@ -1,0 +1,227 @@
+"""The event log: append-only, ordered visibility, epochs, notifications."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from app.domain.events import NewEvent
+from app.store.database import connect
+from app.store.eventlog import EpochChanged, LogListener
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def booking(i: int = 0, **overrides) -> NewEvent:
+    fields = {
+        "kind": "stream",
+        "type": "customer.booking.requested",
+        "stream": "customer.booking.requested",
+        "occurred_at": T0 + timedelta(seconds=i),
+        "data": {"bookingId": f"bk_{i}", "studentId": "st_1", "tutorId": "tu_1"},
+        "value": 112.0,
+        "normalized": 51.5,
+        "flag": "normal",
+    }
+    return NewEvent(**(fields | overrides))
+
+
+def test_append_gives_consecutive_positions_and_reads_back_what_was_written(store):
+    appended = store.log.append([booking(i) for i in range(3)])
+
+    assert list(appended.positions) == [1, 2, 3]
+    read = store.log.read_after(0)
+    assert [e.position for e in read] == [1, 2, 3]
+    assert [e.type for e in read] == ["customer.booking.requested"] * 3
+    assert (read[0].value, read[0].normalized, read[0].flag) == (112.0, 51.5, "normal")
+    assert read[0].recorded_at == appended.recorded_at
+    assert read[1].data == {"bookingId": "bk_1", "studentId": "st_1", "tutorId": "tu_1"}
+    assert read[1].occurred_at == T0 + timedelta(seconds=1)
+    assert read[0].epoch == 1
+
+
+def test_causal_metadata_is_kept(store):
+    parent = store.log.append([booking(0)]).first_position
+    child = booking(
+        1,
+        type="customer.booking.confirmed",
+        stream="customer.booking.confirmed",
+        causation_id=parent,
+        correlation_id=parent,
+    )
+    store.log.append([child])
+
+    stored = store.log.read_after(parent)[0]
+    assert (stored.causation_id, stored.correlation_id) == (parent, parent)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE event_log SET value = 0",
+        "DELETE FROM event_log",
+        "DELETE FROM event_log WHERE position = -1",
+        "TRUNCATE event_log",
+    ],
+)
+def test_the_database_refuses_to_change_or_remove_log_rows(store, database_url, statement):
+    store.log.append([booking(0)])
+
+    with connect(database_url) as conn, pytest.raises(psycopg.errors.RestrictViolation) as err:
+        conn.execute(statement)
+
+    assert "event_log is append-only" in str(err.value)
+    assert [e.value for e in store.log.read_after(0)] == [112.0]
+
+
+def test_a_reset_opens_a_new_epoch_for_itself_and_what_follows(store):
+    store.log.append([booking(0)])
+    reset = NewEvent(kind="control", type="control.reset", occurred_at=T0)
+
+    appended = store.log.append([booking(1), reset, booking(2)])
+
+    assert appended.epoch == 2
+    assert [e.epoch for e in store.log.read_after(0)] == [1, 1, 2, 2]
+    assert store.log.current_epoch() == 2
+    assert [e.position for e in store.log.read_after(0, epoch=1)] == [1, 2]
+
+
+def test_a_writer_that_expects_an_old_epoch_is_refused_and_writes_nothing(store):
+    store.log.append([NewEvent(kind="control", type="control.reset", occurred_at=T0)])
+
+    with pytest.raises(EpochChanged):
+        store.log.append([booking(0)], expected_epoch=1)
+
+    assert store.log.last_position() == 1
+    store.log.append([booking(0)], expected_epoch=2)
+    assert store.log.last_position() > 1
+
+
+def test_readers_filter_by_kind_stream_type_and_time(store):
+    store.log.append(
+        [
+            booking(0),
+            booking(1, type="session.completed", stream="session.completed"),
+            NewEvent(kind="scenario", type="scenario.activated", occurred_at=T0),
+        ]
+    )
+
+    assert [e.type for e in store.log.read_after(0, kinds=["scenario"])] == ["scenario.activated"]
+    assert [e.position for e in store.log.read_after(0, streams=["session.completed"])] == [2]
+    assert [e.position for e in store.log.read_after(0, types=["customer.booking.requested"])] == [
+        1
+    ]
+    window = store.log.read_stream("customer.booking.requested", T0, T0 + timedelta(seconds=1))
+    assert [e.position for e in window] == [1]
+    assert len(store.log.read_after(0, limit=2)) == 2
+
+
+def _reader(store, stop: threading.Event, seen: list[int]) -> None:
+    """Tail the log the way a subscriber does: always ask for what is after the last seen."""
+    last = 0
+    while True:
+        finished = stop.is_set()
+        for event in store.log.read_after(last, limit=500):
+            seen.append(event.position)
+            last = event.position
+        if finished:
+            return
+
+
+def test_concurrent_writers_never_make_a_tailing_reader_skip_or_repeat(store):
+    writers, batches, batch_size = 6, 25, 20
+    stop = threading.Event()
+    seen: list[int] = []
+    reader = threading.Thread(target=_reader, args=(store, stop, seen))
+    reader.start()
+
+    def write(writer: int) -> None:
+        for b in range(batches):
+            store.log.append([booking(writer * 10_000 + b * 100 + i) for i in range(batch_size)])
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stop.set()
+    reader.join()
+
+    committed = [e.position for e in store.log.read_after(0, limit=100_000)]
+    assert len(committed) == writers * batches * batch_size
+    assert seen == committed
+
+
+def test_a_lower_position_in_an_open_transaction_holds_back_later_writers(store):
+    held_open = threading.Event()
+    release = threading.Event()
+    second_done = threading.Event()
+
+    def slow_writer() -> None:
+        with store.log.transaction() as writer:
+            writer.append([booking(0)])
+            held_open.set()
+            release.wait(10)
+
+    def fast_writer() -> None:
+        store.log.append([booking(1)])
+        second_done.set()
+
+    slow = threading.Thread(target=slow_writer)
+    slow.start()
+    assert held_open.wait(10)
+    fast = threading.Thread(target=fast_writer)
+    fast.start()
+
+    assert not second_done.wait(0.5), "a higher position committed while a lower one was open"
+    assert store.log.read_after(0) == []
+    release.set()
+    slow.join()
+    fast.join()
+    assert [e.data["bookingId"] for e in store.log.read_after(0)] == ["bk_0", "bk_1"]
+
+
+def test_without_the_append_lock_a_tailing_reader_would_skip_a_row(store, database_url):
+    """The race the append lock exists for, shown with plain INSERTs that bypass it."""
+    insert = (
+        "INSERT INTO event_log (epoch, kind, type, occurred_at) "
+        "VALUES (1, 'control', 'control.test', now()) RETURNING position"
+    )
+    with connect(database_url) as lower, connect(database_url) as higher:
+        lower_position = lower.execute(insert).fetchone()[0]
+        higher_position = higher.execute(insert).fetchone()[0]
+        higher.commit()
+        first_read = [e.position for e in store.log.read_after(0)]
+        lower.commit()
+
+    assert lower_position < higher_position
+    assert first_read == [higher_position]
+    assert store.log.read_after(higher_position) == []  # the lower row is never seen
+
+
+def test_an_append_wakes_a_listener_with_the_highest_position(store, database_url):
+    listener = LogListener(connect(database_url, autocommit=True))
+    try:
+        woke: list[int | None] = []
+        waiting = threading.Thread(target=lambda: woke.append(listener.wait(timeout=5)))
+        waiting.start()
+        time.sleep(0.1)
+        started = time.monotonic()
+        appended = store.log.append([booking(i) for i in range(3)])
+        waiting.join()
+        assert woke == [appended.last_position]
+        assert time.monotonic() - started < 1
+    finally:
+        listener.close()
+
+
+def test_a_listener_times_out_when_nothing_is_appended(database_url):
+    listener = LogListener(connect(database_url, autocommit=True))
+    try:
+        assert listener.wait(timeout=0.2) is None
+    finally:
+        listener.close()

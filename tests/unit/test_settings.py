@@ -1,0 +1,53 @@
+"""Settings come from the environment, with defaults that work on a fresh machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.settings import DEFAULT_PORT, Settings, SettingsError
+
+
+def test_an_empty_environment_gives_working_defaults():
+    settings = Settings.from_env({})
+
+    assert settings.database_url is None
+    assert settings.port == DEFAULT_PORT
+    assert settings.sim_speed == 1.0
+    assert settings.data_dir == Path(".marketsim")
+    assert settings.admin_token is None
+    assert (settings.config_dir / "streams.json").name == "streams.json"
+
+
+def test_every_documented_variable_is_read():
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://u@h/db",
+            "PORT": "9000",
+            "SIM_SEED": "7",
+            "SIM_SPEED": "60",
+            "DATA_DIR": "/var/sim",
+            "ADMIN_TOKEN": "s3cret",
+        }
+    )
+
+    assert settings.database_url == "postgresql://u@h/db"
+    assert (settings.port, settings.sim_seed, settings.sim_speed) == (9000, 7, 60.0)
+    assert settings.data_dir == Path("/var/sim")
+    assert settings.admin_token == "s3cret"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("PORT", "eighty", "PORT='eighty' is not a valid int"),
+        ("SIM_SPEED", "0", "SIM_SPEED=0.0 must be a number in (0, 100000]"),
+        ("SIM_SEED", "1.5", "SIM_SEED='1.5' is not a valid int"),
+    ],
+)
+def test_a_bad_value_is_refused_with_the_variable_named(name, value, message):
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({name: value})
+
+    assert str(err.value) == message
