@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 from app import extensions
 from app.api import bp as api_bp
 from app.api.errors import register_error_handlers
 from app.api.health import bp as health_bp
+from app.domain.catalog import load_catalog
 from app.settings import Settings, SettingsError
 from app.store import Store
+
+app_log = logging.getLogger("marketsim")
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
@@ -23,9 +28,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         if not settings.database_url:
             raise SettingsError("DATABASE_URL is not set; `marketsim run` starts Postgres itself")
         store = Store.connect(settings.database_url)
+    catalog = load_catalog(settings.config_dir)
+    for problem in catalog.problems:
+        app_log.warning("config: %s (scenario skipped)", problem)
     app = Flask(__name__)
     app.json.sort_keys = False
-    extensions.init_app(app, settings, store)
+    extensions.init_app(app, settings, store, catalog)
     register_error_handlers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)

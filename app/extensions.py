@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from app.domain.catalog import Catalog
 from app.settings import Settings
 from app.store import Store
 
 _STORE = "marketsim.store"
 _SETTINGS = "marketsim.settings"
+_CATALOG = "marketsim.catalog"
 
 
-def init_app(app: Flask, settings: Settings, store_: Store) -> None:
+def init_app(app: Flask, settings: Settings, store_: Store, catalog_: Catalog) -> None:
     app.extensions[_SETTINGS] = settings
     app.extensions[_STORE] = store_
+    app.extensions[_CATALOG] = catalog_
 
 
 def store() -> Store:
@@ -22,3 +25,7 @@ def store() -> Store:
 
 def settings() -> Settings:
     return current_app.extensions[_SETTINGS]
+
+
+def catalog() -> Catalog:
+    return current_app.extensions[_CATALOG]

@@ -5,3 +5,5 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+from app.api import streams  # noqa: E402, F401  (its routes register on bp)

@@ -1,0 +1,106 @@
+"""scenario-definitions.json: pre-defined scenarios that bend the streams and then settle."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from ._base import ConfigModel, Duration, KebabId, SignedDuration, StreamName
+from .relationships import Target
+
+ModifierType = Literal["multiplier", "additive", "override", "probabilityShift"]
+
+
+class Modifier(ConfigModel):
+    """A change to one target while the scenario is active."""
+
+    target: Target = Field(description="The stream rate/value or the named rate to change.")
+    type: ModifierType = Field(
+        description=(
+            "`multiplier` (value > 0), `additive` (events/h or units added), `override` "
+            "(replaces the value or probability), `probabilityShift` (adds a delta to a "
+            "probability; the other outcomes of an exclusive chain are rescaled)."
+        )
+    )
+    value: float = Field(description="The multiplier, amount, replacement or delta.")
+    precedence: int | None = Field(
+        default=None,
+        description=(
+            "When several modifiers hit one target, the highest precedence wins; without "
+            "precedence they combine (multipliers multiply)."
+        ),
+    )
+    description: str | None = Field(default=None, description="Why the target changes.")
+
+
+class ScenarioCascade(Modifier):
+    """A delayed secondary modifier: `after` the activation, another target changes."""
+
+    after: Duration = Field(description="Delay after the scenario's activation.")
+
+
+class InjectedEvent(ConfigModel):
+    """An external event the scenario injects, from a library template."""
+
+    template: KebabId = Field(description="Id of a template in external-events-library.json.")
+    offset: SignedDuration = Field(
+        description="When, relative to activation; negative places it in the past."
+    )
+    title: str | None = Field(default=None, description="Overrides the template's title.")
+    description: str | None = Field(
+        default=None, description="Overrides the template's description."
+    )
+    apply_impact: bool = Field(
+        default=False,
+        description=(
+            "Also apply the template's expected impact; by default the scenario's modifiers "
+            "carry the effect and the event is its recorded cause."
+        ),
+    )
+
+
+class Backlog(ConfigModel):
+    """Work held back during the scenario, processed as a spike right after it stops."""
+
+    streams: tuple[StreamName, ...] = Field(min_length=1, description="The streams that spike.")
+    multiplier: float = Field(gt=0, description="Volume multiplier during the backlog.")
+    duration: Duration = Field(description="How long the backlog spike lasts.")
+    description: str = Field(min_length=1, description="What is being caught up.")
+
+
+class Settling(ConfigModel):
+    """How the streams return to baseline after the scenario stops."""
+
+    curve: Literal["linear", "immediate", "exponential"] = Field(
+        description=(
+            "`linear`: modifiers fade in a straight line over `duration`; `immediate`: they "
+            "end at once (optionally followed by a backlog spike); `exponential`: their "
+            "excess halves every `halfLife`."
+        )
+    )
+    duration: Duration = Field(description="Length of the settling phase.")
+    half_life: Duration | None = Field(
+        default=None, description="Half-life of the excess (exponential only)."
+    )
+    backlog: Backlog | None = Field(default=None, description="Backlog spike (immediate only).")
+
+
+class Scenario(ConfigModel):
+    """A pre-defined scenario: modifiers, delayed cascades, injected events and settling."""
+
+    id: KebabId = Field(description="Identifier used by the API, e.g. `payment-outage`.")
+    name: str = Field(min_length=1, description="Button label.")
+    description: str = Field(min_length=1, description="What happens, for the admin page.")
+    duration: Duration = Field(description="How long the scenario stays active.")
+    modifiers: tuple[Modifier, ...] = Field(description="Changes applied while active.")
+    cascade_rules: tuple[ScenarioCascade, ...] = Field(
+        description="Secondary changes that start after a delay."
+    )
+    events: tuple[InjectedEvent, ...] = Field(description="External events injected.")
+    settling: Settling = Field(description="Return to baseline.")
+
+
+class ScenariosFile(ConfigModel):
+    """scenario-definitions.json: the scenarios. An invalid one is reported and skipped."""
+
+    schema_: str = Field(alias="$schema", description="Path of this file's JSON Schema.")
+    scenarios: tuple[Scenario, ...] = Field(description="The scenarios.")
