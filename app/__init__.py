@@ -11,6 +11,7 @@ from app.api import bp as api_bp
 from app.api.errors import register_error_handlers
 from app.api.health import bp as health_bp
 from app.domain.catalog import load_catalog
+from app.services import Simulation
 from app.settings import Settings, SettingsError
 from app.store import Store
 
@@ -33,7 +34,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app_log.warning("config: %s (scenario skipped)", problem)
     app = Flask(__name__)
     app.json.sort_keys = False
-    extensions.init_app(app, settings, store, catalog)
+    simulation = Simulation(store, catalog)
+    simulation.try_load_baseline()
+    extensions.init_app(app, settings, simulation)
     register_error_handlers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)

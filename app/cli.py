@@ -8,6 +8,8 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC
+from pathlib import Path
 
 from app.settings import Settings, SettingsError
 
@@ -41,6 +43,83 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _parse_end(raw: str | None):
+    from datetime import datetime
+
+    from seeds.baseline import default_end
+
+    if raw is None:
+        return default_end()
+    value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _seed(settings: Settings, url: str | None, args: argparse.Namespace) -> int:
+    from app.domain.catalog import load_catalog
+    from seeds.baseline import export, seed_baseline
+
+    catalog = load_catalog(settings.config_dir)
+    store = None
+    if url is not None:
+        from app.store import Store
+
+        store = Store.connect(url)
+    try:
+        outcome = seed_baseline(
+            store.baselines if store else None,
+            catalog,
+            settings.config_dir,
+            seed=args.seed if args.seed is not None else settings.sim_seed,
+            end=_parse_end(args.end),
+            if_missing=args.if_missing,
+        )
+    finally:
+        if store is not None:
+            store.close()
+    if not outcome.created and outcome.baseline is None:
+        print(f"marketsim: baseline already seeded (run {outcome.run_id}); nothing to do")
+        return 0
+    baseline = outcome.baseline
+    assert baseline is not None
+    where = f"run {outcome.run_id}" if outcome.run_id else "not written to a database"
+    print(
+        f"marketsim: baseline seed {baseline.seed}, {baseline.start:%Y-%m-%dT%H:%MZ} to "
+        f"{baseline.end:%Y-%m-%dT%H:%MZ}, {len(baseline.events)} external events ({where}); "
+        f"generated in {outcome.generate_seconds:.2f}s, written in {outcome.write_seconds:.2f}s"
+    )
+    if args.export:
+        for path in export(baseline, Path(args.export)):
+            print(f"marketsim: wrote {path}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    from app.store.migrations import upgrade
+
+    if args.no_database:
+        if not args.export:
+            print("marketsim: --no-database needs --export DIR", file=sys.stderr)
+            return 2
+        return _seed(settings, None, args)
+    with database(settings) as url:
+        upgrade(url)
+        return _seed(settings, url, args)
+
+
+def _seed_if_missing(settings: Settings, url: str) -> int:
+    missing = argparse.Namespace(seed=None, end=None, if_missing=True, export=None)
+    return _seed(settings, url, missing)
+
+
+def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
+    """What a deploy runs once before the new processes start: migrate, then seed if needed."""
+    from app.store.migrations import upgrade
+
+    with database(settings) as url:
+        upgrade(url)
+        return _seed_if_missing(settings, url)
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from werkzeug.serving import run_simple
 
@@ -50,6 +129,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port if args.port is not None else settings.port
     with database(settings) as url:
         upgrade(url)
+        _seed_if_missing(settings, url)
         app = create_app(settings.with_database(url))
         print(f"marketsim: serving on http://{args.host}:{port}", flush=True)
         run_simple(args.host, port, app, threaded=True, use_reloader=False)
@@ -71,6 +151,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="bring the database schema to the latest")
     migrate.set_defaults(handler=cmd_migrate)
+
+    release = commands.add_parser(
+        "release", help="migrate, then seed the baseline if none is (the deploy's release step)"
+    )
+    release.set_defaults(handler=cmd_release)
+
+    seed = commands.add_parser("seed", help="generate the 30-day baseline and store it")
+    seed.add_argument("--seed", type=int, default=None, help="random seed (default: SIM_SEED)")
+    seed.add_argument(
+        "--end",
+        default=None,
+        help="where the baseline ends, ISO-8601 on a 00:00/12:00 UTC "
+        "boundary (default: the last such boundary before now)",
+    )
+    seed.add_argument(
+        "--if-missing", action="store_true", help="do nothing when a baseline is already seeded"
+    )
+    seed.add_argument("--export", metavar="DIR", help="also write the three baseline JSON files")
+    seed.add_argument(
+        "--no-database", action="store_true", help="only export (with --export); no Postgres"
+    )
+    seed.set_defaults(handler=cmd_seed)
     return parser
 
 

@@ -5,22 +5,25 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from app.domain.catalog import Catalog
+from app.services import Simulation
 from app.settings import Settings
 from app.store import Store
 
-_STORE = "marketsim.store"
 _SETTINGS = "marketsim.settings"
-_CATALOG = "marketsim.catalog"
+_SIMULATION = "marketsim.simulation"
 
 
-def init_app(app: Flask, settings: Settings, store_: Store, catalog_: Catalog) -> None:
+def init_app(app: Flask, settings: Settings, simulation_: Simulation) -> None:
     app.extensions[_SETTINGS] = settings
-    app.extensions[_STORE] = store_
-    app.extensions[_CATALOG] = catalog_
+    app.extensions[_SIMULATION] = simulation_
+
+
+def simulation() -> Simulation:
+    return current_app.extensions[_SIMULATION]
 
 
 def store() -> Store:
-    return current_app.extensions[_STORE]
+    return simulation().store
 
 
 def settings() -> Settings:
@@ -28,4 +31,4 @@ def settings() -> Settings:
 
 
 def catalog() -> Catalog:
-    return current_app.extensions[_CATALOG]
+    return simulation().catalog

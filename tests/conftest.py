@@ -134,3 +134,57 @@ def app(store, database_url: str):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def fresh_baseline():
+    """A baseline that ends at the last 12-hour boundary, as a first start would seed it."""
+    from app.domain.catalog import load_catalog
+    from app.settings import PROJECT_ROOT
+    from seeds.baseline import build, default_end
+
+    config_dir = PROJECT_ROOT / "config"
+    return build(load_catalog(config_dir), config_dir, seed=20261125, end=default_end())
+
+
+@pytest.fixture(scope="session")
+def seeded_database(postgres_server: PostgresServer, fresh_baseline) -> Iterator[str]:
+    """A database of this test run, migrated, with `fresh_baseline` written once."""
+    from app.store import Store
+    from app.store.migrations import upgrade
+
+    url = postgres_server.create_database()
+    upgrade(url)
+    store = Store.connect(url)
+    store.baselines.write(fresh_baseline)
+    store.close()
+    yield url
+    postgres_server.drop_database(url)
+
+
+LIVE_TABLES = ("event_log", "stream_hourly", "projection_position")
+
+
+@pytest.fixture
+def seeded_store(seeded_database: str) -> Iterator:
+    """The seeded database with an empty log (the baseline tables are kept)."""
+    from app.store import Store
+
+    with psycopg.connect(libpq_url(seeded_database), autocommit=True) as conn:
+        conn.execute("SET session_replication_role = replica")
+        conn.execute(
+            sql.SQL("TRUNCATE {} RESTART IDENTITY").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in LIVE_TABLES)
+            )
+        )
+    store = Store.connect(seeded_database)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def seeded_client(seeded_store, seeded_database: str):
+    from app import create_app
+    from app.settings import Settings
+
+    return create_app(Settings(database_url=seeded_database), store=seeded_store).test_client()

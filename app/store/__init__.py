@@ -6,21 +6,30 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from app.store.baseline import BaselineStore
 from app.store.database import create_db_engine
 from app.store.eventlog import EventLog
+from app.store.rollup import HourlyRollup
 
 
 @dataclass(frozen=True)
 class Store:
-    """Everything the web process reads and writes, on one engine."""
+    """Everything the service reads and writes, on one engine."""
 
     engine: Engine
     log: EventLog
+    baselines: BaselineStore
+    rollup: HourlyRollup
 
     @classmethod
     def connect(cls, database_url: str) -> Store:
         engine = create_db_engine(database_url)
-        return cls(engine=engine, log=EventLog(engine))
+        return cls(
+            engine=engine,
+            log=EventLog(engine),
+            baselines=BaselineStore(engine),
+            rollup=HourlyRollup(engine),
+        )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -31,7 +31,7 @@ def _get(url: str) -> tuple[int, dict]:
 
 
 @pytest.mark.slow
-def test_run_without_database_url_serves_ready_on_an_embedded_postgres(tmp_path: Path):
+def test_run_without_database_url_seeds_and_serves_on_an_embedded_postgres(tmp_path: Path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["DATA_DIR"] = str(tmp_path / "data")
@@ -54,11 +54,17 @@ def test_run_without_database_url_serves_ready_on_an_embedded_postgres(tmp_path:
                 pass
             time.sleep(0.25)
         assert status == 200, f"not ready within 30 s: {status} {body}"
+        status, history = _get(
+            f"http://127.0.0.1:{port}/api/simulation/history?streams=session.started"
+        )
+        assert status == 200, history
+        assert len(history["streams"]["session.started"]) >= 150
     finally:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
 
     assert process.returncode == 0, output
+    assert "baseline seed 20261125" in output
     assert f"serving on http://127.0.0.1:{port}" in output
     assert "embedded Postgres stopped" in output
     assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()

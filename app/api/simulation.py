@@ -1,0 +1,96 @@
+"""The simulation's state and its history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, jsonify, request
+
+from app.api import bp
+from app.api.errors import ApiError
+from app.api.params import invalid, parse_streams, parse_time
+from app.domain.baseline import GENERATOR_VERSION, iso
+from app.domain.history import RESOLUTIONS
+from app.domain.timerange import TimeRangeError, parse_range
+from app.extensions import simulation
+from app.services import BaselineMissing, HistoryQuery
+
+DEFAULT_WINDOW = timedelta(days=7)
+MAX_SPAN = timedelta(days=60)
+
+
+def baseline_missing(exc: BaselineMissing) -> ApiError:
+    return ApiError(503, "baseline_missing", str(exc), "run `marketsim seed`, then retry")
+
+
+@bp.get("/simulation/state")
+def state() -> Response:
+    """Simulated time, the epoch and which baseline is in use."""
+    sim = simulation()
+    body = {
+        "currentSimulationTime": iso(sim.now()),
+        "speed": sim.clock().speed,
+        "epoch": sim.store.log.current_epoch(),
+        "historicalMode": "baseline",
+    }
+    try:
+        view = sim.baseline
+        body["baseline"] = {"start": iso(view.start), "end": iso(view.end)}
+    except BaselineMissing:
+        body["baseline"] = None
+    return jsonify(body)
+
+
+def _history_query(now) -> HistoryQuery:
+    args = request.args
+    resolution = args.get("resolution", "1h")
+    if resolution not in RESOLUTIONS:
+        raise invalid("resolution", f"{resolution!r} is not offered", "use 1h or 12h")
+    words, start_raw, end_raw = args.get("range"), args.get("start"), args.get("end")
+    if words is not None:
+        if start_raw is not None or end_raw is not None:
+            raise invalid("range", "cannot be combined with start or end", "give one or the other")
+        try:
+            start, end = parse_range(words, now)
+        except TimeRangeError as exc:
+            raise invalid("range", str(exc), "e.g. range=past 3 days") from None
+    else:
+        end = parse_time("end", end_raw, now) if end_raw is not None else now
+        start = (
+            parse_time("start", start_raw, now) if start_raw is not None else end - DEFAULT_WINDOW
+        )
+    if start >= end:
+        raise invalid("start", "must be before end", "swap them, or leave start out for 7 days")
+    if end - start > MAX_SPAN:
+        raise invalid("start", "the range is longer than 60 days", "ask for 60 days or less")
+    streams = parse_streams("streams", args.get("streams"), simulation().catalog)
+    return HistoryQuery(start, end, streams, RESOLUTIONS[resolution])
+
+
+@bp.get("/simulation/history")
+def history() -> Response:
+    """Values per stream and time (baseline, then live), normalized, with external events."""
+    sim = simulation()
+    query = _history_query(sim.now())
+    try:
+        return jsonify(sim.history(query))
+    except BaselineMissing as exc:
+        raise baseline_missing(exc) from None
+
+
+@bp.get("/baseline/statistics")
+def baseline_statistics() -> Response:
+    """The baseline's statistics per stream, with the slots normalization compares against."""
+    sim = simulation()
+    streams = parse_streams("streams", request.args.get("streams"), sim.catalog)
+    try:
+        view = sim.baseline
+    except BaselineMissing as exc:
+        raise baseline_missing(exc) from None
+    return jsonify(
+        {
+            "calculatedFrom": f"{iso(view.start)}/{iso(view.end)}",
+            "generatorVersion": GENERATOR_VERSION,
+            "streams": {name: view.statistics[name] for name in streams},
+        }
+    )

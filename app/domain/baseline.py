@@ -1,0 +1,570 @@
+"""The 30-day baseline: hourly values of every stream, their 12-hour buckets, statistics, the
+external events of the period with their ground truth, and checksums. Pure and seeded: the
+same seed, end and config give the same bytes.
+
+How it is made: a warm-up fortnight and the 30 days run through the hourly flow twice, once
+for expectations and once drawn; the drawn run carries the natural anomalies and the impacts
+of the causal external events (red herrings carry none). Each event records what it was
+expected to do, whether it really did (`actualImpact`), and the effect measured in the data
+against the expectation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, utc
+from app.domain.catalog import Catalog, EventTemplate, format_duration
+from app.domain.hourly import Conditions, HourlyRun, simulate
+from app.domain.model import MarketModel
+from app.domain.statistics import StreamStatistics, aggregate, stream_statistics
+
+GENERATOR_VERSION = "1"
+BASELINE_DAYS = 30
+WARMUP_DAYS = 14
+BUCKET_HOURS = 12
+BASELINE_HOURS = BASELINE_DAYS * 24
+CAUSAL_SHARE = (0.62, 0.68)
+"""The share of baseline events that really move their streams is drawn in this range."""
+_RAMP_SHARE = 0.15
+_PURPOSES = {"anomalies": 1, "events": 2, "flow": 3}
+
+
+def rng_for(seed: int, purpose: str) -> np.random.Generator:
+    """An independent random stream per purpose, so one part can change without shifting the
+    draws of the others."""
+    return np.random.default_rng([seed, _PURPOSES[purpose]])
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    stream: str
+    start: datetime
+    end: datetime
+    factor: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream,
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "factor": round(self.factor, 4),
+        }
+
+
+@dataclass(frozen=True)
+class BaselineEvent:
+    """An external event of the baseline period and its ground truth."""
+
+    id: str
+    occurred_at: datetime
+    template: EventTemplate
+    causal: bool
+    impact_start: datetime
+    impact_end: datetime
+    measured: Mapping[str, Mapping[str, Any]]
+
+    def to_json(self, catalog: Catalog) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "timestamp": iso(self.occurred_at),
+            **template_json(self.template, catalog),
+            "impactWindow": {"start": iso(self.impact_start), "end": iso(self.impact_end)},
+            "actualImpact": self.causal,
+            "measuredEffect": dict(self.measured),
+            "injectedByAI": False,
+            "source": "baseline",
+        }
+
+
+def template_json(template: EventTemplate, catalog: Catalog) -> dict[str, Any]:
+    """The ExternalEvent fields a template gives: type, title, severity, expected impact."""
+    impacts = template.expected_impact.streams
+    directions = {i.direction for i in impacts}
+    magnitude_order = ("low", "medium", "high")
+    return {
+        "type": template.type,
+        "template": template.id,
+        "title": template.title,
+        "description": template.description,
+        "severity": template.severity,
+        "icon": template.icon,
+        "expectedImpact": {
+            "streams": [i.stream for i in impacts],
+            "direction": directions.pop() if len(directions) == 1 else "mixed",
+            "magnitude": max((i.magnitude for i in impacts), key=magnitude_order.index),
+            "duration": format_duration(template.expected_impact.duration),
+            "delay": format_duration(template.expected_impact.delay),
+            "details": [
+                {
+                    "stream": i.stream,
+                    "direction": i.direction,
+                    "magnitude": i.magnitude,
+                    "factor": round(catalog.magnitudes.factor(i.magnitude, i.direction), 4),
+                }
+                for i in impacts
+            ],
+        },
+    }
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The generated baseline; `documents()` gives the three export files' contents."""
+
+    seed: int
+    start: datetime
+    end: datetime
+    config_checksum: str
+    streams: tuple[str, ...]
+    values: np.ndarray
+    buckets: np.ndarray
+    statistics: Mapping[str, StreamStatistics]
+    events: tuple[BaselineEvent, ...]
+    anomalies: tuple[Anomaly, ...]
+    pending: Mapping[str, int]
+    catalog: Catalog
+
+    @property
+    def checksums(self) -> dict[str, str]:
+        return {
+            "samples": array_checksum(self.streams, self.values),
+            "buckets": array_checksum(self.streams, self.buckets),
+            "statistics": json_checksum(self.statistics_json()),
+            "events": json_checksum(self.events_json()),
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "generatorVersion": GENERATOR_VERSION,
+            "seed": self.seed,
+            "start": iso(self.start),
+            "end": iso(self.end),
+            "hours": BASELINE_HOURS,
+            "bucketHours": BUCKET_HOURS,
+            "configChecksum": self.config_checksum,
+            "checksums": self.checksums,
+        }
+
+    def statistics_json(self) -> dict[str, Any]:
+        return {name: self.statistics[name].to_json() for name in self.streams}
+
+    def events_json(self) -> list[dict[str, Any]]:
+        return [event.to_json(self.catalog) for event in self.events]
+
+    def documents(self) -> dict[str, dict[str, Any]]:
+        """The export files: full data, statistics, events (each with the metadata)."""
+        metadata = self.metadata()
+        full = {
+            "metadata": metadata,
+            "streams": {
+                name: {
+                    "unit": self.catalog.stream(name).unit,
+                    "aggregation": self.catalog.stream(name).aggregation,
+                    "hourly": number_list(self.values[i]),
+                    "buckets": number_list(self.buckets[i]),
+                }
+                for i, name in enumerate(self.streams)
+            },
+            "anomalies": [a.to_json() for a in self.anomalies],
+            "pendingAtEnd": dict(self.pending),
+        }
+        statistics = {
+            "metadata": metadata | {"calculatedFrom": f"{iso(self.start)}/{iso(self.end)}"},
+            "streams": self.statistics_json(),
+        }
+        events_json = self.events_json()
+        causal = sum(e["actualImpact"] for e in events_json)
+        events = {
+            "metadata": metadata
+            | {
+                "count": len(events_json),
+                "causal": causal,
+                "redHerrings": len(events_json) - causal,
+            },
+            "events": events_json,
+        }
+        return {
+            "baseline-full-30day.json": full,
+            "baseline-statistics.json": statistics,
+            "baseline-events-30day.json": events,
+        }
+
+
+def generate_baseline(
+    catalog: Catalog, *, seed: int, end: datetime, config_checksum: str
+) -> Baseline:
+    """The 30 days of baseline ending at `end` (a whole 12-hour boundary, UTC)."""
+    end = utc(end)
+    if end.minute or end.second or end.microsecond or end.hour % BUCKET_HOURS:
+        raise ValueError(f"the baseline must end on a 12-hour boundary (00:00 or 12:00 UTC): {end}")
+    start = end - timedelta(days=BASELINE_DAYS)
+    warm_start = start - timedelta(days=WARMUP_DAYS)
+    hours = (BASELINE_DAYS + WARMUP_DAYS) * 24
+    model = MarketModel(catalog, anchor=end)
+    expected = simulate(model, warm_start, hours)
+    factor = np.ones((model.stream_count, hours))
+    anomalies = _anomalies(model, rng_for(seed, "anomalies"), start, warm_start, factor)
+    scheduled = _schedule_events(catalog, rng_for(seed, "events"), start, end)
+    impacts: dict[tuple[str, int], np.ndarray] = {}
+    for occurred_at, template, causal in scheduled:
+        if causal:
+            _add_impact(model, template, occurred_at, warm_start, hours, impacts)
+    for (_, stream), row in impacts.items():
+        factor[stream] *= row
+    conditions = Conditions(stream_factor=factor)
+    conditioned = simulate(model, warm_start, hours, expected=expected, conditions=conditions)
+    drawn = simulate(
+        model,
+        warm_start,
+        hours,
+        rng=rng_for(seed, "flow"),
+        expected=expected,
+        conditions=conditions,
+        preliminary=conditioned,
+    )
+    values = _rounded(model, drawn.values[:, -BASELINE_HOURS:])
+    buckets = np.vstack([
+        np.round(aggregate(values[i], BUCKET_HOURS, catalog.stream(name).aggregation), 4)
+        for i, name in enumerate(model.names)
+    ])  # fmt: skip
+    statistics = {
+        name: stream_statistics(
+            name, start, values[i], bucket_hours=BUCKET_HOURS, how=catalog.stream(name).aggregation
+        )
+        for i, name in enumerate(model.names)
+    }
+    events = _measure(model, scheduled, conditioned, drawn, warm_start, end)
+    pending = {
+        f"{rule.rule_id}:{model.names[rule.target]}": int(np.rint(drawn.pending[rule.index]))
+        for rule in model.rules
+    }
+    return Baseline(
+        seed=seed,
+        start=start,
+        end=end,
+        config_checksum=config_checksum,
+        streams=model.names,
+        values=values,
+        buckets=buckets,
+        statistics=statistics,
+        events=events,
+        anomalies=anomalies,
+        pending=pending,
+        catalog=catalog,
+    )
+
+
+def _rounded(model: MarketModel, values: np.ndarray) -> np.ndarray:
+    rounded = np.round(values, 4)
+    for i in range(model.stream_count):
+        if model.is_entity(i):
+            rounded[i] = np.round(values[i])
+    return rounded
+
+
+def _anomalies(
+    model: MarketModel,
+    rng: np.random.Generator,
+    start: datetime,
+    warm_start: datetime,
+    factor: np.ndarray,
+) -> tuple[Anomaly, ...]:
+    """Small spikes and dips on the roots and gauges in a share of their 12-hour intervals;
+    the streams they cause inherit them through the rules."""
+    settings = model.catalog.anomalies
+    offset = int((start - warm_start) / HOUR)
+    found = []
+    streams = sorted([r.stream for r in model.roots] + [g.stream for g in model.gauges])
+    for stream in streams:
+        for interval in range(BASELINE_HOURS // BUCKET_HOURS):
+            if rng.random() >= settings.interval_share:
+                continue
+            magnitude = rng.uniform(settings.magnitude.min, settings.magnitude.max)
+            value = 1 / magnitude if rng.random() < settings.dip_share else magnitude
+            length = int(rng.integers(2, 7))
+            first = interval * BUCKET_HOURS + int(rng.integers(0, BUCKET_HOURS - length + 1))
+            factor[stream, offset + first : offset + first + length] *= value
+            found.append(
+                Anomaly(
+                    model.names[stream],
+                    start + first * HOUR,
+                    start + (first + length) * HOUR,
+                    float(value),
+                )
+            )
+    return tuple(sorted(found, key=lambda a: (a.start, a.stream)))
+
+
+def _schedule_events(
+    catalog: Catalog, rng: np.random.Generator, start: datetime, end: datetime
+) -> list[tuple[datetime, EventTemplate, bool]]:
+    """When each template's events happen in the period, and which of them are causal."""
+    grid = hour_grid(start, BASELINE_HOURS)
+    months = grid.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    moments: list[tuple[datetime, EventTemplate]] = []
+    for template in catalog.templates.values():
+        timing = template.timing
+        allowed = np.ones(grid.size, dtype=bool)
+        if timing.pattern == "calendar" and timing.months:
+            allowed = np.isin(months, timing.months)
+        elif timing.pattern == "business-hours":
+            hours = hour_of_day(grid)
+            allowed = (day_type(grid) == 0) & (hours >= 13) & (hours < 21)
+        share = allowed.mean() if timing.pattern != "calendar" else allowed.sum() / grid.size
+        count = int(rng.poisson(timing.per_month * BASELINE_DAYS / 30 * (share > 0)))
+        candidates = np.flatnonzero(allowed)
+        if count == 0 or candidates.size == 0:
+            continue
+        if timing.pattern == "clustered" and timing.cluster_size:
+            hours_chosen = _clustered(rng, candidates, count, timing.cluster_size)
+        else:
+            hours_chosen = rng.choice(candidates, size=count)
+        for hour in hours_chosen:
+            minute = int(rng.integers(0, 60))
+            moments.append((start + int(hour) * HOUR + timedelta(minutes=minute), template))
+    moments.sort(key=lambda m: (m[0], m[1].id))
+    return _choose_causal(rng, moments)
+
+
+def _clustered(rng, candidates: np.ndarray, count: int, size) -> np.ndarray:
+    """Events in bursts: cluster centres at random, members within a day and a half."""
+    chosen: list[int] = []
+    while len(chosen) < count:
+        centre = int(rng.choice(candidates))
+        members = int(rng.integers(size.min, size.max + 1))
+        for _ in range(min(members, count - len(chosen))):
+            hour = centre + int(rng.integers(-36, 37))
+            chosen.append(int(np.clip(hour, candidates[0], candidates[-1])))
+    return np.array(chosen)
+
+
+def _choose_causal(
+    rng: np.random.Generator, moments: list[tuple[datetime, EventTemplate]]
+) -> list[tuple[datetime, EventTemplate, bool]]:
+    """Mark a 62-68% share of the events causal, more likely for templates that usually are."""
+    weights = np.array([t.causal_probability for _, t in moments])
+    possible = int((weights > 0).sum())
+    wanted = min(possible, round(len(moments) * rng.uniform(*CAUSAL_SHARE)))
+    causal: set[int] = set()
+    if wanted:
+        causal = set(
+            rng.choice(len(moments), size=wanted, replace=False, p=weights / weights.sum()).tolist()
+        )
+    return [(at, template, i in causal) for i, (at, template) in enumerate(moments)]
+
+
+def _impact_window(template: EventTemplate, occurred_at: datetime) -> tuple[datetime, datetime]:
+    start = occurred_at + template.expected_impact.delay
+    return start, start + template.expected_impact.duration
+
+
+def impact_factors(model: MarketModel, template: EventTemplate) -> dict[int, float]:
+    """The multiplier an event applies to each stream it names, net of what flows in.
+
+    A stream downstream of another named stream (app opens -> searches) already moves with
+    it through the rules, so it only gets the rest of its expected change: naming a whole
+    funnel "high" doubles each step once, not 2 x 2 x 2."""
+    named = {
+        model.index[i.stream]: model.catalog.magnitudes.factor(i.magnitude, i.direction)
+        for i in template.expected_impact.streams
+    }
+    factors = {}
+    for stream, multiplier in named.items():
+        upstream = [
+            named[other]
+            for other in model.ancestors[stream]
+            if other in named and (named[other] > 1) == (multiplier > 1)
+        ]
+        if upstream:
+            strongest = max(upstream, key=lambda f: abs(np.log(f)))
+            rest = multiplier / strongest
+            multiplier = rest if (rest > 1) == (multiplier > 1) else 1.0
+        factors[stream] = multiplier
+    return factors
+
+
+def _add_impact(
+    model: MarketModel,
+    template: EventTemplate,
+    occurred_at: datetime,
+    grid_start: datetime,
+    hours: int,
+    impacts: dict[tuple[str, int], np.ndarray],
+) -> None:
+    """Record an event's multipliers over its impact window (ramping in and out). Events of one
+    template overlapping on a stream do not compound: the strongest holds at each hour."""
+    start, end = _impact_window(template, occurred_at)
+    first = int(np.floor((start - grid_start) / HOUR))
+    last = int(np.ceil((end - grid_start) / HOUR))
+    steps = np.arange(first, last)
+    inside = (steps >= 0) & (steps < hours)
+    shape = _trapezoid(last - first)[inside]
+    for stream, multiplier in impact_factors(model, template).items():
+        row = impacts.setdefault((template.id, stream), np.ones(hours))
+        value = 1 + (multiplier - 1) * shape
+        current = row[steps[inside]]
+        row[steps[inside]] = np.where(
+            np.abs(np.log(value)) > np.abs(np.log(current)), value, current
+        )
+
+
+def _trapezoid(length: int) -> np.ndarray:
+    """1 in the middle, rising and falling linearly over the first and last 15% (>= 1 hour)."""
+    ramp = max(1, round(length * _RAMP_SHARE))
+    steps = np.arange(length, dtype=float)
+    rise = np.minimum((steps + 1) / (ramp + 1), 1.0)
+    fall = np.minimum((length - steps) / (ramp + 1), 1.0)
+    return np.minimum(rise, fall)
+
+
+def _measure(
+    model: MarketModel,
+    scheduled: list[tuple[datetime, EventTemplate, bool]],
+    conditioned: HourlyRun,
+    drawn: HourlyRun,
+    grid_start: datetime,
+    end: datetime,
+) -> tuple[BaselineEvent, ...]:
+    """Each event's effect on the streams it names, measured in the drawn data against what
+    was expected without it: the expectation under every event and anomaly of the period,
+    with this event's own multiplier taken out (none for a red herring). Overlapping events
+    and anomalies are thus in both sides, and the effect left is the event's own.
+
+    `confounded` says that another causal event moved the same stream, or one upstream of
+    it, in an overlapping window: a reader correlating by eye would see both."""
+    hours = drawn.values.shape[1]
+    windows = [_impact_window(t, at) for at, t, _ in scheduled]
+    events = []
+    for number, (at, template, causal) in enumerate(scheduled):
+        start, stop = windows[number]
+        first = max(0, int(np.floor((start - grid_start) / HOUR)))
+        last = min(hours, int(np.ceil((min(stop, end) - grid_start) / HOUR)))
+        own = _own_factors(model, template, start, stop, grid_start, first, last, causal)
+        measured = {}
+        for impact in template.expected_impact.streams:
+            stream = model.index[impact.stream]
+            without = conditioned.values[stream, first:last] / own.get(stream, 1.0)
+            measured[impact.stream] = _effect(
+                model, stream, drawn.values[stream, first:last], without
+            ) | {"confounded": _confounded(model, scheduled, windows, number, stream)}
+        events.append(
+            BaselineEvent(
+                id=f"bevt-{number + 1:03d}",
+                occurred_at=at,
+                template=template,
+                causal=causal,
+                impact_start=start,
+                impact_end=stop,
+                measured=measured,
+            )
+        )
+    return tuple(events)
+
+
+def _own_factors(
+    model: MarketModel,
+    template: EventTemplate,
+    start: datetime,
+    stop: datetime,
+    grid_start: datetime,
+    first: int,
+    last: int,
+    causal: bool,
+) -> dict[int, np.ndarray]:
+    """The total multiplier the event put on each named stream over [first, last): its
+    template multiplier (upstream and residual together), shaped like the impact window."""
+    if not causal or last <= first:
+        return {}
+    window_first = int(np.floor((start - grid_start) / HOUR))
+    window_last = int(np.ceil((stop - grid_start) / HOUR))
+    shape = _trapezoid(window_last - window_first)[first - window_first : last - window_first]
+    return {
+        model.index[i.stream]: 1
+        + (model.catalog.magnitudes.factor(i.magnitude, i.direction) - 1) * shape
+        for i in template.expected_impact.streams
+    }
+
+
+def _confounded(
+    model: MarketModel,
+    scheduled: list[tuple[datetime, EventTemplate, bool]],
+    windows: list[tuple[datetime, datetime]],
+    number: int,
+    stream: int,
+) -> bool:
+    start, stop = windows[number]
+    related = model.ancestors[stream] | {stream}
+    for other, (_, template, causal) in enumerate(scheduled):
+        if other == number or not causal:
+            continue
+        other_start, other_stop = windows[other]
+        if other_start < stop and start < other_stop:
+            named = {model.index[i.stream] for i in template.expected_impact.streams}
+            if named & related:
+                return True
+    return False
+
+
+def _effect(
+    model: MarketModel, stream: int, observed: np.ndarray, expected: np.ndarray
+) -> dict[str, float]:
+    """Relative change of the window against expectation, and how many standard errors that
+    is (Poisson for counts; the gauge's noise for samples)."""
+    if observed.size == 0:
+        return {"effect": 0.0, "zScore": 0.0, "hours": 0}
+    if model.is_entity(stream):
+        total_observed, total_expected = observed.sum(), expected.sum()
+        effect = total_observed / total_expected - 1 if total_expected > 0 else 0.0
+        z = (total_observed - total_expected) / np.sqrt(max(total_expected, 1.0))
+    else:
+        gauge = next(g for g in model.gauges if g.stream == stream)
+        effect = observed.mean() / expected.mean() - 1 if expected.mean() else 0.0
+        error = max(gauge.noise, 1e-6) / np.sqrt(observed.size)
+        z = effect / error
+    return {
+        "effect": round(float(effect), 4) + 0.0,
+        "zScore": round(float(z), 2) + 0.0,
+        "hours": int(observed.size),
+    }
+
+
+# Serialization and checksums ---------------------------------------------------------------------
+
+
+def iso(moment: datetime) -> str:
+    """UTC, ISO-8601 with Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def number_list(values: np.ndarray) -> list[float | int]:
+    """Numbers as JSON should show them: whole numbers as integers."""
+    return [int(v) if float(v).is_integer() else float(v) for v in values]
+
+
+def array_checksum(streams: tuple[str, ...], values: np.ndarray) -> str:
+    """sha256 over each stream's name and its values as little-endian float64 (so the figure
+    can be recomputed from the database, where every value is a float8)."""
+    digest = hashlib.sha256()
+    for name, row in zip(streams, values, strict=True):
+        digest.update(name.encode() + b"\n")
+        digest.update(np.asarray(row, dtype="<f8").tobytes())
+    return digest.hexdigest()
+
+
+def json_checksum(document: Any) -> str:
+    """sha256 of canonical JSON (sorted keys, no spaces): stable through jsonb round trips."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def render_document(document: Any) -> str:
+    """How the export files are written (stable bytes for a given content)."""
+    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"

@@ -1,0 +1,175 @@
+"""History from memory: the stored baseline, normalized once at start, joined with the live
+hours of the log's rollup. Pure: the store hands in what it read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from app.domain.baseline import BASELINE_HOURS, BUCKET_HOURS, iso
+from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, utc
+from app.domain.events import Flag
+from app.domain.normalize import flags_array, normalize_array
+
+RESOLUTIONS = {"1h": 1, "12h": BUCKET_HOURS}
+
+
+@dataclass(frozen=True)
+class Slots:
+    """Expected value and spread per stream, day type and block: shape (streams, 2, blocks)."""
+
+    expected: np.ndarray
+    spread: np.ndarray
+
+    @classmethod
+    def from_statistics(
+        cls, statistics: Mapping[str, Mapping[str, Any]], streams: Sequence[str], key: str
+    ) -> Slots:
+        def table(field: str) -> np.ndarray:
+            return np.array([
+                [statistics[s]["slots"][key][day][field] for day in ("weekday", "weekend")]
+                for s in streams
+            ])  # fmt: skip
+
+        return cls(table("expected"), table("spread"))
+
+    def lookup(self, stream: int, grid: np.ndarray, hours_per_block: int):
+        days = day_type(grid)
+        blocks = hour_of_day(grid) // hours_per_block
+        return self.expected[stream, days, blocks], self.spread[stream, days, blocks]
+
+
+class BaselineView:
+    """The baseline ready to serve: values, normalized scores and flags, by stream and time."""
+
+    def __init__(
+        self,
+        streams: Sequence[str],
+        start: datetime,
+        values: np.ndarray,
+        buckets: np.ndarray,
+        statistics: Mapping[str, Mapping[str, Any]],
+        events: Iterable[Mapping[str, Any]],
+        aggregation: Mapping[str, str],
+    ) -> None:
+        self.streams = tuple(streams)
+        self.index = {name: i for i, name in enumerate(self.streams)}
+        self.start = utc(start)
+        self.end = self.start + BASELINE_HOURS * HOUR
+        self.statistics = statistics
+        self.aggregation = aggregation
+        self.slots = {
+            1: Slots.from_statistics(statistics, self.streams, "hourly"),
+            BUCKET_HOURS: Slots.from_statistics(statistics, self.streams, "twelveHour"),
+        }
+        self.events = sorted(events, key=lambda e: e["timestamp"])
+        self._points = {
+            1: self._precompute(values, 1),
+            BUCKET_HOURS: self._precompute(buckets, BUCKET_HOURS),
+        }
+
+    def _precompute(self, values: np.ndarray, hours: int) -> list[list[dict[str, Any]]]:
+        grid = hour_grid(self.start, values.shape[1] * hours)[::hours]
+        stamps = [iso(self.start + i * hours * HOUR) for i in range(values.shape[1])]
+        rows = []
+        for s in range(len(self.streams)):
+            expected, spread = self.slots[hours].lookup(s, grid, hours)
+            scores = normalize_array(values[s], expected, spread)
+            flags = flags_array(values[s], expected, spread)
+            rows.append([
+                {"timestamp": t, "value": _number(v), "normalized": float(n), "flag": f}
+                for t, v, n, f in zip(stamps, values[s], scores, flags, strict=True)
+            ])  # fmt: skip
+        return rows
+
+    def baseline_points(
+        self, stream: str, start: datetime, end: datetime, hours: int
+    ) -> list[dict[str, Any]]:
+        """The stored points of one stream with `start <= timestamp < end` (aligned)."""
+        first = max(0, int((start - self.start) / (hours * HOUR)))
+        last = min(BASELINE_HOURS // hours, int(np.ceil((end - self.start) / (hours * HOUR))))
+        return self._points[hours][self.index[stream]][first:last] if last > first else []
+
+    def normalize(
+        self, stream: str, moments: Sequence[datetime], values: np.ndarray, hours: int
+    ) -> tuple[np.ndarray, list[Flag]]:
+        """Scores and flags of live values against the stream's baseline slots."""
+        grid = np.array([np.datetime64(utc(m).replace(tzinfo=None), "h") for m in moments])
+        expected, spread = self.slots[hours].lookup(self.index[stream], grid, hours)
+        return normalize_array(values, expected, spread), flags_array(values, expected, spread)
+
+    def events_between(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
+        low, high = iso(start), iso(end)
+        return [e for e in self.events if low <= e["timestamp"] < high]
+
+
+@dataclass(frozen=True)
+class LiveHour:
+    stream: str
+    hour: datetime
+    events: int
+    mean_value: float | None
+
+
+def live_points(
+    view: BaselineView,
+    stream: str,
+    entity: bool,
+    hours: Sequence[LiveHour],
+    start: datetime,
+    end: datetime,
+    frontier: datetime | None,
+    resolution_hours: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Points of the live part, from the rollup's hours: counts for entity streams (an hour the
+    generator went through without an event counts 0), the mean value for samples, folded into
+    12-hour buckets when asked. The point that holds `now` is marked partial."""
+    if frontier is None or end <= start:
+        return []
+    by_hour = {h.hour: h for h in hours}
+    step = resolution_hours * HOUR
+    moments, values = [], []
+    moment = start
+    while moment < end and moment <= frontier:
+        inside = [by_hour.get(moment + i * HOUR) for i in range(resolution_hours)]
+        value = _fold(inside, entity, view.aggregation[stream])
+        if value is not None:
+            moments.append(moment)
+            values.append(value)
+        moment += step
+    if not moments:
+        return []
+    scores, flags = view.normalize(stream, moments, np.array(values), resolution_hours)
+    return [
+        {"timestamp": iso(m), "value": _number(v), "normalized": float(s), "flag": f}
+        | ({"partial": True} if m <= now < m + step else {})
+        for m, v, s, f in zip(moments, values, scores, flags, strict=True)
+    ]
+
+
+def _fold(hours: Sequence[LiveHour | None], entity: bool, aggregation: str) -> float | None:
+    if entity:
+        return float(sum(h.events for h in hours if h is not None))
+    means = [h.mean_value for h in hours if h is not None and h.mean_value is not None]
+    if not means:
+        return None
+    return float(np.mean(means)) if aggregation == "mean" else float(np.sum(means))
+
+
+def align(moment: datetime, hours: int, up: bool = False) -> datetime:
+    """`moment` moved to the start (or, with `up`, the end) of its `hours`-long block."""
+    moment = utc(moment)
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    floor = midnight + timedelta(hours=((moment - midnight) // HOUR // hours) * hours)
+    return floor + hours * HOUR if up and floor < moment else floor
+
+
+def _number(value: float) -> float | int:
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 4)

@@ -1,0 +1,331 @@
+"""The hourly flow: every stream's value, hour by hour, from the roots through the rules.
+
+Roots draw Poisson counts; each rule passes a binomial share of its source's events to its
+target, spread over the following hours by the rule's delay kernel; an exclusive chain splits
+its source's events among its outcomes (multinomially). Counts are conserved: every caused
+event has one cause, and the events whose delay reaches past the end are reported as pending.
+Gauges sample a value around their level, following their load.
+
+Without a random generator the same code computes expectations (floats instead of draws): the
+"expected" run that couplings and gauges compare the realized run against.
+
+A loop of rules (declined booking -> search again -> booking) is done in sweeps: the events
+that a loop-closing rule causes feed the next sweep, which only carries those extra events
+downstream. Couplings and gauges are set in the first sweep (the later sweeps add about 3% to
+the loop's streams). A loop closed by a coupling or a gauge's load (payments load the gateway,
+whose latency raises payment failures) reads that driver from a preliminary expected run
+under the same conditions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from app.domain.calendar import hour_grid
+from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Rule
+
+MAX_SWEEPS = 12
+_FEW_OFFSETS = 4
+
+
+@dataclass(frozen=True)
+class HourlyRun:
+    """Values per stream and hour (rows follow `MarketModel.names`), plus the events of each
+    rule still pending (due after the last hour)."""
+
+    start: datetime
+    values: np.ndarray
+    pending: np.ndarray
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What bends the flow, hour by hour (ones and empties mean the plain baseline).
+
+    `stream_factor[s, h]` multiplies a root's rate, a gauge's value, or the probability of
+    every rule that produces a chain stream. `rate_factor[name][h]` multiplies a named rate."""
+
+    stream_factor: np.ndarray | None = None
+    rate_factor: dict[str, np.ndarray] | None = None
+
+
+def simulate(
+    model: MarketModel,
+    start: datetime,
+    hours: int,
+    *,
+    rng: np.random.Generator | None = None,
+    expected: HourlyRun | None = None,
+    conditions: Conditions = Conditions(),
+    preliminary: HourlyRun | None = None,
+) -> HourlyRun:
+    """Run the flow over `hours` hours from `start`.
+
+    With `rng`, values are drawn (and `expected`, the plain run without rng, is needed:
+    couplings and gauge loads compare against it); without, they are expectations.
+    `preliminary` is the expectation under the same conditions, if the caller has it: links
+    that close a loop read their drivers from it (it is computed when missing)."""
+    if rng is not None and expected is None:
+        raise ValueError("a drawn run needs the expected run to compare loads against")
+    lagged = None
+    if model.loops.lagged and expected is not None:
+        if preliminary is None:
+            preliminary = _Flow(model, start, hours, None, expected, conditions, None).run()
+        lagged = preliminary.values
+    return _Flow(model, start, hours, rng, expected, conditions, lagged).run()
+
+
+class _Flow:
+    def __init__(
+        self,
+        model: MarketModel,
+        start: datetime,
+        hours: int,
+        rng: np.random.Generator | None,
+        expected: HourlyRun | None,
+        conditions: Conditions,
+        lagged: np.ndarray | None,
+    ) -> None:
+        self.model = model
+        self.start = start
+        self.hours = hours
+        self.rng = rng
+        self.grid = hour_grid(start, hours)
+        shape = (model.stream_count, hours)
+        self.expected = expected.values if expected is not None else None
+        self.factor = (
+            conditions.stream_factor if conditions.stream_factor is not None else np.ones(shape)
+        )
+        self.rate_factor = dict(conditions.rate_factor or {})
+        self.coupled_stream = np.ones(shape)
+        self.values = np.zeros(shape)
+        self.added = np.zeros(shape)
+        self.arrivals = np.zeros(shape)
+        self.deferred = np.zeros(shape)
+        self.pending = np.zeros(len(model.rules))
+        self.lagged = lagged
+
+    def _driver_values(self, stream: int, lagged: bool) -> np.ndarray:
+        """A driver's values: as computed so far, or (for a link that closes a loop) from the
+        preliminary run; without one, the driver is taken to be as expected."""
+        if not lagged:
+            return self.values[stream]
+        source = self.lagged if self.lagged is not None else self.expected
+        return source[stream]
+
+    # Draws: random with a generator, expectations without --------------------------------------
+
+    def _poisson(self, lam: np.ndarray) -> np.ndarray:
+        return lam if self.rng is None else self.rng.poisson(lam).astype(float)
+
+    def _binomial(self, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+        p = np.clip(p, 0.0, 1.0)
+        if self.rng is None:
+            return n * p
+        return self.rng.binomial(n.astype(np.int64), p).astype(float)
+
+    # The sweeps ----------------------------------------------------------------------------------
+
+    def run(self) -> HourlyRun:
+        for index in self.model.loops.lagged_couplings:
+            self._apply_coupling(self.model.couplings[index], lagged=True)
+        for node in self.model.order:
+            self._step(node, first_sweep=True)
+        sweeps = 1
+        while self.deferred.sum() > 1e-9 and sweeps < MAX_SWEEPS:
+            self.arrivals, self.deferred = self.deferred, np.zeros_like(self.deferred)
+            for kind, stream in self.model.order:
+                if self.model.is_chain(stream):
+                    self._step((kind, stream), first_sweep=False)
+            sweeps += 1
+        return HourlyRun(self.start, self.values, self.pending)
+
+    def _step(self, node: tuple[str, int], first_sweep: bool) -> None:
+        kind, stream = node
+        if kind == "rules":
+            self._apply_rules(stream)
+            return
+        if first_sweep:
+            self.added[stream] = self._own_values(stream)
+        else:
+            self.added[stream] = self.arrivals[stream]
+        self.values[stream] += self.added[stream]
+        if first_sweep:
+            self._update_couplings(stream)
+
+    def _own_values(self, stream: int) -> np.ndarray:
+        root = next((r for r in self.model.roots if r.stream == stream), None)
+        if root is not None:
+            lam = self.model.root_rate(root, self.grid) * self.factor[stream]
+            return self._poisson(lam * self.coupled_stream[stream])
+        gauge = next((g for g in self.model.gauges if g.stream == stream), None)
+        if gauge is not None:
+            return self._gauge_values(gauge)
+        return self.arrivals[stream].copy()
+
+    def _gauge_values(self, gauge: Gauge) -> np.ndarray:
+        level = self.model.gauge_level(gauge, self.grid)
+        level = level * self.factor[gauge.stream] * self.coupled_stream[gauge.stream]
+        if gauge.load is not None and self.expected is not None:
+            lagged = gauge.stream in self.model.loops.lagged_loads
+            load = self._driver_values(gauge.load, lagged)
+            level = level * _ratio(load, self.expected[gauge.load]) ** gauge.elasticity
+        if self.rng is not None and gauge.noise > 0:
+            level = level * (1.0 + gauge.noise * self.rng.standard_normal(self.hours))
+        return np.clip(level, gauge.low, gauge.high)
+
+    def _update_couplings(self, driver: int) -> None:
+        """Apply the couplings this stream drives (those not closing a loop)."""
+        for index, coupling in enumerate(self.model.couplings):
+            if coupling.driver == driver and index not in self.model.loops.lagged_couplings:
+                self._apply_coupling(coupling, lagged=False)
+
+    def _apply_coupling(self, coupling: CouplingSpec, lagged: bool) -> None:
+        """target x (driver over the trailing window / expected over it) ^ elasticity."""
+        if self.expected is None:
+            return
+        window = coupling.window_hours
+        ratio = _ratio(
+            _trailing_sum(self._driver_values(coupling.driver, lagged), window),
+            _trailing_sum(self.expected[coupling.driver], window),
+        )
+        factor = ratio**coupling.elasticity
+        if coupling.target_stream is not None:
+            self.coupled_stream[coupling.target_stream] *= factor
+        else:
+            name = coupling.target_rate
+            self.rate_factor[name] = self.rate_factor.get(name, 1.0) * factor
+
+    # Rules ---------------------------------------------------------------------------------------
+
+    def _probability(self, rule: Rule) -> np.ndarray:
+        p = self.model.rates[rule.rate] * rule.share * self.rate_factor.get(rule.rate, 1.0)
+        return np.minimum(p * self.factor[rule.target], 1.0) * np.ones(self.hours)
+
+    def _apply_rules(self, stream: int) -> None:
+        events = self.added[stream]
+        if not events.any():
+            return
+        for group in self.model.chains:
+            if group.source == stream:
+                self._split_chain(group, events)
+        for index in self.model.cascades:
+            rule = self.model.rules[index]
+            if rule.source == stream:
+                self._spread(rule, self._binomial(events, self._probability(rule)))
+
+    def _split_chain(self, group: ChainGroup, events: np.ndarray) -> None:
+        rules = [self.model.rules[i] for i in group.rules]
+        probabilities = _exclusive(
+            np.array([self.model.rates[r.rate] for r in rules]),
+            np.vstack([self._probability(r) for r in rules]),
+            group.has_remainder,
+        )
+        remaining = events
+        left = np.ones(self.hours)
+        for rule, p in zip(rules, probabilities, strict=True):
+            share = np.divide(p, left, out=np.zeros_like(p), where=left > 1e-12)
+            outcome = self._binomial(remaining, share)
+            self._spread(rule, outcome)
+            remaining = remaining - outcome
+            left = left - p
+
+    def _spread(self, rule: Rule, events: np.ndarray) -> None:
+        """Place the events a rule causes in the hours their delays lead to."""
+        kernel = self._kernel(rule)
+        width = kernel.shape[-1]
+        if self.rng is None:
+            landed = _convolve(events, kernel, self.hours)
+        elif width <= _FEW_OFFSETS:
+            landed = self._draw_offsets_by_hour(events, kernel)
+        else:
+            landed = self._draw_offsets_by_event(events, kernel)
+        target = self.deferred if rule.index in self.model.loops.deferred_rules else self.arrivals
+        target[rule.target] += landed[: self.hours]
+        self.pending[rule.index] += landed[self.hours :].sum()
+
+    def _draw_offsets_by_hour(self, events: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+        """Multinomial split of each hour's events over a few offsets (sequential binomials)."""
+        width = kernel.shape[-1]
+        landed = np.zeros(self.hours + width)
+        remaining = events
+        left = np.ones(self.hours)
+        for k in range(width):
+            q = kernel[..., k]
+            share = np.divide(q, left, out=np.zeros(self.hours), where=left > 1e-12)
+            moved = self._binomial(remaining, np.minimum(share, 1.0))
+            landed[k : k + self.hours] += moved
+            remaining = remaining - moved
+            left = left - q
+        return landed
+
+    def _draw_offsets_by_event(self, events: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+        """Draw each event's offset from its hour's kernel by inverse CDF, all at once: row r
+        of the cumulative kernels is shifted by r, so one sorted array serves every row."""
+        width = kernel.shape[-1]
+        counts = events.astype(np.int64)
+        source = np.repeat(np.arange(self.hours), counts)
+        cdf = np.cumsum(np.atleast_2d(kernel), axis=1)
+        cdf[:, -1] = 1.0
+        rows = source if cdf.shape[0] > 1 else np.zeros_like(source)
+        shifted = (cdf + np.arange(cdf.shape[0])[:, None]).ravel()
+        u = self.rng.random(source.size)
+        offsets = np.searchsorted(shifted, rows + u, side="right") - rows * width
+        offsets = np.minimum(offsets, width - 1)
+        return np.bincount(source + offsets, minlength=self.hours + width).astype(float)
+
+    def _kernel(self, rule: Rule) -> np.ndarray:
+        """The hour-offset kernel, per source hour when landings prefer a profile's hours."""
+        if rule.landing_profile is None:
+            return rule.kernel
+        width = rule.kernel.size
+        weights = self.model.landing_weights(rule.landing_profile, self.start, self.hours + width)
+        offsets = np.arange(self.hours)[:, None] + np.arange(width)[None, :]
+        kernel = rule.kernel[None, :] * weights[offsets]
+        return kernel / kernel.sum(axis=1, keepdims=True)
+
+
+def _convolve(events: np.ndarray, kernel: np.ndarray, hours: int) -> np.ndarray:
+    """Expected landings: each hour's events times the kernel, added at their offsets."""
+    width = kernel.shape[-1]
+    contributions = events[:, None] * np.broadcast_to(kernel, (hours, width))
+    slots = np.arange(hours)[:, None] + np.arange(width)[None, :]
+    return np.bincount(slots.ravel(), weights=contributions.ravel(), minlength=hours + width)
+
+
+def _exclusive(base: np.ndarray, effective: np.ndarray, has_remainder: bool) -> np.ndarray:
+    """Outcome probabilities per hour that still sum to 1 (or below, with a remainder).
+
+    Outcomes moved away from their base keep their new value; the unchanged ones (and the
+    remainder) share what is left in their base proportions."""
+    changed = ~np.isclose(effective, base[:, None])
+    remainder = max(0.0, 1.0 - base.sum()) if has_remainder else 0.0
+    changed_total = np.where(changed, effective, 0.0).sum(axis=0)
+    unchanged_base = np.where(changed, 0.0, base[:, None]).sum(axis=0) + remainder
+    scale = np.divide(
+        np.maximum(1.0 - changed_total, 0.0),
+        unchanged_base,
+        out=np.zeros_like(changed_total),
+        where=unchanged_base > 1e-12,
+    )
+    result = np.where(changed, effective, base[:, None] * scale)
+    total = result.sum(axis=0)
+    too_much = total > 1.0
+    result[:, too_much] /= total[too_much]
+    if not has_remainder:
+        short = (total < 1.0) & (total > 0)
+        result[:, short] /= total[short]
+    return result
+
+
+def _trailing_sum(values: np.ndarray, window: int) -> np.ndarray:
+    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    ends = np.arange(1, values.size + 1)
+    return cumulative[ends] - cumulative[np.maximum(ends - window, 0)]
+
+
+def _ratio(actual: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    return np.divide(actual, expected, out=np.ones_like(actual), where=expected > 1e-9)

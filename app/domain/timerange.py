@@ -1,0 +1,61 @@
+"""Relative time ranges in words ("last week", "past 3 days", "yesterday", "3 weeks ago"),
+resolved against the simulated now."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+UNITS = {
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+    "month": timedelta(days=30),
+}
+NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "twelve": 12, "fourteen": 14, "thirty": 30,
+}  # fmt: skip
+
+_UNIT = r"(minute|hour|day|week|month)s?"
+_COUNT = r"(\d+|" + "|".join(NUMBER_WORDS) + r")"
+_LAST_N = re.compile(rf"^(?:last|past|previous)\s+{_COUNT}\s+{_UNIT}$")
+_LAST_UNIT = re.compile(rf"^(?:last|past|previous)\s+{_UNIT}$")
+_AGO = re.compile(rf"^{_COUNT}\s+{_UNIT}\s+ago$")
+
+EXAMPLES = ("today", "yesterday", "last week", "past 3 days", "last 12 hours", "3 weeks ago")
+
+
+class TimeRangeError(ValueError):
+    """The words do not name a time range this parser knows."""
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word]
+
+
+def parse_range(text: str, now: datetime) -> tuple[datetime, datetime]:
+    """The [start, end) range that `text` names, relative to `now`.
+
+    "past 3 days" and "last week" end at now; "yesterday" is the previous UTC calendar day;
+    "3 weeks ago" is the week-long range that started three weeks before now.
+    """
+    words = " ".join(text.lower().split())
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if words == "today":
+        return midnight, now
+    if words == "yesterday":
+        return midnight - timedelta(days=1), midnight
+    if match := _LAST_N.match(words):
+        count, unit = _count(match[1]), UNITS[match[2]]
+        return now - count * unit, now
+    if match := _LAST_UNIT.match(words):
+        return now - UNITS[match[1]], now
+    if match := _AGO.match(words):
+        count, unit = _count(match[1]), UNITS[match[2]]
+        if count < 1:
+            raise TimeRangeError(f"{text!r}: the count must be at least 1")
+        start = now - count * unit
+        return start, start + unit
+    raise TimeRangeError(f"{text!r} is not a range I know; try one of: {', '.join(EXAMPLES)}")

@@ -1,0 +1,70 @@
+"""Live points: whole hours from the rollup, zeros where generation passed without events,
+12-hour folding and the partial mark on the point that holds now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.domain.history import BaselineView, LiveHour, align, live_points
+
+H = timedelta(hours=1)
+
+
+@pytest.fixture(scope="module")
+def view(quiet_baseline, catalog) -> BaselineView:
+    return BaselineView(
+        quiet_baseline.streams,
+        quiet_baseline.start,
+        quiet_baseline.values,
+        quiet_baseline.buckets,
+        quiet_baseline.statistics_json(),
+        quiet_baseline.events_json(),
+        {name: catalog.stream(name).aggregation for name in quiet_baseline.streams},
+    )
+
+
+def test_an_hour_generation_passed_without_events_counts_zero(view):
+    start = view.end
+    hours = [
+        LiveHour("session.started", start, 400, None),
+        LiveHour("session.started", start + 2 * H, 380, None),
+    ]
+    now = start + 2 * H + timedelta(minutes=10)
+    points = live_points(
+        view, "session.started", True, hours, start, start + 6 * H,
+        frontier=start + 2 * H, resolution_hours=1, now=now,
+    )  # fmt: skip
+
+    assert [p["value"] for p in points] == [400, 0, 380]
+    assert points[-1]["partial"] is True
+    assert "partial" not in points[0]
+
+
+def test_sample_streams_fold_their_hourly_means_into_buckets(view):
+    start = align(view.end, 12)
+    hours = [LiveHour("system.api.latency", start + i * H, 60, 100.0 + i) for i in range(12)]
+    points = live_points(
+        view, "system.api.latency", False, hours, start, start + 12 * H,
+        frontier=start + 11 * H, resolution_hours=12, now=start + 20 * H,
+    )  # fmt: skip
+
+    assert points[0]["value"] == pytest.approx(105.5)
+    assert 0 <= points[0]["normalized"] <= 100
+
+
+def test_nothing_is_live_before_generation_starts(view):
+    assert live_points(view, "session.started", True, [], view.end, view.end + 5 * H,
+                       frontier=None, resolution_hours=1, now=view.end + 5 * H) == []  # fmt: skip
+
+
+def test_align_moves_to_the_start_or_end_of_the_block():
+    moment = datetime(2026, 11, 25, 13, 30, tzinfo=UTC)
+
+    assert align(moment, 12) == datetime(2026, 11, 25, 12, tzinfo=UTC)
+    assert align(moment, 12, up=True) == datetime(2026, 11, 26, tzinfo=UTC)
+    assert align(moment, 1, up=True) == datetime(2026, 11, 25, 14, tzinfo=UTC)
+    assert align(datetime(2026, 11, 25, 12, tzinfo=UTC), 12, up=True) == datetime(
+        2026, 11, 25, 12, tzinfo=UTC
+    )
