@@ -120,6 +120,23 @@ def cmd_release(args: argparse.Namespace, settings: Settings) -> int:
         return _seed_if_missing(settings, url)
 
 
+def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    """The generator on its own (the Procfile's `scheduler`): leader or standby until stopped."""
+    import threading
+
+    from app.store.migrations import upgrade
+    from jobs.scheduler import Scheduler
+
+    stop = threading.Event()
+    with database(settings) as url:
+        upgrade(url)
+        try:
+            Scheduler(settings, url, speed=settings.sim_speed).run(stop)
+        except KeyboardInterrupt:
+            stop.set()
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from werkzeug.serving import run_simple
 
@@ -131,9 +148,27 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(url)
         _seed_if_missing(settings, url)
         app = create_app(settings.with_database(url))
+        stop, generator = _start_generator(settings, url)
         print(f"marketsim: serving on http://{args.host}:{port}", flush=True)
-        run_simple(args.host, port, app, threaded=True, use_reloader=False)
+        try:
+            run_simple(args.host, port, app, threaded=True, use_reloader=False)
+        finally:
+            stop.set()
+            generator.join(timeout=30)
     return 0
+
+
+def _start_generator(settings: Settings, url: str):
+    """The scheduler in a thread of this process (`marketsim run` is one process)."""
+    import threading
+
+    from jobs.scheduler import Scheduler
+
+    stop = threading.Event()
+    scheduler = Scheduler(settings, url, speed=settings.sim_speed)
+    thread = threading.Thread(target=scheduler.run, args=(stop,), name="scheduler", daemon=True)
+    thread.start()
+    return stop, thread
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     run.add_argument("--port", type=int, default=None, help="port (default: PORT or 8000)")
     run.set_defaults(handler=cmd_run)
+
+    scheduler = commands.add_parser(
+        "scheduler", help="run the generator's jobs (one leader; further copies wait as standby)"
+    )
+    scheduler.set_defaults(handler=cmd_scheduler)
 
     migrate = commands.add_parser("migrate", help="bring the database schema to the latest")
     migrate.set_defaults(handler=cmd_migrate)
@@ -187,7 +227,7 @@ def _stop_on_sigterm() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("pgserver", "alembic.runtime.migration"):
+    for noisy in ("pgserver", "alembic.runtime.migration", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:

@@ -16,9 +16,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.domain.baseline import array_checksum, iso, json_checksum
 from app.domain.catalog import Catalog
 from app.domain.clock import SimClock
+from app.domain.events import NewEvent
 from app.domain.history import BaselineView, LiveHour, align, live_points
 from app.store import Store
 from app.store.baseline import StoredBaseline
+from app.store.generation import CLOCK_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ def load_baseline(store: Store, catalog: Catalog) -> BaselineView:
         statistics=stored.statistics,
         events=stored.events,
         aggregation={name: catalog.stream(name).aggregation for name in stored.streams},
+        carry_over=run.metadata.get("carryOver", {}),
     )
 
 
@@ -73,6 +76,42 @@ class HistoryQuery:
     end: datetime
     streams: tuple[str, ...]
     resolution_hours: int
+
+
+def clock_of(store: Store, epoch: int) -> SimClock:
+    """The simulation clock of an epoch, folded from its latest `control.clock` event; before
+    any, simulated time is wall time."""
+    latest = store.generation.latest(epoch, CLOCK_TYPE)
+    if latest is None:
+        return SimClock.real_time(datetime.now(UTC))
+    _, data = latest
+    return SimClock(
+        datetime.fromisoformat(data["anchorWall"]),
+        datetime.fromisoformat(data["anchorSimulated"]),
+        float(data["speed"]),
+    )
+
+
+def clock_event(clock: SimClock) -> NewEvent:
+    """The log event that records a clock: its anchors and speed."""
+    return NewEvent(
+        kind="control",
+        type=CLOCK_TYPE,
+        occurred_at=clock.anchor_simulated,
+        data={
+            "speed": clock.speed,
+            "anchorWall": clock.anchor_wall.isoformat(),
+            "anchorSimulated": clock.anchor_simulated.isoformat(),
+        },
+    )
+
+
+def set_speed(store: Store, speed: float) -> SimClock:
+    """Change the clock's speed now: same simulated now, new pace; recorded in the log."""
+    epoch = store.log.current_epoch()
+    clock = clock_of(store, epoch).with_speed(speed, datetime.now(UTC))
+    store.log.append([clock_event(clock)])
+    return clock
 
 
 class Simulation:
@@ -106,7 +145,7 @@ class Simulation:
             )
 
     def clock(self) -> SimClock:
-        return SimClock.real_time(datetime.now(UTC))
+        return clock_of(self.store, self.store.log.current_epoch())
 
     def now(self) -> datetime:
         return self.clock().now(datetime.now(UTC))

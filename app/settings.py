@@ -29,7 +29,9 @@ class Settings:
     database_url: str | None = None
     port: int = DEFAULT_PORT
     sim_seed: int = DEFAULT_SEED
-    sim_speed: float = 1.0
+    sim_speed: float | None = None
+    """The clock speed to set at start; None leaves the clock as the log has it (1x for a new
+    simulation)."""
     data_dir: Path = DEFAULT_DATA_DIR
     admin_token: str | None = None
     config_dir: Path = PROJECT_ROOT / "config"
@@ -61,8 +63,8 @@ def _parse(env: Mapping[str, str], name: str, convert: type, default: object) ->
         raise SettingsError(f"{name}={raw!r} is not a valid {convert.__name__}") from exc
 
 
-def _parse_speed(env: Mapping[str, str]) -> float:
-    speed = _parse(env, "SIM_SPEED", float, 1.0)
-    if not 0 < speed <= 100_000:
+def _parse_speed(env: Mapping[str, str]) -> float | None:
+    speed = _parse(env, "SIM_SPEED", float, None)
+    if speed is not None and not 0 < speed <= 100_000:
         raise SettingsError(f"SIM_SPEED={speed!r} must be a number in (0, 100000]")
     return speed

@@ -188,3 +188,18 @@ def seeded_client(seeded_store, seeded_database: str):
     from app.settings import Settings
 
     return create_app(Settings(database_url=seeded_database), store=seeded_store).test_client()
+
+
+@pytest.fixture
+def seeded_twin(postgres_server: PostgresServer, fresh_baseline) -> Iterator[str]:
+    """A second database with the same baseline (to compare two runs side by side)."""
+    from app.store import Store
+    from app.store.migrations import upgrade
+
+    url = postgres_server.create_database()
+    upgrade(url)
+    store = Store.connect(url)
+    store.baselines.write(fresh_baseline)
+    store.close()
+    yield url
+    postgres_server.drop_database(url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,21 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.hint = hint
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400/415 that says what was wrong with it."""
+    if not request.is_json:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "the body must be JSON",
+            "send Content-Type: application/json and a JSON object",
+        )
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json", "the body is not a JSON object", "send a JSON object")
+    return body
 
 
 def error_response(status: int, code: str, message: str, hint: str) -> tuple[Response, int]:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Response, jsonify, request
 
 from app.api import bp
-from app.api.errors import ApiError
+from app.api.errors import ApiError, json_body
 from app.api.params import invalid, parse_streams, parse_time
 from app.domain.baseline import GENERATOR_VERSION, iso
+from app.domain.clock import SimClock
 from app.domain.history import RESOLUTIONS
 from app.domain.timerange import TimeRangeError, parse_range
 from app.extensions import simulation
-from app.services import BaselineMissing, HistoryQuery
+from app.services import BaselineMissing, HistoryQuery, set_speed
 
 DEFAULT_WINDOW = timedelta(days=7)
 MAX_SPAN = timedelta(days=60)
@@ -21,6 +22,43 @@ MAX_SPAN = timedelta(days=60)
 
 def baseline_missing(exc: BaselineMissing) -> ApiError:
     return ApiError(503, "baseline_missing", str(exc), "run `marketsim seed`, then retry")
+
+
+MAX_SPEED = 100_000
+
+
+def _clock_body(clock: SimClock) -> dict:
+    return {
+        "speed": clock.speed,
+        "currentSimulationTime": iso(clock.now(datetime.now(UTC))),
+        "anchorWall": iso(clock.anchor_wall),
+        "anchorSimulated": iso(clock.anchor_simulated),
+    }
+
+
+@bp.get("/simulation/clock")
+def get_clock() -> Response:
+    """The simulation clock: speed and anchors (simulated = anchor + (wall - anchor) x speed)."""
+    return jsonify(_clock_body(simulation().clock()))
+
+
+@bp.post("/simulation/clock")
+def set_clock() -> Response:
+    """Change the clock's speed from now on; the change is a `control.clock` event."""
+    body = json_body()
+    speed = body.get("speed")
+    if isinstance(speed, bool) or not isinstance(speed, int | float):
+        raise ApiError(
+            400, "invalid_field", "field 'speed': a number is required", 'send {"speed": 60}'
+        )
+    if not 0 < speed <= MAX_SPEED:
+        raise ApiError(
+            400,
+            "invalid_field",
+            f"field 'speed': {speed} is out of range",
+            f"use a speed above 0 and at most {MAX_SPEED}",
+        )
+    return jsonify(_clock_body(set_speed(simulation().store, float(speed))))
 
 
 @bp.get("/simulation/state")

@@ -23,6 +23,7 @@ import numpy as np
 from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, utc
 from app.domain.catalog import Catalog, EventTemplate, format_duration
 from app.domain.hourly import Conditions, HourlyRun, simulate
+from app.domain.impacts import impact_factors, impact_window, trapezoid
 from app.domain.model import MarketModel
 from app.domain.statistics import StreamStatistics, aggregate, stream_statistics
 
@@ -33,7 +34,6 @@ BUCKET_HOURS = 12
 BASELINE_HOURS = BASELINE_DAYS * 24
 CAUSAL_SHARE = (0.62, 0.68)
 """The share of baseline events that really move their streams is drawn in this range."""
-_RAMP_SHARE = 0.15
 _PURPOSES = {"anomalies": 1, "events": 2, "flow": 3}
 
 
@@ -130,6 +130,9 @@ class Baseline:
     events: tuple[BaselineEvent, ...]
     anomalies: tuple[Anomaly, ...]
     pending: Mapping[str, int]
+    carry_over: Mapping[str, list[list[int]]]
+    """Per rule (`rule:target`), the caused events still due after the end, as [hours after
+    the end, count] pairs: where live generation picks up the work in flight."""
     catalog: Catalog
 
     @property
@@ -175,6 +178,7 @@ class Baseline:
             },
             "anomalies": [a.to_json() for a in self.anomalies],
             "pendingAtEnd": dict(self.pending),
+            "carryOver": dict(self.carry_over),
         }
         statistics = {
             "metadata": metadata | {"calculatedFrom": f"{iso(self.start)}/{iso(self.end)}"},
@@ -243,8 +247,13 @@ def generate_baseline(
     }
     events = _measure(model, scheduled, conditioned, drawn, warm_start, end)
     pending = {
-        f"{rule.rule_id}:{model.names[rule.target]}": int(np.rint(drawn.pending[rule.index]))
-        for rule in model.rules
+        rule_key(model, rule): int(np.rint(drawn.pending[rule.index])) for rule in model.rules
+    }
+    carry_over = {
+        rule_key(model, model.rules[index]): [
+            [int(k), int(c)] for k, c in enumerate(np.rint(per_hour)) if c > 0
+        ]
+        for index, per_hour in sorted(drawn.overflow.items())
     }
     return Baseline(
         seed=seed,
@@ -258,8 +267,14 @@ def generate_baseline(
         events=events,
         anomalies=anomalies,
         pending=pending,
+        carry_over={key: hours for key, hours in carry_over.items() if hours},
         catalog=catalog,
     )
+
+
+def rule_key(model: MarketModel, rule) -> str:
+    """How exports name a rule: its id and its target (a chain has one rule per outcome)."""
+    return f"{rule.rule_id}:{model.names[rule.target]}"
 
 
 def _rounded(model: MarketModel, values: np.ndarray) -> np.ndarray:
@@ -361,36 +376,6 @@ def _choose_causal(
     return [(at, template, i in causal) for i, (at, template) in enumerate(moments)]
 
 
-def _impact_window(template: EventTemplate, occurred_at: datetime) -> tuple[datetime, datetime]:
-    start = occurred_at + template.expected_impact.delay
-    return start, start + template.expected_impact.duration
-
-
-def impact_factors(model: MarketModel, template: EventTemplate) -> dict[int, float]:
-    """The multiplier an event applies to each stream it names, net of what flows in.
-
-    A stream downstream of another named stream (app opens -> searches) already moves with
-    it through the rules, so it only gets the rest of its expected change: naming a whole
-    funnel "high" doubles each step once, not 2 x 2 x 2."""
-    named = {
-        model.index[i.stream]: model.catalog.magnitudes.factor(i.magnitude, i.direction)
-        for i in template.expected_impact.streams
-    }
-    factors = {}
-    for stream, multiplier in named.items():
-        upstream = [
-            named[other]
-            for other in model.ancestors[stream]
-            if other in named and (named[other] > 1) == (multiplier > 1)
-        ]
-        if upstream:
-            strongest = max(upstream, key=lambda f: abs(np.log(f)))
-            rest = multiplier / strongest
-            multiplier = rest if (rest > 1) == (multiplier > 1) else 1.0
-        factors[stream] = multiplier
-    return factors
-
-
 def _add_impact(
     model: MarketModel,
     template: EventTemplate,
@@ -401,12 +386,12 @@ def _add_impact(
 ) -> None:
     """Record an event's multipliers over its impact window (ramping in and out). Events of one
     template overlapping on a stream do not compound: the strongest holds at each hour."""
-    start, end = _impact_window(template, occurred_at)
+    start, end = impact_window(template, occurred_at)
     first = int(np.floor((start - grid_start) / HOUR))
     last = int(np.ceil((end - grid_start) / HOUR))
     steps = np.arange(first, last)
     inside = (steps >= 0) & (steps < hours)
-    shape = _trapezoid(last - first)[inside]
+    shape = trapezoid(last - first)[inside]
     for stream, multiplier in impact_factors(model, template).items():
         row = impacts.setdefault((template.id, stream), np.ones(hours))
         value = 1 + (multiplier - 1) * shape
@@ -414,15 +399,6 @@ def _add_impact(
         row[steps[inside]] = np.where(
             np.abs(np.log(value)) > np.abs(np.log(current)), value, current
         )
-
-
-def _trapezoid(length: int) -> np.ndarray:
-    """1 in the middle, rising and falling linearly over the first and last 15% (>= 1 hour)."""
-    ramp = max(1, round(length * _RAMP_SHARE))
-    steps = np.arange(length, dtype=float)
-    rise = np.minimum((steps + 1) / (ramp + 1), 1.0)
-    fall = np.minimum((length - steps) / (ramp + 1), 1.0)
-    return np.minimum(rise, fall)
 
 
 def _measure(
@@ -441,7 +417,7 @@ def _measure(
     `confounded` says that another causal event moved the same stream, or one upstream of
     it, in an overlapping window: a reader correlating by eye would see both."""
     hours = drawn.values.shape[1]
-    windows = [_impact_window(t, at) for at, t, _ in scheduled]
+    windows = [impact_window(t, at) for at, t, _ in scheduled]
     events = []
     for number, (at, template, causal) in enumerate(scheduled):
         start, stop = windows[number]
@@ -485,7 +461,7 @@ def _own_factors(
         return {}
     window_first = int(np.floor((start - grid_start) / HOUR))
     window_last = int(np.ceil((stop - grid_start) / HOUR))
-    shape = _trapezoid(window_last - window_first)[first - window_first : last - window_first]
+    shape = trapezoid(window_last - window_first)[first - window_first : last - window_first]
     return {
         model.index[i.stream]: 1
         + (model.catalog.magnitudes.factor(i.magnitude, i.direction) - 1) * shape

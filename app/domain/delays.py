@@ -16,6 +16,7 @@ from statistics import NormalDist
 import numpy as np
 
 from app.domain.catalog import Delay
+from app.domain.randomness import normal_quantile
 
 HOUR_SECONDS = 3600.0
 Z90 = NormalDist().inv_cdf(0.90)
@@ -58,8 +59,7 @@ class DelayModel:
         elif self.dist == "exponential":
             values = self.low - self.scale * np.log1p(-u)
         else:
-            normal = np.array([NormalDist().inv_cdf(float(x)) for x in np.ravel(u)])
-            values = self._lognormal(normal.reshape(np.shape(u)))
+            values = self._lognormal(normal_quantile(u))
         return np.clip(values, self.low, self.high)
 
     def _lognormal(self, standard_normal: np.ndarray) -> np.ndarray:

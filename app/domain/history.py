@@ -56,11 +56,14 @@ class BaselineView:
         statistics: Mapping[str, Mapping[str, Any]],
         events: Iterable[Mapping[str, Any]],
         aggregation: Mapping[str, str],
+        carry_over: Mapping[str, Sequence[Sequence[int]]] | None = None,
     ) -> None:
         self.streams = tuple(streams)
         self.index = {name: i for i, name in enumerate(self.streams)}
         self.start = utc(start)
         self.end = self.start + BASELINE_HOURS * HOUR
+        self.values = values
+        self.carry_over = carry_over or {}
         self.statistics = statistics
         self.aggregation = aggregation
         self.slots = {
@@ -101,6 +104,14 @@ class BaselineView:
         """Scores and flags of live values against the stream's baseline slots."""
         grid = np.array([np.datetime64(utc(m).replace(tzinfo=None), "h") for m in moments])
         expected, spread = self.slots[hours].lookup(self.index[stream], grid, hours)
+        return normalize_array(values, expected, spread), flags_array(values, expected, spread)
+
+    def normalize_seconds(
+        self, stream: str, seconds: np.ndarray, values: np.ndarray
+    ) -> tuple[np.ndarray, list[Flag]]:
+        """As `normalize` at hourly resolution, for moments given as Unix seconds."""
+        grid = (seconds // 3600).astype(np.int64).astype("datetime64[h]")
+        expected, spread = self.slots[1].lookup(self.index[stream], grid, 1)
         return normalize_array(values, expected, spread), flags_array(values, expected, spread)
 
     def events_between(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]:

@@ -34,11 +34,12 @@ _FEW_OFFSETS = 4
 @dataclass(frozen=True)
 class HourlyRun:
     """Values per stream and hour (rows follow `MarketModel.names`), plus the events of each
-    rule still pending (due after the last hour)."""
+    rule still pending (due after the last hour), in total and per hour after the end."""
 
     start: datetime
     values: np.ndarray
     pending: np.ndarray
+    overflow: dict[int, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class _Flow:
         self.arrivals = np.zeros(shape)
         self.deferred = np.zeros(shape)
         self.pending = np.zeros(len(model.rules))
+        self.overflow: dict[int, np.ndarray] = {}
         self.lagged = lagged
 
     def _driver_values(self, stream: int, lagged: bool) -> np.ndarray:
@@ -141,7 +143,7 @@ class _Flow:
                 if self.model.is_chain(stream):
                     self._step((kind, stream), first_sweep=False)
             sweeps += 1
-        return HourlyRun(self.start, self.values, self.pending)
+        return HourlyRun(self.start, self.values, self.pending, self.overflow)
 
     def _step(self, node: tuple[str, int], first_sweep: bool) -> None:
         kind, stream = node
@@ -219,7 +221,7 @@ class _Flow:
 
     def _split_chain(self, group: ChainGroup, events: np.ndarray) -> None:
         rules = [self.model.rules[i] for i in group.rules]
-        probabilities = _exclusive(
+        probabilities = exclusive_probabilities(
             np.array([self.model.rates[r.rate] for r in rules]),
             np.vstack([self._probability(r) for r in rules]),
             group.has_remainder,
@@ -245,7 +247,12 @@ class _Flow:
             landed = self._draw_offsets_by_event(events, kernel)
         target = self.deferred if rule.index in self.model.loops.deferred_rules else self.arrivals
         target[rule.target] += landed[: self.hours]
-        self.pending[rule.index] += landed[self.hours :].sum()
+        beyond = landed[self.hours :]
+        self.pending[rule.index] += beyond.sum()
+        if rule.index in self.overflow:
+            self.overflow[rule.index] = self.overflow[rule.index] + beyond
+        else:
+            self.overflow[rule.index] = beyond
 
     def _draw_offsets_by_hour(self, events: np.ndarray, kernel: np.ndarray) -> np.ndarray:
         """Multinomial split of each hour's events over a few offsets (sequential binomials)."""
@@ -296,7 +303,9 @@ def _convolve(events: np.ndarray, kernel: np.ndarray, hours: int) -> np.ndarray:
     return np.bincount(slots.ravel(), weights=contributions.ravel(), minlength=hours + width)
 
 
-def _exclusive(base: np.ndarray, effective: np.ndarray, has_remainder: bool) -> np.ndarray:
+def exclusive_probabilities(
+    base: np.ndarray, effective: np.ndarray, has_remainder: bool
+) -> np.ndarray:
     """Outcome probabilities per hour that still sum to 1 (or below, with a remainder).
 
     Outcomes moved away from their base keep their new value; the unchanged ones (and the

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from app.store.baseline import BaselineStore
 from app.store.database import create_db_engine
 from app.store.eventlog import EventLog
+from app.store.generation import GenerationStore
 from app.store.rollup import HourlyRollup
 
 
@@ -20,6 +21,7 @@ class Store:
     log: EventLog
     baselines: BaselineStore
     rollup: HourlyRollup
+    generation: GenerationStore
 
     @classmethod
     def connect(cls, database_url: str) -> Store:
@@ -29,6 +31,7 @@ class Store:
             log=EventLog(engine),
             baselines=BaselineStore(engine),
             rollup=HourlyRollup(engine),
+            generation=GenerationStore(engine),
         )
 
     def close(self) -> None:

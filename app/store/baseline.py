@@ -77,6 +77,7 @@ class BaselineStore:
             "streams": list(baseline.streams),
             "anomalies": full["anomalies"],
             "pendingAtEnd": full["pendingAtEnd"],
+            "carryOver": full["carryOver"],
         }
         with self.engine.begin() as conn:
             raw = conn.connection.driver_connection

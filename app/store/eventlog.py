@@ -57,6 +57,14 @@ _COPY_TYPES = (
 _COPY_SQL = f"COPY event_log ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 
 
+_LOCK_SQL = "LOCK TABLE event_log IN EXCLUSIVE MODE"
+_EPOCH_SQL = "SELECT epoch FROM event_log ORDER BY position DESC LIMIT 1"
+_LATEST_DATA_SQL = (
+    "SELECT data FROM event_log WHERE kind <> 'stream' AND epoch = %s AND type = %s "
+    "AND data->>%s = %s ORDER BY position DESC LIMIT 1"
+)
+
+
 class EpochChanged(RuntimeError):
     """The log moved to another epoch (a reset) since the writer last looked."""
 
@@ -126,6 +134,18 @@ class LogWriter:
                     )
                 )
         return Appended(first, last, epochs[-1], recorded_at)
+
+    def lock(self) -> int:
+        """Take the append lock now (appends take it anyway) and return the current epoch: what
+        this transaction reads next cannot change until it commits."""
+        self._conn.execute(_LOCK_SQL)
+        row = self._conn.execute(_EPOCH_SQL).fetchone()
+        return int(row[0]) if row else 1
+
+    def latest_data(self, type_: str, key: str, value: str, epoch: int) -> dict | None:
+        """The data of the newest event of `type_` in `epoch` whose data[key] equals `value`."""
+        row = self._conn.execute(_LATEST_DATA_SQL, (epoch, type_, key, value)).fetchone()
+        return row[0] if row else None
 
     def _reserve(self, count: int) -> tuple[int, int, int, datetime]:
         """Lock the log for this transaction, take `count` positions, read the epoch."""

@@ -14,7 +14,7 @@ def test_an_empty_environment_gives_working_defaults():
 
     assert settings.database_url is None
     assert settings.port == DEFAULT_PORT
-    assert settings.sim_speed == 1.0
+    assert settings.sim_speed is None
     assert settings.data_dir == Path(".marketsim")
     assert settings.admin_token is None
     assert (settings.config_dir / "streams.json").name == "streams.json"

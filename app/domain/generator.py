@@ -1,0 +1,717 @@
+"""The live marketplace: events for a simulated interval, one cadence group at a time.
+
+`StreamGenerator` is pure: given the model, the baseline (for normalization and for the
+coupling windows that reach into the past), a seed and what the log already holds, it returns
+draft events for `[frontier, until)` of one cadence group:
+
+- roots: Poisson arrivals at the hour's expected rate, times drawn in the interval;
+- gauges: samples on a fixed grid (the group's interval, each stream staggered by a hash of
+  its name), noise drawn from the sample's index;
+- caused events that have come due: each appended event is decided once, by its rules, from
+  counter-based randomness keyed by its log position (`app/domain/randomness.py`). So the
+  pending work after a crash is recomputed from the log and comes out the same.
+
+Work goes in rounds inside one transaction: the caller appends a round's drafts, tells the
+generator their positions (`committed`), and the caused events that come due within the
+interval make the next round. So every cause is in the log before its effects, every child
+names its cause's position, and none is due before its cause.
+"""
+
+from __future__ import annotations
+
+import heapq
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from app.domain.calendar import HOUR
+from app.domain.effects import CombinedEffects, Effects, EffectsSource
+from app.domain.events import NewEvent
+from app.domain.fields import DataMaker
+from app.domain.history import BaselineView
+from app.domain.hourly import HourlyRun, exclusive_probabilities, simulate
+from app.domain.impacts import ImpactEffects, logged_impacts
+from app.domain.model import CouplingSpec, Gauge, MarketModel, Root, Rule
+from app.domain.randomness import normal_quantile, uniforms
+
+GROUPS = ("high", "medium", "low")
+TICK_TYPE = "control.tick"
+"""A cadence group's generation reached `until` (data: group, from, until): written in the
+same transaction as the group's events, it is the generator's position in simulated time."""
+LANDING_TRIES = 4
+CARRY_OVER = timedelta(days=14)
+RECENT = timedelta(hours=4)
+"""How much of each stream's recent events the generator keeps, before its slowest group's
+frontier: an hour for the trailing-hour values, plus the most a caused event can be emitted
+late (a slow group's chunk, two hours at most, after the faster group passed its time)."""
+"""How much of the past a fresh start simulates (hourly) for the work already in flight."""
+SPAN_BEHIND = timedelta(days=30)
+SPAN_AHEAD = timedelta(days=3)
+_OUTCOME_KEY = 1_000_003
+_SLICE = 300
+"""Seconds over which effects, couplings and loads are taken as constant."""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What a caused event needs of its cause."""
+
+    position: int
+    stream: int
+    occurred_at: datetime
+    data: Mapping[str, Any]
+    correlation_id: int | None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A caused event decided and not yet emitted."""
+
+    due: datetime
+    rule: int
+    cause: Cause
+
+
+@dataclass
+class Draft:
+    """An event to append; its cause, if any, is already in the log."""
+
+    stream: int
+    occurred_at: datetime
+    data: dict[str, Any]
+    cause: Cause | None = None
+    rule: int | None = None
+    value: float | None = None
+    normalized: float | None = None
+    flag: str | None = None
+
+    @property
+    def correlation_id(self) -> int | None:
+        return self.cause.correlation_id if self.cause else None
+
+
+@dataclass
+class LogSnapshot:
+    """What the log says about generation in the current epoch (read by the store):
+    the groups' frontiers, the stream events of the last hour, the hourly rollup, the events
+    that may still have effects pending (position, stream, occurred_at, data, correlation id),
+    the (cause position, stream) of effects already logged, and each gauge's latest sample."""
+
+    epoch: int
+    frontiers: dict[str, datetime]
+    recent: list[tuple[str, datetime]]
+    hourly: list[tuple[str, datetime, int, float, int]]
+    causes: list[tuple[int, str, datetime, Mapping[str, Any], int | None]]
+    emitted: set[tuple[int, str]]
+    latest_samples: dict[str, float] = field(default_factory=dict)
+
+
+class Timeline:
+    """Hourly values per stream over a moving span: what happened live where the generator has
+    been, the stored baseline before it, and the expectation elsewhere. Couplings and gauge
+    loads compare the first two with the third."""
+
+    def __init__(self, model: MarketModel, baseline: BaselineView) -> None:
+        self.model = model
+        self.baseline = baseline
+        self.origin: datetime | None = None
+        self.expected: np.ndarray = np.zeros((model.stream_count, 0))
+        self.live_sum = np.zeros_like(self.expected)
+        self.live_count = np.zeros_like(self.expected)
+        self.live_known = np.zeros_like(self.expected, dtype=bool)
+        self._expected_run: HourlyRun | None = None
+
+    def cover(self, moment: datetime) -> None:
+        """Make sure the span holds `moment` (recomputing the expectation when it moves)."""
+        if self.origin is not None and moment < self.origin + self.hours * HOUR - SPAN_AHEAD / 3:
+            return
+        origin = (moment - SPAN_BEHIND).replace(minute=0, second=0, microsecond=0)
+        hours = int((SPAN_BEHIND + SPAN_AHEAD) / HOUR)
+        run = simulate(self.model, origin, hours)
+        shift = 0 if self.origin is None else int((origin - self.origin) / HOUR)
+        old = (self.live_sum, self.live_count, self.live_known)
+        self.origin, self.expected, self._expected_run = origin, run.values, run
+        self.live_sum = np.zeros_like(run.values)
+        self.live_count = np.zeros_like(run.values)
+        self.live_known = np.zeros_like(run.values, dtype=bool)
+        keep = old[0].shape[1] - shift
+        if shift >= 0 and keep > 0:
+            self.live_sum[:, :keep] = old[0][:, shift:]
+            self.live_count[:, :keep] = old[1][:, shift:]
+            self.live_known[:, :keep] = old[2][:, shift:]
+
+    @property
+    def hours(self) -> int:
+        return self.expected.shape[1]
+
+    def index(self, moment: datetime) -> int:
+        assert self.origin is not None
+        return int((moment - self.origin) // HOUR)
+
+    def add_many(self, stream: int, seconds: np.ndarray, values: np.ndarray | None) -> None:
+        """Count a stream's events (or add its samples' values) into their hours."""
+        hours = ((seconds - self.origin.timestamp()) // 3600).astype(int)
+        inside = (hours >= 0) & (hours < self.hours)
+        hours = hours[inside]
+        self.live_known[stream, hours] = True
+        np.add.at(self.live_count[stream], hours, 1)
+        np.add.at(self.live_sum[stream], hours, 1.0 if values is None else values[inside])
+
+    def realized(self, stream: int, first: int, last: int) -> np.ndarray:
+        """Values of hours [first, last): live, else baseline, else expected."""
+        values = self.expected[stream, first:last].copy()
+        base = self.baseline
+        offsets = np.arange(first, last) + int((self.origin - base.start) / HOUR)
+        in_base = (offsets >= 0) & (offsets < base.values.shape[1])
+        values[in_base] = base.values[base.index[self.model.names[stream]], offsets[in_base]]
+        known = self.live_known[stream, first:last]
+        if self.model.is_entity(stream):
+            values[known] = self.live_sum[stream, first:last][known]
+        else:
+            counts = np.maximum(self.live_count[stream, first:last], 1)
+            values[known] = (self.live_sum[stream, first:last] / counts)[known]
+        return values
+
+    def ratio(self, stream: int, hour: int, window: int) -> float:
+        """Realized over expected across the `window` completed hours before `hour`."""
+        first = max(0, hour - window)
+        if first >= hour:
+            return 1.0
+        expected = self.expected[stream, first:hour].sum()
+        if expected <= 1e-9:
+            return 1.0
+        return float(self.realized(stream, first, hour).sum() / expected)
+
+
+class StreamGenerator:
+    """The live generator. The causal events of the baseline whose impact runs past its end
+    keep acting (as they did in the baseline); `effects` adds what scenarios and injected
+    events do."""
+
+    def __init__(
+        self,
+        model: MarketModel,
+        baseline: BaselineView,
+        seed: int,
+        *,
+        effects: EffectsSource | None = None,
+    ) -> None:
+        self.model = model
+        self.baseline = baseline
+        self.seed = seed
+        ongoing = ImpactEffects(logged_impacts(model, baseline.events))
+        self.effects = CombinedEffects(ongoing, effects) if effects else ongoing
+        self.timeline = Timeline(model, baseline)
+        self.epoch = 1
+        self.frontiers: dict[str, datetime] = {}
+        self.pending: dict[str, list[tuple[float, int, int, Pending]]] = {g: [] for g in GROUPS}
+        self.recent: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(0))
+        self.latest_sample: dict[int, float] = {}
+        self.makers = {
+            i: DataMaker(model.catalog.stream(name), model.catalog.population)
+            for i, name in enumerate(model.names)
+        }
+        self.group_of = [model.catalog.stream(name).cadence for name in model.names]
+        self._couplings_to_stream: dict[int, list[CouplingSpec]] = defaultdict(list)
+        self._couplings_to_rate: dict[str, list[CouplingSpec]] = defaultdict(list)
+        for coupling in model.couplings:
+            if coupling.target_stream is not None:
+                self._couplings_to_stream[coupling.target_stream].append(coupling)
+            else:
+                self._couplings_to_rate[coupling.target_rate].append(coupling)
+        self._coupling_cache: dict[tuple[str, int], float] = {}
+        self._effects_cache: dict[datetime, Effects] = {}
+        self._roots = {r.stream: r for r in model.roots}
+        self._gauges = {g.stream: g for g in model.gauges}
+        self._rules_from: dict[int, list[Rule]] = defaultdict(list)
+        for rule in model.rules:
+            self._rules_from[rule.source].append(rule)
+
+    # Restoring from the log ---------------------------------------------------------------------
+
+    def restore(self, snapshot: LogSnapshot, start: datetime) -> None:
+        """Rebuild every piece of state from what the log holds; `start` is where live
+        generation began in this epoch (the baseline's end, or the reset)."""
+        self.epoch = snapshot.epoch
+        self.frontiers = {g: snapshot.frontiers.get(g, start) for g in GROUPS}
+        self.timeline = Timeline(self.model, self.baseline)
+        self.timeline.cover(max(self.frontiers.values()))
+        for name, hour, events, value_sum, value_count in snapshot.hourly:
+            stream = self.model.index[name]
+            h = self.timeline.index(hour)
+            if 0 <= h < self.timeline.hours:
+                self.timeline.live_known[stream, h] = True
+                self.timeline.live_sum[stream, h] = (
+                    events if self.model.is_entity(stream) else value_sum
+                )
+                self.timeline.live_count[stream, h] = (
+                    events if self.model.is_entity(stream) else (value_count)
+                )
+        carried, carried_recent = self._carry_over(start)
+        times: dict[int, list[float]] = defaultdict(list)
+        for stream, seconds in carried_recent.items():
+            times[stream].extend(seconds)
+        for name, moment in snapshot.recent:
+            times[self.model.index[name]].append(_seconds(moment))
+        self.recent = defaultdict(lambda: np.zeros(0))
+        self.recent.update({s: np.sort(np.array(t)) for s, t in times.items()})
+        self.latest_sample = {self.model.index[n]: v for n, v in snapshot.latest_samples.items()}
+        self.pending = {g: [] for g in GROUPS}
+        self._push_all(
+            p
+            for p in carried
+            if p.due >= self.frontiers[self.group_of[self.model.rules[p.rule].target]]
+        )
+        logged = [
+            Cause(position, self.model.index[name], at, data, correlation)
+            for position, name, at, data, correlation in snapshot.causes
+        ]
+        self._push_all(self._decide(logged, emitted=snapshot.emitted))
+
+    def _carry_over(self, start: datetime) -> tuple[list[Pending], dict[int, list[float]]]:
+        """The work in flight when live generation begins: caused events still due after
+        `start` (sessions booked for next week), and each stream's events of the last hour.
+        At the baseline's end they are the baseline's own; after a reset, the fortnight before
+        `start` is run through the hourly flow (seeded by `start`). Their causes are in the
+        baseline, not the log: they carry no causation id."""
+        overflow, last_hour = self._in_flight(start)
+        pending = []
+        for index, counts in overflow.items():
+            rule = self.model.rules[index]
+            total = int(counts.sum())
+            if total == 0:
+                continue
+            offsets = np.repeat(np.arange(counts.size), counts)
+            within = uniforms(self.seed, 5, index, np.arange(total))
+            data_rng = np.random.default_rng([self.seed, 6, index, int(_seconds(start))])
+            cause_data = self.makers[rule.source].make(data_rng, total)
+            cause_time = start - timedelta(minutes=1)
+            pending.extend(
+                Pending(
+                    start + timedelta(hours=float(k + u)),
+                    index,
+                    Cause(0, rule.source, cause_time, data, None),
+                )
+                for k, u, data in zip(offsets, within, cause_data, strict=True)
+            )
+        recent = {}
+        hour_start = _seconds(start) - 3600
+        for stream in range(self.model.stream_count):
+            if self.model.is_entity(stream):
+                count = int(last_hour[stream])
+                spots = uniforms(self.seed, 7, stream, np.arange(count))
+                recent[stream] = (hour_start + 3600 * np.sort(spots)).tolist()
+        return pending, recent
+
+    def _in_flight(self, start: datetime) -> tuple[dict[int, np.ndarray], np.ndarray]:
+        """Per rule, caused events due in each hour after `start`; each stream's last hour."""
+        if start == self.baseline.end and self.baseline.carry_over:
+            keys = {f"{r.rule_id}:{self.model.names[r.target]}": r.index for r in self.model.rules}
+            overflow = {}
+            for key, pairs in self.baseline.carry_over.items():
+                counts = np.zeros(max(k for k, _ in pairs) + 1, dtype=int)
+                for k, c in pairs:
+                    counts[k] = c
+                overflow[keys[key]] = counts
+            last = np.array([self.baseline.values[self.baseline.index[n], -1]
+                             for n in self.model.names])  # fmt: skip
+            return overflow, last
+        begin = start - CARRY_OVER
+        hours = int(CARRY_OVER / HOUR)
+        expected = simulate(self.model, begin, hours)
+        rng = np.random.default_rng([self.seed, 4, int(_seconds(start))])
+        drawn = simulate(self.model, begin, hours, rng=rng, expected=expected)
+        overflow = {i: np.rint(v).astype(int) for i, v in drawn.overflow.items()}
+        return overflow, drawn.values[:, -1]
+
+    def cause_windows(self) -> dict[str, timedelta]:
+        """For each stream that causes others, how far back a cause can still have an effect
+        pending: its rules' longest delay, plus a day for effects emitted late by a group that
+        was behind."""
+        longest: dict[str, float] = defaultdict(float)
+        for rule in self.model.rules:
+            name = self.model.names[rule.source]
+            longest[name] = max(longest[name], rule.delay.high)
+        return {name: timedelta(seconds=s) + timedelta(days=1) for name, s in longest.items()}
+
+    # Generation ---------------------------------------------------------------------------------
+
+    def first_round(self, group: str, until: datetime) -> list[Draft]:
+        """Roots, gauge samples and due caused events of `group` in [frontier, until)."""
+        start = self.frontiers[group]
+        self.timeline.cover(until)
+        self._forget_round()
+        drafts: list[Draft] = []
+        for stream in self._streams(group):
+            if stream in self._roots:
+                drafts.extend(self._root_events(self._roots[stream], start, until))
+            elif stream in self._gauges:
+                drafts.extend(self._gauge_samples(self._gauges[stream], start, until))
+        drafts.extend(self._due(group, until))
+        return self._finish(drafts)
+
+    def next_round(self, group: str, until: datetime) -> list[Draft]:
+        """Caused events of `group` that came due in the interval since the last round."""
+        self._forget_round()
+        return self._finish(self._due(group, until))
+
+    def _forget_round(self) -> None:
+        """Drop what was computed for the previous round (live data has moved on since)."""
+        self._coupling_cache.clear()
+        self._effects_cache.clear()
+
+    def _effects(self, moment: datetime) -> Effects:
+        if moment not in self._effects_cache:
+            self._effects_cache[moment] = self.effects.at(moment)
+        return self._effects_cache[moment]
+
+    def committed(self, drafts: Sequence[Draft], first_position: int) -> None:
+        """The drafts are in the log from `first_position` on: record them and decide what
+        each of them causes."""
+        by_stream: dict[int, list[int]] = defaultdict(list)
+        for offset, draft in enumerate(drafts):
+            by_stream[draft.stream].append(offset)
+        causes = []
+        for stream, offsets in by_stream.items():
+            items = [drafts[i] for i in offsets]
+            seconds = np.array([d.occurred_at.timestamp() for d in items])
+            if self.model.is_entity(stream):
+                self.timeline.add_many(stream, seconds, None)
+                causes.extend(
+                    Cause(first_position + i, stream, d.occurred_at, d.data, d.correlation_id)
+                    for i, d in zip(offsets, items, strict=True)
+                )
+            else:
+                self.timeline.add_many(stream, seconds, np.array([d.value for d in items]))
+                self.latest_sample[stream] = float(items[-1].value or 0.0)
+        self._push_all(self._decide(causes, emitted=set()))
+
+    def advance(self, group: str, until: datetime) -> None:
+        self.frontiers[group] = max(self.frontiers[group], until)
+
+    def to_events(self, drafts: Sequence[Draft]) -> list[NewEvent]:
+        """The drafts as log events."""
+        events = []
+        for draft in drafts:
+            name = self.model.names[draft.stream]
+            events.append(
+                NewEvent(
+                    kind="stream",
+                    type=name,
+                    stream=name,
+                    occurred_at=draft.occurred_at,
+                    data=draft.data,
+                    value=draft.value,
+                    normalized=draft.normalized,
+                    flag=draft.flag,
+                    causation_id=draft.cause.position
+                    if draft.cause and draft.cause.position
+                    else None,
+                    correlation_id=draft.correlation_id,
+                )
+            )
+        return events
+
+    def pending_count(self) -> int:
+        return sum(len(heap) for heap in self.pending.values())
+
+    def _streams(self, group: str) -> list[int]:
+        return [s for s in range(self.model.stream_count) if self.group_of[s] == group]
+
+    def _push_all(self, pendings: Iterable[Pending]) -> None:
+        """Add decided effects to their target group's queue (in due order)."""
+        grouped: dict[str, list] = defaultdict(list)
+        rules = self.model.rules
+        for pending in pendings:
+            group = self.group_of[rules[pending.rule].target]
+            grouped[group].append(
+                (pending.due.timestamp(), pending.cause.position, pending.rule, pending)
+            )
+        for group, items in grouped.items():
+            heap = self.pending[group]
+            if len(items) > len(heap) // 4:
+                heap.extend(items)
+                heapq.heapify(heap)
+            else:
+                for item in items:
+                    heapq.heappush(heap, item)
+
+    # Roots and gauges ---------------------------------------------------------------------------
+
+    def _root_events(self, root: Root, start: datetime, end: datetime) -> list[Draft]:
+        rng = np.random.default_rng([self.seed, 1, root.stream, int(_seconds(start) * 1000)])
+        times: list[float] = []
+        for segment_start, segment_end in _hour_segments(start, end):
+            h = self.timeline.index(segment_start)
+            lam = (
+                self.timeline.expected[root.stream, h]
+                * self._stream_factor(root.stream, segment_start)
+                * ((segment_end - segment_start) / HOUR)
+            )
+            count = int(rng.poisson(max(lam, 0.0)))
+            low, high = _seconds(segment_start), _seconds(segment_end)
+            times.extend(rng.uniform(low, high, count).tolist())
+        times.sort()
+        data = self.makers[root.stream].make(rng, len(times))
+        return [Draft(root.stream, _moment(t), d) for t, d in zip(times, data, strict=True)]
+
+    def _gauge_samples(self, gauge: Gauge, start: datetime, end: datetime) -> list[Draft]:
+        interval, offset = self._sample_grid(gauge.stream)
+        first = int(np.ceil((_seconds(start) - offset) / interval))
+        last = int(np.ceil((_seconds(end) - offset) / interval))
+        if last <= first:
+            return []
+        ks = np.arange(first, last)
+        seconds = offset + ks * interval
+        hours = ((seconds - _seconds(self.timeline.origin)) // 3600).astype(int)
+        level = self.timeline.expected[gauge.stream, hours].copy()
+        slices = (seconds // _SLICE).astype(int)
+        for key in np.unique(slices):
+            at = _moment(int(key) * _SLICE)
+            factor = self._stream_factor(gauge.stream, at)
+            if gauge.load is not None:
+                factor *= self._load_ratio(gauge.load, at) ** gauge.elasticity
+            level[slices == key] *= factor
+        noise = normal_quantile(uniforms(self.seed, 2, gauge.stream, ks))
+        values = np.round(np.clip(level * (1 + gauge.noise * noise), gauge.low, gauge.high), 4)
+        return [
+            Draft(gauge.stream, _moment(t), {}, value=float(v))
+            for t, v in zip(seconds, values, strict=True)
+        ]
+
+    def _sample_grid(self, stream: int) -> tuple[float, float]:
+        """Seconds between samples of a gauge and its phase (a stable hash of its name)."""
+        cadence = self.model.catalog.cadences[self.group_of[stream]]
+        interval = (cadence.interval.min + cadence.interval.max).total_seconds() / 2
+        spread = min(cadence.stagger.max_offset.total_seconds(), interval)
+        name = self.model.names[stream].encode()
+        return interval, (zlib.crc32(name) % 10_000) / 10_000 * spread
+
+    def _load_ratio(self, load: int, at: datetime) -> float:
+        """A gauge's load against its expectation: the events of the hour before `at`, or the
+        latest sample of a gauge load."""
+        expected = self.timeline.expected[load, self.timeline.index(at)]
+        if expected <= 1e-9:
+            return 1.0
+        if self.model.is_entity(load):
+            return self._trailing_hour(load, _seconds(at)) / expected
+        return self.latest_sample.get(load, expected) / expected
+
+    def _trailing_hour(self, stream: int, at: float) -> float:
+        times = self.recent[stream]
+        return float(
+            np.searchsorted(times, at, "right") - np.searchsorted(times, at - 3600, "right")
+        )
+
+    # Effects and couplings ------------------------------------------------------------------------
+
+    def _stream_factor(self, stream: int, at: datetime) -> float:
+        """A root's rate or a gauge's level multiplier: effects in force and couplings."""
+        factor = self._effects(at).stream_factor.get(stream, 1.0)
+        h = self.timeline.index(at)
+        for coupling in self._couplings_to_stream.get(stream, ()):
+            factor *= self._coupling(coupling, h)
+        return factor
+
+    def _rate(self, name: str, at: datetime) -> float:
+        value = self.model.rates[name] * self._effects(at).rate_factor.get(name, 1.0)
+        h = self.timeline.index(at)
+        for coupling in self._couplings_to_rate.get(name, ()):
+            value *= self._coupling(coupling, h)
+        return value
+
+    def _coupling(self, coupling: CouplingSpec, h: int) -> float:
+        key = (coupling.coupling_id, h)
+        if key not in self._coupling_cache:
+            ratio = self.timeline.ratio(coupling.driver, h, coupling.window_hours)
+            self._coupling_cache[key] = max(ratio, 1e-6) ** coupling.elasticity
+        return self._coupling_cache[key]
+
+    def _rule_probability(self, rule: Rule, at: datetime) -> float:
+        """A rule's probability at a moment: its rate (with effects and couplings) times the
+        effects on the stream it produces, at most 1. (A cascade's condition is tested on each
+        cause's data instead of entering as a share.)"""
+        p = self._rate(rule.rate, at)
+        return min(1.0, p * self._effects(at).stream_factor.get(rule.target, 1.0))
+
+    # Decisions ------------------------------------------------------------------------------------
+
+    def _decide(self, causes: Iterable[Cause], emitted: set[tuple[int, str]]) -> list[Pending]:
+        """The caused events of each cause, by its rules; those already in the log (`emitted`,
+        as (cause position, stream)) are left out. An exclusive chain with any outcome logged
+        is done."""
+        by_stream: dict[int, list[Cause]] = defaultdict(list)
+        for cause in causes:
+            by_stream[cause.stream].append(cause)
+        decided: list[Pending] = []
+        for stream, group in by_stream.items():
+            positions = np.array([c.position for c in group], dtype=np.int64)
+            for chain in self.model.chains:
+                if chain.source == stream:
+                    decided.extend(self._decide_chain(chain, group, positions, emitted))
+            for index in self.model.cascades:
+                rule = self.model.rules[index]
+                if rule.source == stream:
+                    decided.extend(self._decide_cascade(rule, group, positions, emitted))
+        return decided
+
+    def _decide_chain(self, chain, causes, positions, emitted) -> list[Pending]:
+        rules = [self.model.rules[i] for i in chain.rules]
+        targets = {self.model.names[r.target] for r in rules}
+        base = np.array([self.model.rates[r.rate] for r in rules])
+        draws = uniforms(self.seed, positions, _OUTCOME_KEY, rules[0].index)
+        chosen = []
+        for moment, members in _time_slices(causes):
+            effective = np.array([[self._rule_probability(r, moment)] for r in rules])
+            cumulative = np.cumsum(exclusive_probabilities(base, effective, chain.has_remainder))
+            for i in members:
+                cause = causes[i]
+                if any((cause.position, t) in emitted for t in targets):
+                    continue
+                pick = int(np.searchsorted(cumulative, draws[i], side="right"))
+                if pick < len(rules):
+                    chosen.append((rules[pick], cause))
+        return self._with_delays(chosen)
+
+    def _decide_cascade(self, rule: Rule, causes, positions, emitted) -> list[Pending]:
+        condition = getattr(self.model.catalog.rule(rule.rule_id), "condition", None)
+        draws = uniforms(self.seed, positions, rule.index, 0)
+        target = self.model.names[rule.target]
+        chosen = []
+        for moment, members in _time_slices(causes):
+            p = self._rule_probability(rule, moment)
+            for i in members:
+                cause = causes[i]
+                if draws[i] >= p or (cause.position, target) in emitted:
+                    continue
+                if condition is None or condition.holds(cause.data.get(condition.field)):
+                    chosen.append((rule, cause))
+        return self._with_delays(chosen)
+
+    def _with_delays(self, chosen: list[tuple[Rule, Cause]]) -> list[Pending]:
+        by_rule: dict[int, list[Cause]] = defaultdict(list)
+        for rule, cause in chosen:
+            by_rule[rule.index].append(cause)
+        pending = []
+        for index, causes in by_rule.items():
+            rule = self.model.rules[index]
+            positions = np.array([c.position for c in causes], dtype=np.int64)
+            delays = self._delays(rule, causes, positions)
+            pending.extend(
+                Pending(c.occurred_at + timedelta(seconds=float(d)), index, c)
+                for c, d in zip(causes, delays, strict=True)
+            )
+        return pending
+
+    def _delays(self, rule: Rule, causes: Sequence[Cause], positions: np.ndarray) -> np.ndarray:
+        """Delays in seconds; with a landing profile, the likeliest of a few candidates by the
+        profile's weight at the hour each would land in."""
+        if rule.landing_profile is None:
+            return rule.delay.quantile(uniforms(self.seed, positions, rule.index, 1))
+        candidates = np.vstack([
+            rule.delay.quantile(uniforms(self.seed, positions, rule.index, 1 + k))
+            for k in range(LANDING_TRIES)
+        ])  # fmt: skip
+        starts = np.array([_seconds(c.occurred_at) for c in causes])
+        landing = starts[None, :] + candidates
+        weights = np.vstack([
+            self._profile_weights(rule.landing_profile, landing[k]) for k in range(LANDING_TRIES)
+        ])  # fmt: skip
+        cumulative = np.cumsum(weights, axis=0) / weights.sum(axis=0)
+        pick_u = uniforms(self.seed, positions, rule.index, 99)
+        picks = np.minimum((cumulative < pick_u[None, :]).sum(axis=0), LANDING_TRIES - 1)
+        return candidates[picks, np.arange(positions.size)]
+
+    def _profile_weights(self, profile: str, seconds: np.ndarray) -> np.ndarray:
+        hours = (seconds // 3600).astype("int64").astype("datetime64[h]")
+        return self.model.profile_curve(profile, hours)
+
+    # Due children ---------------------------------------------------------------------------------
+
+    def _due(self, group: str, until: datetime) -> list[Draft]:
+        heap = self.pending[group]
+        limit = _seconds(until)
+        due: list[Pending] = []
+        while heap and heap[0][0] < limit:
+            due.append(heapq.heappop(heap)[3])
+        by_stream: dict[int, list[Pending]] = defaultdict(list)
+        for item in due:
+            by_stream[self.model.rules[item.rule].target].append(item)
+        drafts = []
+        for stream, items in by_stream.items():
+            rng = np.random.default_rng([self.seed, 3, stream, items[0].cause.position])
+            fixed = [self._child_data(item.rule) for item in items]
+            data = self.makers[stream].make(
+                rng, len(items), parents=[i.cause.data for i in items], fixed=fixed
+            )
+            drafts.extend(
+                Draft(stream, item.due, d, cause=item.cause, rule=item.rule)
+                for item, d in zip(items, data, strict=True)
+            )
+        return drafts
+
+    def _child_data(self, rule_index: int) -> Mapping[str, Any] | None:
+        rule = self.model.rules[rule_index]
+        return getattr(self.model.catalog.rule(rule.rule_id), "child_data", None) or None
+
+    # Values, normalization --------------------------------------------------------------------
+
+    def _finish(self, drafts: list[Draft]) -> list[Draft]:
+        """Sort by time, then give each event its value (the stream's events in the trailing
+        hour, or the sample) and its score against the baseline slot."""
+        drafts.sort(key=lambda d: (d.occurred_at, d.stream))
+        by_stream: dict[int, list[Draft]] = defaultdict(list)
+        for draft in drafts:
+            by_stream[draft.stream].append(draft)
+        for stream, items in by_stream.items():
+            moments = [d.occurred_at for d in items]
+            if self.model.is_entity(stream):
+                seconds = np.array([_seconds(m) for m in moments])
+                merged = np.sort(np.concatenate([self.recent[stream], seconds]))
+                counts = np.searchsorted(merged, seconds, "right") - np.searchsorted(
+                    merged, seconds - 3600, "right"
+                )
+                keep_from = _seconds(min(self.frontiers.values()) - RECENT)
+                self.recent[stream] = merged[merged >= keep_from]
+                values = counts.astype(float)
+                for draft, value in zip(items, values, strict=True):
+                    draft.value = float(value)
+            else:
+                values = np.array([d.value for d in items], dtype=float)
+            name = self.model.names[stream]
+            seconds = np.array([m.timestamp() for m in moments])
+            scores, flags = self.baseline.normalize_seconds(name, seconds, values)
+            for draft, score, flag in zip(items, scores, flags, strict=True):
+                draft.normalized = float(score)
+                draft.flag = flag
+        return drafts
+
+
+def _time_slices(causes: Sequence[Cause]):
+    """Causes grouped by 5-minute slice (probabilities are computed once per slice)."""
+    slices: dict[int, list[int]] = defaultdict(list)
+    for i, cause in enumerate(causes):
+        slices[int(_seconds(cause.occurred_at) // _SLICE)].append(i)
+    for key, members in slices.items():
+        yield _moment(key * _SLICE), members
+
+
+def _hour_segments(start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:
+    moment = start
+    while moment < end:
+        boundary = moment.replace(minute=0, second=0, microsecond=0) + HOUR
+        yield moment, min(boundary, end)
+        moment = min(boundary, end)
+
+
+def _seconds(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(float(seconds), UTC)

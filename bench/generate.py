@@ -1,0 +1,95 @@
+"""Live generation figures: events appended per second at maximum speed, and the CPU share of
+one core that the scheduler uses at 1x.
+
+    python -m bench.generate [--hours 6] [--seconds 120]
+
+Targets: >= 20,000 events/s at maximum speed; < 5% of one core at 1x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from app.domain.catalog import load_catalog
+from app.domain.generator import GROUPS
+from app.services import load_baseline
+from app.settings import PROJECT_ROOT, Settings
+from app.store import Store
+from bench.scratch import scratch_database
+from jobs.generate import LiveGeneration
+from jobs.scheduler import Scheduler
+from seeds.baseline import default_end, seed_baseline
+
+
+def max_speed(store: Store, catalog, hours: int) -> tuple[int, float]:
+    """Advance every group hour by hour (as fast ticks would) for `hours` simulated hours."""
+    live = LiveGeneration(store, catalog, load_baseline(store, catalog), seed=3)
+    start = live.generator.frontiers["high"]
+    events = 0
+    began = time.perf_counter()
+    for hour in range(1, hours + 1):
+        for group in GROUPS:
+            events += live.advance(group, start + timedelta(hours=hour)).events
+    return events, time.perf_counter() - began
+
+
+def cpu_at_1x(url: str, seconds: float) -> tuple[float, int]:
+    """The scheduler in a thread at 1x: CPU seconds per wall second once it has caught up."""
+    settings = Settings(database_url=url, config_dir=PROJECT_ROOT / "config", sim_speed=1.0)
+    scheduler = Scheduler(settings, url, speed=1.0)
+    stop = threading.Event()
+    thread = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
+    thread.start()
+    while not scheduler.leading.is_set():
+        time.sleep(0.2)
+    while True:  # wait for the catch-up from the baseline's end to finish
+        generation = scheduler.generation
+        if generation and min(generation.generator.frontiers.values()) > datetime.now(UTC) - (
+            timedelta(hours=1)
+        ):
+            break
+        time.sleep(1)
+    store = Store.connect(url)
+    before_events = store.log.last_position()
+    cpu, wall = time.process_time(), time.perf_counter()
+    time.sleep(seconds)
+    share = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    events = store.log.last_position() - before_events
+    stop.set()
+    thread.join(timeout=60)
+    store.close()
+    return share, events
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--hours", type=int, default=6, help="simulated hours at maximum speed")
+    parser.add_argument("--seconds", type=float, default=120, help="wall seconds at 1x")
+    args = parser.parse_args()
+    config_dir = PROJECT_ROOT / "config"
+    catalog = load_catalog(config_dir)
+    with scratch_database() as url:
+        store = Store.connect(url)
+        seed_baseline(store.baselines, catalog, config_dir, seed=3, end=default_end())
+        events, elapsed = max_speed(store, catalog, args.hours)
+        store.close()
+    print(
+        f"maximum speed: {events:,} events in {elapsed:.1f} s = {events / elapsed:,.0f} events/s"
+        f" appended ({args.hours} simulated hours; target >= 20,000/s)"
+    )
+    with scratch_database() as url:
+        store = Store.connect(url)
+        seed_baseline(store.baselines, catalog, config_dir, seed=3, end=default_end())
+        store.close()
+        share, events = cpu_at_1x(url, args.seconds)
+    print(
+        f"1x: {share:.1%} of one core over {args.seconds:.0f} s ({events:,} rows appended,"
+        f" {events / args.seconds:.1f}/s; target < 5%)"
+    )
+
+
+if __name__ == "__main__":
+    main()

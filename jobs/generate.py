@@ -1,0 +1,163 @@
+"""The generation job: advance one cadence group to simulated now, appending as it goes.
+
+Each chunk of simulated time is one transaction: the group's roots, samples and due caused
+events, the rounds of effects they cause within the chunk, and the group's tick marker. So
+the log holds either all of a chunk or none of it, and a restart carries on from the last
+tick with nothing twice and nothing missing. Any failure rebuilds the generator from the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from app.domain.catalog import Catalog
+from app.domain.effects import EffectsSource
+from app.domain.events import NewEvent
+from app.domain.generator import GROUPS, RECENT, TICK_TYPE, StreamGenerator
+from app.domain.history import BaselineView
+from app.domain.model import MarketModel
+from app.services import clock_of
+from app.store import Store
+from app.store.eventlog import EpochChanged
+
+log = logging.getLogger(__name__)
+
+CHUNK = {
+    "high": timedelta(minutes=10),
+    "medium": timedelta(minutes=30),
+    "low": timedelta(hours=2),
+}
+"""The most simulated time one transaction covers, per group (catch-up and fast clocks)."""
+
+
+@dataclass(frozen=True)
+class Advance:
+    group: str
+    until: datetime
+    events: int
+    chunks: int
+
+
+class LiveGeneration:
+    """The generator bound to the store: restored from the log, advanced group by group."""
+
+    def __init__(
+        self,
+        store: Store,
+        catalog: Catalog,
+        baseline: BaselineView,
+        seed: int,
+        effects: EffectsSource | None = None,
+    ) -> None:
+        self.store = store
+        self.baseline = baseline
+        self.halted = threading.Event()
+        self.model = MarketModel(catalog, anchor=baseline.end)
+        self.generator = StreamGenerator(self.model, baseline, seed, effects=effects)
+        self.restore()
+
+    def restore(self) -> None:
+        """Rebuild the generator from the log (at start, after a failure or a reset)."""
+        store, generator = self.store, self.generator
+        epoch = store.log.current_epoch()
+        start = store.generation.epoch_start(epoch) or self.baseline.end
+        frontiers = store.generation.frontiers(epoch, GROUPS)
+        oldest = min([*frontiers.values(), start]) if frontiers else start
+        store.rollup.catch_up()
+        entity = [n for i, n in enumerate(self.model.names) if self.model.is_entity(i)]
+        gauges = [n for i, n in enumerate(self.model.names) if not self.model.is_entity(i)]
+        snapshot = store.generation.snapshot(
+            epoch,
+            frontiers,
+            {name: oldest - window for name, window in generator.cause_windows().items()},
+            entity,
+            gauges,
+            recent_since=oldest - RECENT,
+            hourly_since=oldest - timedelta(days=15),
+        )
+        generator.restore(snapshot, start)
+        log.info(
+            "generator restored: epoch %s, frontiers %s, %s effects pending",
+            epoch,
+            {g: t.isoformat() for g, t in generator.frontiers.items()},
+            generator.pending_count(),
+        )
+
+    def halt(self) -> None:
+        """Stop after the chunk in progress (a long catch-up must not hold up a shutdown)."""
+        self.halted.set()
+
+    def now(self) -> datetime:
+        """Simulated now, by the clock in the log."""
+        return clock_of(self.store, self.generator.epoch).now(datetime.now(UTC))
+
+    def advance(self, group: str, now: datetime | None = None) -> Advance:
+        """Generate `group` from its frontier up to `now` (simulated), chunk by chunk."""
+        target = now or self.now()
+        events = chunks = 0
+        try:
+            while self.generator.frontiers[group] < target and not self.halted.is_set():
+                until = min(target, self.generator.frontiers[group] + CHUNK[group])
+                events += self._chunk(group, until)
+                chunks += 1
+        except EpochChanged as exc:
+            log.info("the log moved to epoch %s: restoring the generator", exc.actual)
+            self.restore()
+        except FrontierMoved as exc:
+            log.warning("another generator wrote %s: restoring from the log", exc)
+            self.restore()
+        except Exception:
+            log.exception("generation of %s failed: restoring the generator from the log", group)
+            self.restore()
+            raise
+        return Advance(group, self.generator.frontiers[group], events, chunks)
+
+    def _chunk(self, group: str, until: datetime) -> int:
+        generator = self.generator
+        start = generator.frontiers[group]
+        written = 0
+        with self.store.log.transaction() as writer:
+            self._fence(writer, group, start)
+            drafts = generator.first_round(group, until)
+            while drafts:
+                appended = writer.append(
+                    generator.to_events(drafts), expected_epoch=generator.epoch
+                )
+                generator.committed(drafts, appended.first_position)
+                written += len(drafts)
+                drafts = generator.next_round(group, until)
+            writer.append([tick(group, start, until)], expected_epoch=generator.epoch)
+        generator.advance(group, until)
+        return written
+
+    def _fence(self, writer, group: str, start: datetime) -> None:
+        """Under the append lock, check that the log's last tick of this group is where this
+        generator believes it is: a second generator that kept running after losing the
+        leadership is stopped here, before it writes anything twice."""
+        epoch = writer.lock()
+        if epoch != self.generator.epoch:
+            raise EpochChanged(self.generator.epoch, epoch)
+        _fence_check(writer.latest_data(TICK_TYPE, "group", group, epoch), start, group)
+
+
+class FrontierMoved(RuntimeError):
+    """Another generator advanced this group since this one read the log."""
+
+
+def _fence_check(latest: dict | None, start: datetime, group: str) -> None:
+    found = datetime.fromisoformat(latest["until"]) if latest else None
+    if found is not None and found != start:
+        raise FrontierMoved(f"{group} is at {found.isoformat()}, not {start.isoformat()}")
+
+
+def tick(group: str, start: datetime, until: datetime) -> NewEvent:
+    """The marker of a group's generation reaching `until`."""
+    return NewEvent(
+        kind="control",
+        type=TICK_TYPE,
+        occurred_at=until,
+        data={"group": group, "from": start.isoformat(), "until": until.isoformat()},
+    )

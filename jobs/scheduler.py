@@ -1,0 +1,143 @@
+"""The scheduler process: one leader runs the generation jobs, any others wait as standbys.
+
+The leader holds the advisory lock (`app/store/leader.py`), restores the generator from the
+log, and runs APScheduler 3 jobs: one per cadence group (its interval from
+config/stream-cadences.json, with jitter), and the hourly rollup's catch-up. The generation
+jobs share one worker thread, so the generator is never used by two at once; a job that finds
+the previous run of its group still busy (catching up) is skipped. When the lock's connection dies
+the leader stops its jobs and becomes a standby; a standby retries every few seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from app.domain.catalog import Catalog, load_catalog
+from app.domain.generator import GROUPS
+from app.services import BaselineMissing, clock_of, load_baseline, set_speed
+from app.settings import Settings
+from app.store import Store
+from app.store.leader import LOCK_KEY, LeaderLock
+from jobs.generate import LiveGeneration
+
+log = logging.getLogger(__name__)
+
+STANDBY_RETRY = 2.0
+LEASE_CHECK = 1.0
+ROLLUP_EVERY = 2.0
+
+
+class Scheduler:
+    def __init__(
+        self,
+        settings: Settings,
+        database_url: str,
+        *,
+        standby_retry: float = STANDBY_RETRY,
+        speed: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.database_url = database_url
+        self.standby_retry = standby_retry
+        self.speed = speed
+        self.lock = LeaderLock(database_url)
+        self.leading = threading.Event()
+        self.generation: LiveGeneration | None = None
+
+    def run(self, stop: threading.Event) -> None:
+        """Lead or wait until `stop` is set."""
+        while not stop.is_set():
+            if self.lock.try_acquire():
+                log.info("scheduler: leader (advisory lock %x held)", LOCK_KEY)
+                try:
+                    self._lead(stop)
+                except BaselineMissing as exc:
+                    log.warning("scheduler: %s; retrying", exc)
+                    stop.wait(self.standby_retry)
+                except Exception:
+                    log.exception("scheduler: leadership ended by an error")
+                finally:
+                    self.leading.clear()
+                    self.lock.release()
+                    log.info("scheduler: no longer leader")
+            else:
+                stop.wait(self.standby_retry)
+
+    def _lead(self, stop: threading.Event) -> None:
+        store = Store.connect(self.database_url)
+        try:
+            catalog = load_catalog(self.settings.config_dir)
+            baseline = load_baseline(store, catalog)
+            self._apply_speed(store)
+            self.generation = LiveGeneration(store, catalog, baseline, self.settings.sim_seed)
+            jobs = self._start_jobs(store, catalog)
+            self.leading.set()
+            try:
+                while not stop.is_set() and self.lock.still_held():
+                    stop.wait(LEASE_CHECK)
+            finally:
+                self.generation.halt()
+                jobs.shutdown(wait=True)
+        finally:
+            self.generation = None
+            store.close()
+
+    def _apply_speed(self, store: Store) -> None:
+        """SIM_SPEED (when given) sets the clock's speed as the leader starts."""
+        if self.speed is None:
+            return
+        epoch = store.log.current_epoch()
+        if clock_of(store, epoch).speed != self.speed:
+            set_speed(store, self.speed)
+            log.info("scheduler: clock speed set to %sx", self.speed)
+
+    def _start_jobs(self, store: Store, catalog: Catalog) -> BackgroundScheduler:
+        jobs = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(1), "projections": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        now = datetime.now(UTC)
+        for offset, group in enumerate(GROUPS):
+            cadence = catalog.cadences[group]
+            low, high = cadence.interval.min.total_seconds(), cadence.interval.max.total_seconds()
+            jobs.add_job(
+                self._advance,
+                "interval",
+                args=[group],
+                seconds=(low + high) / 2,
+                jitter=(high - low) / 2,
+                id=f"generate-{group}",
+                next_run_time=now + timedelta(seconds=0.2 * offset),
+            )
+        jobs.add_job(
+            store.rollup.catch_up,
+            "interval",
+            seconds=ROLLUP_EVERY,
+            id="rollup",
+            executor="projections",
+            next_run_time=now,
+        )
+        jobs.start()
+        return jobs
+
+    def _advance(self, group: str) -> None:
+        generation = self.generation
+        if generation is None:
+            return
+        started = time.perf_counter()
+        result = generation.advance(group)
+        if result.events:
+            log.info(
+                "generated %s: %s events up to %s in %.2fs",
+                group,
+                result.events,
+                result.until.isoformat(),
+                time.perf_counter() - started,
+            )

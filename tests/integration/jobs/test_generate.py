@@ -1,0 +1,125 @@
+"""The generation job against Postgres: chunks with ticks, exact restarts, one writer, epochs."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from app.domain.catalog import load_catalog
+from app.domain.events import NewEvent
+from app.domain.generator import GROUPS, TICK_TYPE
+from app.services import load_baseline
+from app.settings import PROJECT_ROOT
+from app.store import Store
+from jobs.generate import LiveGeneration
+
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(PROJECT_ROOT / "config")
+
+
+def generation(store: Store, catalog) -> LiveGeneration:
+    return LiveGeneration(store, catalog, load_baseline(store, catalog), SEED)
+
+
+def advance_all(live: LiveGeneration, until) -> None:
+    for group in GROUPS:
+        live.advance(group, until)
+
+
+def log_of(store: Store) -> list:
+    return store.log.read_after(0, limit=10_000_000)
+
+
+def comparable(events) -> list[tuple]:
+    return [
+        (e.type, e.occurred_at, e.causation_id, e.data, e.value, e.normalized, e.epoch)
+        for e in events
+    ]
+
+
+def test_each_chunk_ends_with_a_tick_and_ticks_follow_each_other(seeded_store, catalog):
+    live = generation(seeded_store, catalog)
+    start = live.generator.frontiers["high"]
+    result = live.advance("high", start + timedelta(minutes=35))
+
+    ticks = [e for e in log_of(seeded_store) if e.type == TICK_TYPE]
+    assert result.chunks == len(ticks) == 4
+    assert ticks[0].data["from"] == start.isoformat()
+    for before, after in itertools.pairwise(ticks):
+        assert after.data["from"] == before.data["until"]
+    assert result.events > 1000
+
+
+def test_a_generator_restarted_from_the_log_writes_what_an_unbroken_one_writes(
+    seeded_store, seeded_twin, catalog
+):
+    first = generation(seeded_store, catalog)
+    start = first.generator.frontiers["high"]
+    advance_all(first, start + timedelta(hours=2))
+    restarted = generation(seeded_store, catalog)  # as after kill -9: only the log survives
+    advance_all(restarted, start + timedelta(hours=3))
+
+    twin = Store.connect(seeded_twin)
+    try:
+        unbroken = generation(twin, catalog)
+        advance_all(unbroken, start + timedelta(hours=2))
+        advance_all(unbroken, start + timedelta(hours=3))
+        assert comparable(log_of(seeded_store)) == comparable(log_of(twin))
+    finally:
+        twin.close()
+
+
+def test_no_effect_is_logged_twice_and_none_lacks_its_cause(seeded_store, catalog):
+    live = generation(seeded_store, catalog)
+    start = live.generator.frontiers["high"]
+    advance_all(live, start + timedelta(hours=2))
+    advance_all(generation(seeded_store, catalog), start + timedelta(hours=3))
+
+    events = log_of(seeded_store)
+    positions = {e.position: e for e in events}
+    effects = Counter((e.causation_id, e.stream) for e in events if e.causation_id)
+    assert max(effects.values()) == 1
+    for event in events:
+        if event.causation_id:
+            cause = positions[event.causation_id]
+            assert cause.occurred_at <= event.occurred_at
+
+
+def test_a_generator_that_lost_the_lead_is_stopped_before_writing_twice(seeded_store, catalog):
+    leader = generation(seeded_store, catalog)
+    stale = generation(seeded_store, catalog)  # restored at the same frontier
+    start = leader.generator.frontiers["high"]
+    leader.advance("high", start + timedelta(minutes=20))
+    written = len(log_of(seeded_store))
+
+    result = stale.advance("high", start + timedelta(minutes=30))
+
+    ticks = [e for e in log_of(seeded_store) if e.type == TICK_TYPE]
+    assert [t.data["from"] for t in ticks] == [
+        (start + timedelta(minutes=m)).isoformat() for m in (0, 10)
+    ]
+    assert (result.events, len(log_of(seeded_store))) == (0, written)
+    assert stale.generator.frontiers["high"] == start + timedelta(minutes=20)  # adopted the log's
+
+
+def test_after_a_reset_generation_goes_on_in_the_new_epoch_from_the_reset(seeded_store, catalog):
+    live = generation(seeded_store, catalog)
+    start = live.generator.frontiers["high"]
+    live.advance("high", start + timedelta(minutes=10))
+    reset_at = start + timedelta(hours=6)
+    seeded_store.log.append([NewEvent(kind="control", type="control.reset", occurred_at=reset_at)])
+
+    live.advance("high", reset_at + timedelta(minutes=10))  # notices the reset, restores
+    live.advance("high", reset_at + timedelta(minutes=10))
+
+    after = [e for e in log_of(seeded_store) if e.epoch == 2 and e.kind == "stream"]
+    assert live.generator.epoch == 2
+    assert after
+    assert min(e.occurred_at for e in after) >= reset_at
