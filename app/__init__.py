@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app_log.warning("config: %s (scenario skipped)", problem)
     app = Flask(__name__)
     app.json.sort_keys = False
-    simulation = Simulation(store, catalog)
+    simulation = Simulation(store, catalog, settings.sim_seed)
     simulation.try_load_baseline()
     extensions.init_app(app, settings, simulation)
     register_error_handlers(app)

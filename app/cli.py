@@ -213,6 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-database", action="store_true", help="only export (with --export); no Postgres"
     )
     seed.set_defaults(handler=cmd_seed)
+
+    from app.client import add_parsers
+
+    add_parsers(commands)
     return parser
 
 

@@ -19,7 +19,8 @@ from app.domain.events import NewEvent
 from app.domain.generator import GROUPS, RECENT, TICK_TYPE, StreamGenerator
 from app.domain.history import BaselineView
 from app.domain.model import MarketModel
-from app.services import clock_of
+from app.domain.scenario import StateEffects
+from app.services import Simulation, clock_of
 from app.store import Store
 from app.store.eventlog import EpochChanged
 
@@ -56,7 +57,9 @@ class LiveGeneration:
         self.baseline = baseline
         self.halted = threading.Event()
         self.model = MarketModel(catalog, anchor=baseline.end)
+        self.simulation = Simulation(store, catalog, seed, baseline=baseline)
         self.generator = StreamGenerator(self.model, baseline, seed, effects=effects)
+        self._effects_at = -1
         self.restore()
 
     def restore(self) -> None:
@@ -79,6 +82,8 @@ class LiveGeneration:
             hourly_since=oldest - timedelta(days=15),
         )
         generator.restore(snapshot, start)
+        self._effects_at = -1
+        self._follow_state()
         log.info(
             "generator restored: epoch %s, frontiers %s, %s effects pending",
             epoch,
@@ -115,7 +120,15 @@ class LiveGeneration:
             raise
         return Advance(group, self.generator.frontiers[group], events, chunks)
 
+    def _follow_state(self) -> None:
+        """Take up what scenarios, modifiers and external events the log holds now."""
+        state = self.simulation.state()
+        if state.last_position != self._effects_at:
+            self.generator.set_effects(StateEffects(state, self.model))
+            self._effects_at = state.last_position
+
     def _chunk(self, group: str, until: datetime) -> int:
+        self._follow_state()
         generator = self.generator
         start = generator.frontiers[group]
         written = 0
@@ -140,7 +153,7 @@ class LiveGeneration:
         epoch = writer.lock()
         if epoch != self.generator.epoch:
             raise EpochChanged(self.generator.epoch, epoch)
-        _fence_check(writer.latest_data(TICK_TYPE, "group", group, epoch), start, group)
+        _fence_check(writer.last_tick(group, epoch), start, group)
 
 
 class FrontierMoved(RuntimeError):

@@ -2,7 +2,8 @@
 
 The leader holds the advisory lock (`app/store/leader.py`), restores the generator from the
 log, and runs APScheduler 3 jobs: one per cadence group (its interval from
-config/stream-cadences.json, with jitter), and the hourly rollup's catch-up. The generation
+config/stream-cadences.json, with jitter), the scenarios' lifecycle (settling, settled,
+scheduled external events coming due), and the hourly rollup's catch-up. The generation
 jobs share one worker thread, so the generator is never used by two at once; a job that finds
 the previous run of its group still busy (catching up) is skipped. When the lock's connection dies
 the leader stops its jobs and becomes a standby; a standby retries every few seconds.
@@ -21,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from app.domain.catalog import Catalog, load_catalog
 from app.domain.generator import GROUPS
 from app.services import BaselineMissing, clock_of, load_baseline, set_speed
+from app.services.scenarios import advance_lifecycle
 from app.settings import Settings
 from app.store import Store
 from app.store.leader import LOCK_KEY, LeaderLock
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 STANDBY_RETRY = 2.0
 LEASE_CHECK = 1.0
 ROLLUP_EVERY = 2.0
+LIFECYCLE_EVERY = 2.0
 
 
 class Scheduler:
@@ -117,6 +120,14 @@ class Scheduler:
                 next_run_time=now + timedelta(seconds=0.2 * offset),
             )
         jobs.add_job(
+            self._lifecycle,
+            "interval",
+            seconds=LIFECYCLE_EVERY,
+            id="lifecycle",
+            executor="projections",
+            next_run_time=now,
+        )
+        jobs.add_job(
             store.rollup.catch_up,
             "interval",
             seconds=ROLLUP_EVERY,
@@ -126,6 +137,14 @@ class Scheduler:
         )
         jobs.start()
         return jobs
+
+    def _lifecycle(self) -> None:
+        """Settling, settled and scheduled external events, as simulated time brings them."""
+        generation = self.generation
+        if generation is not None:
+            written = advance_lifecycle(generation.simulation)
+            if written:
+                log.info("lifecycle: %s scenario or external events recorded", written)
 
     def _advance(self, group: str) -> None:
         generation = self.generation

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from app.api import simulation, streams  # noqa: E402, F401  (their routes register on bp)
+from app.api import events, scenarios, simulation, streams  # noqa: E402, F401  (routes on bp)

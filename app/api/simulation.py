@@ -61,24 +61,6 @@ def set_clock() -> Response:
     return jsonify(_clock_body(set_speed(simulation().store, float(speed))))
 
 
-@bp.get("/simulation/state")
-def state() -> Response:
-    """Simulated time, the epoch and which baseline is in use."""
-    sim = simulation()
-    body = {
-        "currentSimulationTime": iso(sim.now()),
-        "speed": sim.clock().speed,
-        "epoch": sim.store.log.current_epoch(),
-        "historicalMode": "baseline",
-    }
-    try:
-        view = sim.baseline
-        body["baseline"] = {"start": iso(view.start), "end": iso(view.end)}
-    except BaselineMissing:
-        body["baseline"] = None
-    return jsonify(body)
-
-
 def _history_query(now) -> HistoryQuery:
     args = request.args
     resolution = args.get("resolution", "1h")
@@ -112,6 +94,17 @@ def history() -> Response:
     query = _history_query(sim.now())
     try:
         return jsonify(sim.history(query))
+    except BaselineMissing as exc:
+        raise baseline_missing(exc) from None
+
+
+@bp.get("/simulation/diff")
+def diff() -> Response:
+    """What retroactive events changed in history, per stream and hour."""
+    sim = simulation()
+    query = _history_query(sim.now())
+    try:
+        return jsonify(sim.diff(query))
     except BaselineMissing as exc:
         raise baseline_missing(exc) from None
 

@@ -414,8 +414,8 @@ def _measure(
     with this event's own multiplier taken out (none for a red herring). Overlapping events
     and anomalies are thus in both sides, and the effect left is the event's own.
 
-    `confounded` says that another causal event moved the same stream, or one upstream of
-    it, in an overlapping window: a reader correlating by eye would see both."""
+    `confounded` says that another causal event named the same stream in an overlapping
+    window: a reader correlating by eye would see both."""
     hours = drawn.values.shape[1]
     windows = [impact_window(t, at) for at, t, _ in scheduled]
     events = []
@@ -476,16 +476,16 @@ def _confounded(
     number: int,
     stream: int,
 ) -> bool:
+    """Whether another causal event names the same stream in an overlapping window."""
     start, stop = windows[number]
-    related = model.ancestors[stream] | {stream}
+    name = model.names[stream]
     for other, (_, template, causal) in enumerate(scheduled):
         if other == number or not causal:
             continue
         other_start, other_stop = windows[other]
-        if other_start < stop and start < other_stop:
-            named = {model.index[i.stream] for i in template.expected_impact.streams}
-            if named & related:
-                return True
+        overlaps = other_start < stop and start < other_stop
+        if overlaps and any(i.stream == name for i in template.expected_impact.streams):
+            return True
     return False
 
 

@@ -1,7 +1,11 @@
-"""Effects in force at a moment: what scenarios and external events do to the streams.
+"""Effects in force at a moment: what scenarios, manual modifiers and external events do to
+the streams and to the named rates.
 
-The live generator asks an `EffectsSource` at each moment it generates; sources combine
-(scenario modifiers, causal external events) by multiplying.
+An `Adjust` is what happens to one target: `value = base x factor + add`, then, if there is
+an override, `value` moves to it by `weight` (1 = fully; settling lowers it). The live
+generator asks an `EffectsSource` at each moment it generates; the hourly flow samples the
+same source hour by hour. Sources combine: factors multiply, additions add, and an override
+(the last one given) wins over both.
 """
 
 from __future__ import annotations
@@ -12,35 +16,88 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
-class Effects:
-    """What active scenarios and external events do at an hour: multipliers per stream (root
-    rate, gauge value, or the probability of the rules producing a chain stream) and per
-    named rate. The default is no effect."""
+class Adjust:
+    factor: float = 1.0
+    add: float = 0.0
+    override: float | None = None
+    weight: float = 1.0
 
-    stream_factor: Mapping[int, float] = field(default_factory=dict)
-    rate_factor: Mapping[str, float] = field(default_factory=dict)
+    def apply(self, base: float) -> float:
+        value = base * self.factor + self.add
+        if self.override is not None:
+            value += (self.override - value) * self.weight
+        return value
+
+    def apply_array(self, base):
+        """`apply` on a numpy array."""
+        value = base * self.factor + self.add
+        if self.override is not None:
+            value = value + (self.override - value) * self.weight
+        return value
+
+    def then(self, other: Adjust) -> Adjust:
+        """This adjustment and another on the same target."""
+        if other.override is not None:
+            return Adjust(self.factor * other.factor, self.add + other.add, other.override,
+                          other.weight)  # fmt: skip
+        return Adjust(self.factor * other.factor, self.add + other.add, self.override, self.weight)
+
+    @property
+    def is_identity(self) -> bool:
+        return self.factor == 1.0 and self.add == 0.0 and (self.override is None or not self.weight)
+
+
+NO_ADJUST = Adjust()
+
+
+@dataclass(frozen=True)
+class Effects:
+    """Adjustments per stream (a root's rate in events/h, a gauge's value, or - factor only -
+    the probability of the rules producing a chain stream) and per named rate, with the log
+    position of what is behind each (a scenario run, a modifier, an external event)."""
+
+    streams: Mapping[int, Adjust] = field(default_factory=dict)
+    rates: Mapping[str, Adjust] = field(default_factory=dict)
+    stream_sources: Mapping[int, int] = field(default_factory=dict)
+    rate_sources: Mapping[str, int] = field(default_factory=dict)
+
+    def stream(self, index: int) -> Adjust:
+        return self.streams.get(index, NO_ADJUST)
+
+    def rate(self, name: str) -> Adjust:
+        return self.rates.get(name, NO_ADJUST)
+
+
+NO_EFFECTS = Effects()
 
 
 class EffectsSource:
-    """Where the generator asks for the effects in force at a moment (scenarios plug in)."""
+    """Where the generator asks for the effects in force at a moment."""
 
     def at(self, moment: datetime) -> Effects:
-        return Effects()
+        return NO_EFFECTS
 
 
 class CombinedEffects(EffectsSource):
-    """Several sources at once: their multipliers multiply."""
+    """Several sources at once."""
 
     def __init__(self, *sources: EffectsSource) -> None:
         self.sources = sources
 
     def at(self, moment: datetime) -> Effects:
-        stream: dict[int, float] = {}
-        rate: dict[str, float] = {}
-        for source in self.sources:
-            effects = source.at(moment)
-            for key, value in effects.stream_factor.items():
-                stream[key] = stream.get(key, 1.0) * value
-            for key, value in effects.rate_factor.items():
-                rate[key] = rate.get(key, 1.0) * value
-        return Effects(stream_factor=stream, rate_factor=rate)
+        return combine([source.at(moment) for source in self.sources])
+
+
+def combine(all_effects: list[Effects]) -> Effects:
+    streams: dict[int, Adjust] = {}
+    rates: dict[str, Adjust] = {}
+    stream_sources: dict[int, int] = {}
+    rate_sources: dict[str, int] = {}
+    for effects in all_effects:
+        for key, adjust in effects.streams.items():
+            streams[key] = streams.get(key, NO_ADJUST).then(adjust)
+        for key, adjust in effects.rates.items():
+            rates[key] = rates.get(key, NO_ADJUST).then(adjust)
+        stream_sources.update(effects.stream_sources)
+        rate_sources.update(effects.rate_sources)
+    return Effects(streams, rates, stream_sources, rate_sources)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from app.domain.calendar import HOUR
+from app.domain.delays import DelayModel
 from app.domain.effects import CombinedEffects, Effects, EffectsSource
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
@@ -89,10 +90,7 @@ class Draft:
     value: float | None = None
     normalized: float | None = None
     flag: str | None = None
-
-    @property
-    def correlation_id(self) -> int | None:
-        return self.cause.correlation_id if self.cause else None
+    correlation_id: int | None = None
 
 
 @dataclass
@@ -162,14 +160,17 @@ class Timeline:
         np.add.at(self.live_count[stream], hours, 1)
         np.add.at(self.live_sum[stream], hours, 1.0 if values is None else values[inside])
 
-    def realized(self, stream: int, first: int, last: int) -> np.ndarray:
-        """Values of hours [first, last): live, else baseline, else expected."""
+    def realized(self, stream: int, first: int, last: int, complete: int | None = None):
+        """Values of hours [first, last): live, else baseline, else expected. Live hours from
+        `complete` on (not yet wholly generated) count as expected."""
         values = self.expected[stream, first:last].copy()
         base = self.baseline
         offsets = np.arange(first, last) + int((self.origin - base.start) / HOUR)
         in_base = (offsets >= 0) & (offsets < base.values.shape[1])
         values[in_base] = base.values[base.index[self.model.names[stream]], offsets[in_base]]
-        known = self.live_known[stream, first:last]
+        known = self.live_known[stream, first:last].copy()
+        if complete is not None:
+            known[max(complete - first, 0) :] = False
         if self.model.is_entity(stream):
             values[known] = self.live_sum[stream, first:last][known]
         else:
@@ -177,15 +178,16 @@ class Timeline:
             values[known] = (self.live_sum[stream, first:last] / counts)[known]
         return values
 
-    def ratio(self, stream: int, hour: int, window: int) -> float:
-        """Realized over expected across the `window` completed hours before `hour`."""
+    def ratio(self, stream: int, hour: int, window: int, complete: int | None = None) -> float:
+        """Realized over expected across the `window` hours before `hour` (hours from
+        `complete` on, not wholly generated yet, count as expected)."""
         first = max(0, hour - window)
         if first >= hour:
             return 1.0
         expected = self.expected[stream, first:hour].sum()
         if expected <= 1e-9:
             return 1.0
-        return float(self.realized(stream, first, hour).sum() / expected)
+        return float(self.realized(stream, first, hour, complete).sum() / expected)
 
 
 class StreamGenerator:
@@ -204,8 +206,10 @@ class StreamGenerator:
         self.model = model
         self.baseline = baseline
         self.seed = seed
-        ongoing = ImpactEffects(logged_impacts(model, baseline.events))
-        self.effects = CombinedEffects(ongoing, effects) if effects else ongoing
+        self._ongoing = ImpactEffects(logged_impacts(model, baseline.events))
+        self.effects: EffectsSource = self._ongoing
+        if effects is not None:
+            self.set_effects(effects)
         self.timeline = Timeline(model, baseline)
         self.epoch = 1
         self.frontiers: dict[str, datetime] = {}
@@ -225,7 +229,8 @@ class StreamGenerator:
             else:
                 self._couplings_to_rate[coupling.target_rate].append(coupling)
         self._coupling_cache: dict[tuple[str, int], float] = {}
-        self._effects_cache: dict[datetime, Effects] = {}
+        self._effects_cache: dict[int, Effects] = {}
+        self._delay_cache: dict[tuple, DelayModel] = {}
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
         self._rules_from: dict[int, list[Rule]] = defaultdict(list)
@@ -321,11 +326,7 @@ class StreamGenerator:
             last = np.array([self.baseline.values[self.baseline.index[n], -1]
                              for n in self.model.names])  # fmt: skip
             return overflow, last
-        begin = start - CARRY_OVER
-        hours = int(CARRY_OVER / HOUR)
-        expected = simulate(self.model, begin, hours)
-        rng = np.random.default_rng([self.seed, 4, int(_seconds(start))])
-        drawn = simulate(self.model, begin, hours, rng=rng, expected=expected)
+        drawn = restored_history(self.model, self.seed, start)
         overflow = {i: np.rint(v).astype(int) for i, v in drawn.overflow.items()}
         return overflow, drawn.values[:, -1]
 
@@ -360,15 +361,23 @@ class StreamGenerator:
         self._forget_round()
         return self._finish(self._due(group, until))
 
+    def set_effects(self, effects: EffectsSource) -> None:
+        """What scenarios, modifiers and logged external events do from now on (on top of the
+        baseline's events that still act)."""
+        self.effects = CombinedEffects(self._ongoing, effects)
+        self._forget_round()
+
     def _forget_round(self) -> None:
         """Drop what was computed for the previous round (live data has moved on since)."""
         self._coupling_cache.clear()
         self._effects_cache.clear()
 
     def _effects(self, moment: datetime) -> Effects:
-        if moment not in self._effects_cache:
-            self._effects_cache[moment] = self.effects.at(moment)
-        return self._effects_cache[moment]
+        """The effects in force, taken as constant over each 5-minute slice."""
+        key = int(moment.timestamp() // _SLICE)
+        if key not in self._effects_cache:
+            self._effects_cache[key] = self.effects.at(_moment(key * _SLICE))
+        return self._effects_cache[key]
 
     def committed(self, drafts: Sequence[Draft], first_position: int) -> None:
         """The drafts are in the log from `first_position` on: record them and decide what
@@ -448,17 +457,18 @@ class StreamGenerator:
         times: list[float] = []
         for segment_start, segment_end in _hour_segments(start, end):
             h = self.timeline.index(segment_start)
-            lam = (
-                self.timeline.expected[root.stream, h]
-                * self._stream_factor(root.stream, segment_start)
-                * ((segment_end - segment_start) / HOUR)
+            rate = self._stream_value(
+                root.stream, segment_start, self.timeline.expected[root.stream, h]
             )
-            count = int(rng.poisson(max(lam, 0.0)))
+            count = int(rng.poisson(float(rate) * ((segment_end - segment_start) / HOUR)))
             low, high = _seconds(segment_start), _seconds(segment_end)
             times.extend(rng.uniform(low, high, count).tolist())
         times.sort()
         data = self.makers[root.stream].make(rng, len(times))
-        return [Draft(root.stream, _moment(t), d) for t, d in zip(times, data, strict=True)]
+        return [
+            Draft(root.stream, moment, d, correlation_id=self._source(root.stream, moment))
+            for moment, d in zip(map(_moment, times), data, strict=True)
+        ]
 
     def _gauge_samples(self, gauge: Gauge, start: datetime, end: datetime) -> list[Draft]:
         interval, offset = self._sample_grid(gauge.stream)
@@ -471,17 +481,19 @@ class StreamGenerator:
         hours = ((seconds - _seconds(self.timeline.origin)) // 3600).astype(int)
         level = self.timeline.expected[gauge.stream, hours].copy()
         slices = (seconds // _SLICE).astype(int)
+        sources = {}
         for key in np.unique(slices):
             at = _moment(int(key) * _SLICE)
-            factor = self._stream_factor(gauge.stream, at)
+            inside = slices == key
+            level[inside] = self._stream_value(gauge.stream, at, level[inside])
             if gauge.load is not None:
-                factor *= self._load_ratio(gauge.load, at) ** gauge.elasticity
-            level[slices == key] *= factor
+                level[inside] *= self._load_ratio(gauge.load, at) ** gauge.elasticity
+            sources[key] = self._source(gauge.stream, at)
         noise = normal_quantile(uniforms(self.seed, 2, gauge.stream, ks))
         values = np.round(np.clip(level * (1 + gauge.noise * noise), gauge.low, gauge.high), 4)
         return [
-            Draft(gauge.stream, _moment(t), {}, value=float(v))
-            for t, v in zip(seconds, values, strict=True)
+            Draft(gauge.stream, _moment(t), {}, value=float(v), correlation_id=sources[k])
+            for t, v, k in zip(seconds, values, slices, strict=True)
         ]
 
     def _sample_grid(self, stream: int) -> tuple[float, float]:
@@ -493,42 +505,54 @@ class StreamGenerator:
         return interval, (zlib.crc32(name) % 10_000) / 10_000 * spread
 
     def _load_ratio(self, load: int, at: datetime) -> float:
-        """A gauge's load against its expectation: the events of the hour before `at`, or the
-        latest sample of a gauge load."""
+        """A gauge's load against its expectation: the load stream's events of the hour before
+        `at` (as far as its group has generated them, scaled to the hour), or the latest sample
+        of a gauge load. Unknown (the load's group is far behind): as expected."""
         expected = self.timeline.expected[load, self.timeline.index(at)]
         if expected <= 1e-9:
             return 1.0
-        if self.model.is_entity(load):
-            return self._trailing_hour(load, _seconds(at)) / expected
-        return self.latest_sample.get(load, expected) / expected
+        if not self.model.is_entity(load):
+            return self.latest_sample.get(load, expected) / expected
+        moment = _seconds(at)
+        known = min(moment, _seconds(self.frontiers[self.group_of[load]]))
+        covered = known - (moment - 3600)
+        if covered < 600:
+            return 1.0
+        return self._trailing(load, moment - 3600, known) * 3600 / covered / expected
 
-    def _trailing_hour(self, stream: int, at: float) -> float:
+    def _trailing(self, stream: int, after: float, until: float) -> float:
         times = self.recent[stream]
         return float(
-            np.searchsorted(times, at, "right") - np.searchsorted(times, at - 3600, "right")
+            np.searchsorted(times, until, "right") - np.searchsorted(times, after, "right")
         )
 
     # Effects and couplings ------------------------------------------------------------------------
 
-    def _stream_factor(self, stream: int, at: datetime) -> float:
-        """A root's rate or a gauge's level multiplier: effects in force and couplings."""
-        factor = self._effects(at).stream_factor.get(stream, 1.0)
+    def _stream_value(self, stream: int, at: datetime, base):
+        """A root's rate or a gauge's level at `at`: effects in force, then couplings."""
+        value = self._effects(at).stream(stream).apply_array(base)
         h = self.timeline.index(at)
         for coupling in self._couplings_to_stream.get(stream, ()):
-            factor *= self._coupling(coupling, h)
-        return factor
+            value = value * self._coupling(coupling, h)
+        return np.maximum(value, 0.0)
+
+    def _source(self, stream: int, at: datetime) -> int | None:
+        """What is behind a stream's change at `at` (a scenario run, an event), if anything."""
+        return self._effects(at).stream_sources.get(stream)
 
     def _rate(self, name: str, at: datetime) -> float:
-        value = self.model.rates[name] * self._effects(at).rate_factor.get(name, 1.0)
+        value = self._effects(at).rate(name).apply(self.model.rates[name])
         h = self.timeline.index(at)
         for coupling in self._couplings_to_rate.get(name, ()):
             value *= self._coupling(coupling, h)
-        return value
+        return min(max(value, 0.0), 1.0)
 
     def _coupling(self, coupling: CouplingSpec, h: int) -> float:
         key = (coupling.coupling_id, h)
         if key not in self._coupling_cache:
-            ratio = self.timeline.ratio(coupling.driver, h, coupling.window_hours)
+            frontier = self.frontiers[self.group_of[coupling.driver]]
+            complete = self.timeline.index(frontier)
+            ratio = self.timeline.ratio(coupling.driver, h, coupling.window_hours, complete)
             self._coupling_cache[key] = max(ratio, 1e-6) ** coupling.elasticity
         return self._coupling_cache[key]
 
@@ -537,7 +561,7 @@ class StreamGenerator:
         effects on the stream it produces, at most 1. (A cascade's condition is tested on each
         cause's data instead of entering as a share.)"""
         p = self._rate(rule.rate, at)
-        return min(1.0, p * self._effects(at).stream_factor.get(rule.target, 1.0))
+        return min(1.0, p * self._effects(at).stream(rule.target).factor)
 
     # Decisions ------------------------------------------------------------------------------------
 
@@ -568,7 +592,10 @@ class StreamGenerator:
         chosen = []
         for moment, members in _time_slices(causes):
             effective = np.array([[self._rule_probability(r, moment)] for r in rules])
-            cumulative = np.cumsum(exclusive_probabilities(base, effective, chain.has_remainder))
+            rates = np.array([[self._rate(r.rate, moment)] for r in rules])
+            fixed = ~np.isclose(rates, base[:, None])
+            probabilities = exclusive_probabilities(base, effective, chain.has_remainder, fixed)
+            cumulative = np.cumsum(probabilities)
             for i in members:
                 cause = causes[i]
                 if any((cause.position, t) in emitted for t in targets):
@@ -594,11 +621,11 @@ class StreamGenerator:
         return self._with_delays(chosen)
 
     def _with_delays(self, chosen: list[tuple[Rule, Cause]]) -> list[Pending]:
-        by_rule: dict[int, list[Cause]] = defaultdict(list)
+        by_rule: dict[tuple[int, int], list[Cause]] = defaultdict(list)
         for rule, cause in chosen:
-            by_rule[rule.index].append(cause)
+            by_rule[(rule.index, int(cause.occurred_at.timestamp() // _SLICE))].append(cause)
         pending = []
-        for index, causes in by_rule.items():
+        for (index, _), causes in by_rule.items():
             rule = self.model.rules[index]
             positions = np.array([c.position for c in causes], dtype=np.int64)
             delays = self._delays(rule, causes, positions)
@@ -611,10 +638,11 @@ class StreamGenerator:
     def _delays(self, rule: Rule, causes: Sequence[Cause], positions: np.ndarray) -> np.ndarray:
         """Delays in seconds; with a landing profile, the likeliest of a few candidates by the
         profile's weight at the hour each would land in."""
+        delay = self._delay_model(rule, causes[0].occurred_at)
         if rule.landing_profile is None:
-            return rule.delay.quantile(uniforms(self.seed, positions, rule.index, 1))
+            return delay.quantile(uniforms(self.seed, positions, rule.index, 1))
         candidates = np.vstack([
-            rule.delay.quantile(uniforms(self.seed, positions, rule.index, 1 + k))
+            delay.quantile(uniforms(self.seed, positions, rule.index, 1 + k))
             for k in range(LANDING_TRIES)
         ])  # fmt: skip
         starts = np.array([_seconds(c.occurred_at) for c in causes])
@@ -626,6 +654,21 @@ class StreamGenerator:
         pick_u = uniforms(self.seed, positions, rule.index, 99)
         picks = np.minimum((cumulative < pick_u[None, :]).sum(axis=0), LANDING_TRIES - 1)
         return candidates[picks, np.arange(positions.size)]
+
+    def _delay_model(self, rule: Rule, at: datetime) -> DelayModel:
+        """The rule's delay, rebuilt when it reads a rate (a median in hours) that the effects
+        at `at` change: a support overload slows resolution down."""
+        refs = [ref.rate for _, ref in rule.spec.rate_refs()]
+        if not refs:
+            return rule.delay
+        effects = self._effects(at)
+        hours = {name: effects.rate(name).apply(self.model.rates[name]) for name in refs}
+        if all(hours[n] == self.model.rates[n] for n in refs):
+            return rule.delay
+        key = (rule.index, tuple(sorted(hours.items())))
+        if key not in self._delay_cache:
+            self._delay_cache[key] = DelayModel.of(rule.spec, hours)
+        return self._delay_cache[key]
 
     def _profile_weights(self, profile: str, seconds: np.ndarray) -> np.ndarray:
         hours = (seconds // 3600).astype("int64").astype("datetime64[h]")
@@ -650,10 +693,24 @@ class StreamGenerator:
                 rng, len(items), parents=[i.cause.data for i in items], fixed=fixed
             )
             drafts.extend(
-                Draft(stream, item.due, d, cause=item.cause, rule=item.rule)
+                Draft(
+                    stream,
+                    item.due,
+                    d,
+                    cause=item.cause,
+                    rule=item.rule,
+                    correlation_id=item.cause.correlation_id or self._rule_source(item),
+                )
                 for item, d in zip(items, data, strict=True)
             )
         return drafts
+
+    def _rule_source(self, item: Pending) -> int | None:
+        """What is behind an effect that its cause did not carry: a change of its rule's rate
+        or of its stream at the time the cause was decided."""
+        rule = self.model.rules[item.rule]
+        effects = self._effects(item.cause.occurred_at)
+        return effects.rate_sources.get(rule.rate) or effects.stream_sources.get(rule.target)
 
     def _child_data(self, rule_index: int) -> Mapping[str, Any] | None:
         rule = self.model.rules[rule_index]
@@ -690,6 +747,17 @@ class StreamGenerator:
                 draft.normalized = float(score)
                 draft.flag = flag
         return drafts
+
+
+def restored_history(model: MarketModel, seed: int, start: datetime) -> HourlyRun:
+    """The fortnight before a live start that has no baseline behind it (a reset): the hourly
+    flow drawn with a seed from `start`. History shows it, and the generator takes the work in
+    flight from it, so both tell the same story."""
+    begin = start - CARRY_OVER
+    hours = int(CARRY_OVER / HOUR)
+    expected = simulate(model, begin, hours)
+    rng = np.random.default_rng([seed, 4, int(start.timestamp())])
+    return simulate(model, begin, hours, rng=rng, expected=expected)
 
 
 def _time_slices(causes: Sequence[Cause]):

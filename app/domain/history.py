@@ -57,6 +57,7 @@ class BaselineView:
         events: Iterable[Mapping[str, Any]],
         aggregation: Mapping[str, str],
         carry_over: Mapping[str, Sequence[Sequence[int]]] | None = None,
+        anomalies: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         self.streams = tuple(streams)
         self.index = {name: i for i, name in enumerate(self.streams)}
@@ -64,6 +65,7 @@ class BaselineView:
         self.end = self.start + BASELINE_HOURS * HOUR
         self.values = values
         self.carry_over = carry_over or {}
+        self.anomalies = list(anomalies)
         self.statistics = statistics
         self.aggregation = aggregation
         self.slots = {
@@ -103,6 +105,13 @@ class BaselineView:
     ) -> tuple[np.ndarray, list[Flag]]:
         """Scores and flags of live values against the stream's baseline slots."""
         grid = np.array([np.datetime64(utc(m).replace(tzinfo=None), "h") for m in moments])
+        expected, spread = self.slots[hours].lookup(self.index[stream], grid, hours)
+        return normalize_array(values, expected, spread), flags_array(values, expected, spread)
+
+    def normalize_grid(
+        self, stream: str, grid: np.ndarray, values: np.ndarray, hours: int
+    ) -> tuple[np.ndarray, list[Flag]]:
+        """As `normalize`, for moments given as a numpy datetime64[h] grid."""
         expected, spread = self.slots[hours].lookup(self.index[stream], grid, hours)
         return normalize_array(values, expected, spread), flags_array(values, expected, spread)
 

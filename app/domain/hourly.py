@@ -19,12 +19,14 @@ under the same conditions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
 from app.domain.calendar import hour_grid
+from app.domain.effects import Adjust, Effects
 from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Rule
 
 MAX_SWEEPS = 12
@@ -51,6 +53,42 @@ class Conditions:
 
     stream_factor: np.ndarray | None = None
     rate_factor: dict[str, np.ndarray] | None = None
+    effects: Sequence[Effects] | None = None
+    """Alternatively (or as well), the effects in force at each hour (see app/domain/effects)."""
+
+
+class _Adjustments:
+    """Per-hour arrays of an `Adjust` for one target: factor, add, override (NaN: none), weight."""
+
+    def __init__(self, hours: int) -> None:
+        self.factor = np.ones(hours)
+        self.add = np.zeros(hours)
+        self.override = np.full(hours, np.nan)
+        self.weight = np.zeros(hours)
+
+    def set(self, h: int, adjust: Adjust) -> None:
+        self.factor[h], self.add[h] = adjust.factor, adjust.add
+        if adjust.override is not None:
+            self.override[h], self.weight[h] = adjust.override, adjust.weight
+
+    def apply(self, base: np.ndarray) -> np.ndarray:
+        value = base * self.factor + self.add
+        overridden = ~np.isnan(self.override)
+        value[overridden] += (self.override[overridden] - value[overridden]) * self.weight[
+            overridden
+        ]
+        return value
+
+
+def _adjustments(effects: Sequence[Effects], hours: int):
+    streams: dict[int, _Adjustments] = {}
+    rates: dict[str, _Adjustments] = {}
+    for h, at_hour in enumerate(effects):
+        for stream, adjust in at_hour.streams.items():
+            streams.setdefault(stream, _Adjustments(hours)).set(h, adjust)
+        for name, adjust in at_hour.rates.items():
+            rates.setdefault(name, _Adjustments(hours)).set(h, adjust)
+    return streams, rates
 
 
 def simulate(
@@ -101,6 +139,7 @@ class _Flow:
             conditions.stream_factor if conditions.stream_factor is not None else np.ones(shape)
         )
         self.rate_factor = dict(conditions.rate_factor or {})
+        self.stream_adjust, self.rate_adjust = _adjustments(conditions.effects or (), hours)
         self.coupled_stream = np.ones(shape)
         self.values = np.zeros(shape)
         self.added = np.zeros(shape)
@@ -109,6 +148,7 @@ class _Flow:
         self.pending = np.zeros(len(model.rules))
         self.overflow: dict[int, np.ndarray] = {}
         self.lagged = lagged
+        self._kernels: dict[int, np.ndarray] = {}
 
     def _driver_values(self, stream: int, lagged: bool) -> np.ndarray:
         """A driver's values: as computed so far, or (for a link that closes a loop) from the
@@ -161,16 +201,21 @@ class _Flow:
     def _own_values(self, stream: int) -> np.ndarray:
         root = next((r for r in self.model.roots if r.stream == stream), None)
         if root is not None:
-            lam = self.model.root_rate(root, self.grid) * self.factor[stream]
-            return self._poisson(lam * self.coupled_stream[stream])
+            lam = self._adjusted(stream, self.model.root_rate(root, self.grid))
+            return self._poisson(np.maximum(lam * self.coupled_stream[stream], 0.0))
         gauge = next((g for g in self.model.gauges if g.stream == stream), None)
         if gauge is not None:
             return self._gauge_values(gauge)
         return self.arrivals[stream].copy()
 
+    def _adjusted(self, stream: int, base: np.ndarray) -> np.ndarray:
+        value = base * self.factor[stream]
+        adjust = self.stream_adjust.get(stream)
+        return adjust.apply(value) if adjust is not None else value
+
     def _gauge_values(self, gauge: Gauge) -> np.ndarray:
-        level = self.model.gauge_level(gauge, self.grid)
-        level = level * self.factor[gauge.stream] * self.coupled_stream[gauge.stream]
+        level = self._adjusted(gauge.stream, self.model.gauge_level(gauge, self.grid))
+        level = np.maximum(level, 0.0) * self.coupled_stream[gauge.stream]
         if gauge.load is not None and self.expected is not None:
             lagged = gauge.stream in self.model.loops.lagged_loads
             load = self._driver_values(gauge.load, lagged)
@@ -203,9 +248,18 @@ class _Flow:
 
     # Rules ---------------------------------------------------------------------------------------
 
+    def _rate(self, rule: Rule) -> np.ndarray:
+        """The rule's named rate per hour: couplings and explicit changes included."""
+        p = self.model.rates[rule.rate] * self.rate_factor.get(rule.rate, 1.0) * np.ones(self.hours)
+        adjust = self.rate_adjust.get(rule.rate)
+        return np.clip(adjust.apply(p), 0.0, 1.0) if adjust is not None else p
+
     def _probability(self, rule: Rule) -> np.ndarray:
-        p = self.model.rates[rule.rate] * rule.share * self.rate_factor.get(rule.rate, 1.0)
-        return np.minimum(p * self.factor[rule.target], 1.0) * np.ones(self.hours)
+        p = self._rate(rule)
+        target = self.factor[rule.target]
+        if rule.target in self.stream_adjust:
+            target = target * self.stream_adjust[rule.target].factor
+        return np.minimum(p * rule.share * target, 1.0)
 
     def _apply_rules(self, stream: int) -> None:
         events = self.added[stream]
@@ -221,10 +275,13 @@ class _Flow:
 
     def _split_chain(self, group: ChainGroup, events: np.ndarray) -> None:
         rules = [self.model.rules[i] for i in group.rules]
+        base = np.array([self.model.rates[r.rate] for r in rules])
+        rates = np.vstack([self._rate(r) for r in rules])
         probabilities = exclusive_probabilities(
-            np.array([self.model.rates[r.rate] for r in rules]),
+            base,
             np.vstack([self._probability(r) for r in rules]),
             group.has_remainder,
+            fixed=~np.isclose(rates, base[:, None]),
         )
         remaining = events
         left = np.ones(self.hours)
@@ -288,6 +345,11 @@ class _Flow:
         """The hour-offset kernel, per source hour when landings prefer a profile's hours."""
         if rule.landing_profile is None:
             return rule.kernel
+        if rule.index not in self._kernels:
+            self._kernels[rule.index] = self._landing_kernel(rule)
+        return self._kernels[rule.index]
+
+    def _landing_kernel(self, rule: Rule) -> np.ndarray:
         width = rule.kernel.size
         weights = self.model.landing_weights(rule.landing_profile, self.start, self.hours + width)
         offsets = np.arange(self.hours)[:, None] + np.arange(width)[None, :]
@@ -298,29 +360,37 @@ class _Flow:
 def _convolve(events: np.ndarray, kernel: np.ndarray, hours: int) -> np.ndarray:
     """Expected landings: each hour's events times the kernel, added at their offsets."""
     width = kernel.shape[-1]
+    if kernel.ndim == 1:
+        landed = np.zeros(hours + width)
+        landed[: hours + width - 1] = np.convolve(events, kernel)
+        return landed
     contributions = events[:, None] * np.broadcast_to(kernel, (hours, width))
     slots = np.arange(hours)[:, None] + np.arange(width)[None, :]
     return np.bincount(slots.ravel(), weights=contributions.ravel(), minlength=hours + width)
 
 
 def exclusive_probabilities(
-    base: np.ndarray, effective: np.ndarray, has_remainder: bool
+    base: np.ndarray, effective: np.ndarray, has_remainder: bool, fixed: np.ndarray | None = None
 ) -> np.ndarray:
-    """Outcome probabilities per hour that still sum to 1 (or below, with a remainder).
+    """Outcome probabilities per hour (columns) that still sum to 1 (or below, with a
+    remainder).
 
-    Outcomes moved away from their base keep their new value; the unchanged ones (and the
-    remainder) share what is left in their base proportions."""
-    changed = ~np.isclose(effective, base[:, None])
+    The `fixed` outcomes (default: those moved away from their base) keep their value; the
+    others (and the remainder) share what is left in proportion to their effective values. So
+    a rate a scenario sets explicitly holds, and a multiplier on another outcome's stream only
+    reweights the rest."""
+    base = base[:, None]
+    fixed = ~np.isclose(effective, base) if fixed is None else fixed
     remainder = max(0.0, 1.0 - base.sum()) if has_remainder else 0.0
-    changed_total = np.where(changed, effective, 0.0).sum(axis=0)
-    unchanged_base = np.where(changed, 0.0, base[:, None]).sum(axis=0) + remainder
+    fixed_total = np.where(fixed, effective, 0.0).sum(axis=0)
+    free_weight = np.where(fixed, 0.0, effective).sum(axis=0) + remainder
     scale = np.divide(
-        np.maximum(1.0 - changed_total, 0.0),
-        unchanged_base,
-        out=np.zeros_like(changed_total),
-        where=unchanged_base > 1e-12,
+        np.maximum(1.0 - fixed_total, 0.0),
+        free_weight,
+        out=np.zeros_like(fixed_total),
+        where=free_weight > 1e-12,
     )
-    result = np.where(changed, effective, base[:, None] * scale)
+    result = np.where(fixed, effective, effective * scale)
     total = result.sum(axis=0)
     too_much = total > 1.0
     result[:, too_much] /= total[too_much]

@@ -13,7 +13,7 @@ import numpy as np
 
 from app.domain.calendar import HOUR
 from app.domain.catalog import EventTemplate
-from app.domain.effects import Effects, EffectsSource
+from app.domain.effects import Adjust, Effects, EffectsSource
 from app.domain.model import MarketModel
 
 RAMP_SHARE = 0.15
@@ -72,12 +72,14 @@ def shape_at(start: datetime, end: datetime, moment: datetime) -> float:
 
 @dataclass(frozen=True)
 class Impact:
-    """One causal event's multipliers on its streams over its window."""
+    """One causal event's multipliers on its streams over its window; `source` is its log
+    position (None for a baseline event, which is not in the log)."""
 
     template: str
     start: datetime
     end: datetime
     factors: dict[int, float]
+    source: int | None = None
 
 
 def logged_impacts(model: MarketModel, events: Iterable[Mapping[str, Any]]) -> list[Impact]:
@@ -92,8 +94,8 @@ def logged_impacts(model: MarketModel, events: Iterable[Mapping[str, Any]]) -> l
         impacts.append(
             Impact(
                 template.id,
-                datetime.fromisoformat(window["start"].replace("Z", "+00:00")),
-                datetime.fromisoformat(window["end"].replace("Z", "+00:00")),
+                _time(window["start"]),
+                _time(window["end"]),
                 impact_factors(model, template),
             )
         )
@@ -108,7 +110,7 @@ class ImpactEffects(EffectsSource):
         self.impacts = sorted(impacts, key=lambda i: i.start)
 
     def at(self, moment: datetime) -> Effects:
-        strongest: dict[tuple[str, int], float] = {}
+        strongest: dict[tuple[str, int], tuple[float, int | None]] = {}
         for impact in self.impacts:
             if impact.start > moment:
                 break
@@ -118,9 +120,36 @@ class ImpactEffects(EffectsSource):
             for stream, multiplier in impact.factors.items():
                 value = 1 + (multiplier - 1) * weight
                 key = (impact.template, stream)
-                if abs(np.log(value)) > abs(np.log(strongest.get(key, 1.0))):
-                    strongest[key] = value
+                if abs(np.log(value)) > abs(np.log(strongest.get(key, (1.0, None))[0])):
+                    strongest[key] = (value, impact.source)
         factors: dict[int, float] = defaultdict(lambda: 1.0)
-        for (_, stream), value in strongest.items():
+        sources: dict[int, int] = {}
+        for (_, stream), (value, source) in strongest.items():
             factors[stream] *= value
-        return Effects(stream_factor=dict(factors))
+            if source is not None:
+                sources[stream] = source
+        adjusts = {stream: Adjust(factor=value) for stream, value in factors.items()}
+        return Effects(streams=adjusts, stream_sources=sources)
+
+
+class AnomalyEffects(EffectsSource):
+    """The baseline's natural anomalies (stream, start, end, factor) as effects."""
+
+    def __init__(self, model: MarketModel, anomalies: Iterable[Mapping[str, Any]]) -> None:
+        self.model = model
+        self.anomalies = [
+            (model.index[a["stream"]], _time(a["start"]), _time(a["end"]), float(a["factor"]))
+            for a in anomalies
+        ]
+
+    def at(self, moment: datetime) -> Effects:
+        streams = {
+            stream: Adjust(factor=factor)
+            for stream, start, end, factor in self.anomalies
+            if start <= moment < end
+        }
+        return Effects(streams=streams)
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -19,6 +19,7 @@ from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day
 from app.domain.catalog import (
     Catalog,
     ChainBaseline,
+    Delay,
     GaugeBaseline,
     PoissonBaseline,
     condition_share,
@@ -73,6 +74,8 @@ class Rule:
     delay: DelayModel
     kernel: np.ndarray
     landing_profile: str | None
+    spec: Delay
+    """The configured delay, to rebuild `delay` when a scenario changes a rate it reads."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class MarketModel:
                 delay=delay,
                 kernel=delay.hour_kernel(),
                 landing_profile=edge.delay.profile,
+                spec=edge.delay,
             )
 
     def _chain_groups(self) -> Iterable[ChainGroup]:

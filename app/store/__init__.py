@@ -11,6 +11,7 @@ from app.store.database import create_db_engine
 from app.store.eventlog import EventLog
 from app.store.generation import GenerationStore
 from app.store.rollup import HourlyRollup
+from app.store.state import StateStore
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Store:
     baselines: BaselineStore
     rollup: HourlyRollup
     generation: GenerationStore
+    state: StateStore
 
     @classmethod
     def connect(cls, database_url: str) -> Store:
@@ -32,6 +34,7 @@ class Store:
             baselines=BaselineStore(engine),
             rollup=HourlyRollup(engine),
             generation=GenerationStore(engine),
+            state=StateStore(engine),
         )
 
     def close(self) -> None:

@@ -59,9 +59,9 @@ _COPY_SQL = f"COPY event_log ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BIN
 
 _LOCK_SQL = "LOCK TABLE event_log IN EXCLUSIVE MODE"
 _EPOCH_SQL = "SELECT epoch FROM event_log ORDER BY position DESC LIMIT 1"
-_LATEST_DATA_SQL = (
-    "SELECT data FROM event_log WHERE kind <> 'stream' AND epoch = %s AND type = %s "
-    "AND data->>%s = %s ORDER BY position DESC LIMIT 1"
+_LAST_TICK_SQL = (
+    "SELECT data FROM event_log WHERE type = 'control.tick' AND epoch = %s "
+    "AND data->>'group' = %s ORDER BY position DESC LIMIT 1"
 )
 
 
@@ -142,9 +142,10 @@ class LogWriter:
         row = self._conn.execute(_EPOCH_SQL).fetchone()
         return int(row[0]) if row else 1
 
-    def latest_data(self, type_: str, key: str, value: str, epoch: int) -> dict | None:
-        """The data of the newest event of `type_` in `epoch` whose data[key] equals `value`."""
-        row = self._conn.execute(_LATEST_DATA_SQL, (epoch, type_, key, value)).fetchone()
+    def last_tick(self, group: str, epoch: int) -> dict | None:
+        """The data of a cadence group's newest `control.tick` in `epoch`, read in this
+        transaction (under the lock, it is the truth for the generator's fence)."""
+        row = self._conn.execute(_LAST_TICK_SQL, (epoch, group)).fetchone()
         return row[0] if row else None
 
     def _reserve(self, count: int) -> tuple[int, int, int, datetime]:

@@ -15,17 +15,17 @@ CLOCK_TYPE = "control.clock"
 
 _LAST_OF_TYPE = sa.text(
     "SELECT occurred_at, data FROM event_log "
-    "WHERE kind <> 'stream' AND epoch = :epoch AND type = :type "
+    "WHERE kind <> 'stream' AND type <> 'control.tick' AND epoch = :epoch AND type = :type "
     "ORDER BY position DESC LIMIT 1"
 )
 _LAST_TICK = sa.text(
     "SELECT data FROM event_log "
-    "WHERE kind <> 'stream' AND epoch = :epoch AND type = :type AND data->>'group' = :group "
+    "WHERE type = :type AND epoch = :epoch AND data->>'group' = :group "
     "ORDER BY position DESC LIMIT 1"
 )
 _EPOCH_START = sa.text(
-    "SELECT occurred_at FROM event_log WHERE kind <> 'stream' AND epoch = :epoch "
-    "AND type = 'control.reset' ORDER BY position LIMIT 1"
+    "SELECT occurred_at FROM event_log WHERE kind <> 'stream' AND type <> 'control.tick' "
+    "AND epoch = :epoch AND type = 'control.reset' ORDER BY position LIMIT 1"
 )
 _RECENT = sa.text(
     "SELECT stream, occurred_at FROM event_log "

@@ -93,17 +93,46 @@ def test_more_payment_failures_lead_to_more_support_tickets(model, expected):
     assert extra_tickets == pytest.approx(share * extra_failures, rel=0.15)
 
 
-def test_a_chain_outcome_pushed_up_takes_its_share_from_its_siblings(model, expected):
+def test_a_multiplier_on_a_chain_outcome_reweights_its_siblings(model, expected):
+    """A stream multiplier on an exclusive outcome (declined x2) makes it twice as likely
+    relative to the others; the outcomes still sum to every request."""
     factor = np.ones((model.stream_count, HOURS))
     factor[model.index["customer.booking.declined"]] = 2.0
     shifted = simulate(model, START, HOURS, conditions=Conditions(stream_factor=factor))
+    rates = model.rates
+    weights = {
+        "customer.booking.confirmed": rates["booking_confirmation"],
+        "customer.booking.declined": 2 * rates["booking_decline"],
+        "customer.booking.expired": rates["booking_expiry"],
+    }
 
     def share(run, stream):
         return _total(model, run, stream) / _total(model, run, "customer.booking.requested")
 
     assert share(shifted, "customer.booking.declined") == pytest.approx(
-        2 * share(expected, "customer.booking.declined"), rel=0.05
+        weights["customer.booking.declined"] / sum(weights.values()), rel=0.05
     )
     assert share(shifted, "customer.booking.confirmed") < share(
         expected, "customer.booking.confirmed"
     )
+
+
+def test_a_rate_set_by_a_scenario_holds_and_its_siblings_share_the_rest(model):
+    """An explicit change of an outcome's rate (a payment outage forcing failures) keeps its
+    value even where another outcome's stream is multiplied."""
+    from app.domain.effects import Adjust, Effects
+
+    succeeded = model.index["customer.payment.succeeded"]
+    failure = Effects(
+        rates={"payment_failure": Adjust(override=0.95)},
+        streams={succeeded: Adjust(factor=1.15)},
+    )
+    plain = simulate(model, START, HOURS)
+    run = simulate(
+        model, START, HOURS, expected=plain, conditions=Conditions(effects=[failure] * HOURS)
+    )
+
+    failed = _total(model, run, "customer.payment.failed")
+    charged = failed + sum(run.values[model.index["customer.payment.succeeded"]].sum() for _ in [0])
+    assert failed / _total(model, run, "session.completed") == pytest.approx(0.95, abs=0.03)
+    assert charged > failed

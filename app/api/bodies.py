@@ -1,0 +1,70 @@
+"""Request bodies, validated by pydantic models; a failure becomes a 400 naming the field."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.api.errors import ApiError, json_body
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ScenarioActivation(Body):
+    scenario_id: str = Field(alias="scenarioId", min_length=1, max_length=100)
+
+
+class ManualModifierBody(Body):
+    stream: str = Field(min_length=1, max_length=100)
+    type: Literal["multiplier", "additive", "override"]
+    value: float
+    duration: timedelta = Field(description="ISO-8601, e.g. PT2H")
+
+
+class StreamImpactBody(Body):
+    stream: str
+    direction: Literal["increase", "decrease"]
+    magnitude: Literal["low", "medium", "high"]
+
+
+class ExpectedImpactBody(Body):
+    streams: list[StreamImpactBody] = Field(min_length=1, max_length=20)
+    delay: timedelta = timedelta(0)
+    duration: timedelta
+
+
+class EventInjection(Body):
+    template: str | None = Field(default=None, max_length=100)
+    type: (
+        Literal["marketing", "product", "infrastructure", "academic", "competitive", "operational"]
+        | None
+    ) = None
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    severity: Literal["info", "warning", "critical"] | None = None
+    icon: str | None = Field(default=None, max_length=50)
+    timestamp: str | None = Field(default=None, description="ISO-8601; default: now")
+    expected_impact: ExpectedImpactBody | None = Field(default=None, alias="expectedImpact")
+    actual_impact: bool = Field(default=True, alias="actualImpact")
+
+
+def parse(model: type[Model]) -> Model:
+    """The request's JSON body as `model`, or a 400 that names the first wrong field."""
+    body = json_body()
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise ApiError(
+            400,
+            "invalid_field",
+            f"field '{where}': {first['msg']}",
+            "see API.md for this endpoint's body",
+        ) from None

@@ -1,0 +1,179 @@
+"""External events (list, inject, measured impact), the causes of a stream, ground truth."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, jsonify, request
+
+from app.api import bp
+from app.api.bodies import EventInjection, parse
+from app.api.errors import ApiError
+from app.api.params import invalid, parse_streams, parse_time
+from app.api.scenarios import refused
+from app.domain.baseline import iso
+from app.domain.catalog import format_duration
+from app.domain.scenario import Refused, external_record
+from app.extensions import simulation
+from app.services.scenarios import inject
+from app.services.truth import causes, ground_truth, impact
+
+MAX_OFFSET = timedelta(days=60)
+
+
+def _range(default: timedelta):
+    sim = simulation()
+    now = sim.now()
+    end = parse_time("end", request.args["end"], now) if "end" in request.args else now
+    start = (
+        parse_time("start", request.args["start"], now)
+        if "start" in request.args
+        else end - default
+    )
+    if start >= end:
+        raise invalid("start", "must be before end", "swap them")
+    return start, end
+
+
+@bp.get("/events")
+def list_events() -> Response:
+    """External events of a range (default: the last 30 days), baseline and logged."""
+    sim = simulation()
+    start, end = _range(timedelta(days=30))
+    events = sim.events_between(sim.state(), start, end)
+    return jsonify(
+        {
+            "timeRange": {"start": iso(start), "end": iso(end)},
+            "count": len(events),
+            "events": events,
+        }
+    )
+
+
+@bp.post("/events")
+def inject_event() -> tuple[Response, int]:
+    """Inject an external event from a library template or custom fields, now, in the past
+    (history then changes) or in the future (recorded when its time comes)."""
+    body = parse(EventInjection)
+    sim = simulation()
+    catalog = sim.catalog
+    now = sim.now()
+    at = parse_time("timestamp", body.timestamp, now) if body.timestamp else now
+    if abs(at - now) > MAX_OFFSET:
+        raise ApiError(
+            400,
+            "invalid_field",
+            "field 'timestamp': more than 60 days from now",
+            "inject within 60 days of the simulated now",
+        )
+    if body.template is not None:
+        if body.template not in catalog.templates:
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"field 'template': unknown template '{body.template}'",
+                f"use one of: {', '.join(catalog.templates)}",
+            )
+        record = external_record(
+            catalog,
+            body.template,
+            at,
+            title=body.title,
+            description=body.description,
+            actual=body.actual_impact,
+        )
+    else:
+        record = external_record(catalog, None, at, actual=body.actual_impact, custom=_custom(body))
+    return jsonify({"success": True, "event": inject(sim, record, at, now)}), 201
+
+
+def _custom(body: EventInjection) -> dict:
+    missing = [
+        name
+        for name, value in (
+            ("type", body.type),
+            ("title", body.title),
+            ("expectedImpact", body.expected_impact),
+        )
+        if value is None
+    ]
+    if missing:
+        raise ApiError(
+            400,
+            "invalid_field",
+            f"field '{missing[0]}': required for a custom event (no template given)",
+            "give a template, or type, title and expectedImpact",
+        )
+    catalog = simulation().catalog
+    impacts = body.expected_impact
+    for i, item in enumerate(impacts.streams):
+        if item.stream not in catalog.streams:
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"field 'expectedImpact.streams.{i}.stream': unknown stream '{item.stream}'",
+                "GET /api/streams lists the names",
+            )
+    if impacts.duration <= timedelta(0) or impacts.delay < timedelta(0):
+        raise ApiError(
+            400,
+            "invalid_field",
+            "field 'expectedImpact.duration': must be positive (and the delay not negative)",
+            'e.g. "PT6H"',
+        )
+    directions = {i.direction for i in impacts.streams}
+    order = ("low", "medium", "high")
+    return {
+        "type": body.type,
+        "template": None,
+        "title": body.title,
+        "description": body.description or body.title,
+        "severity": body.severity or "info",
+        "icon": body.icon or "zap",
+        "expectedImpact": {
+            "streams": [i.stream for i in impacts.streams],
+            "direction": directions.pop() if len(directions) == 1 else "mixed",
+            "magnitude": max((i.magnitude for i in impacts.streams), key=order.index),
+            "duration": format_duration(impacts.duration),
+            "delay": format_duration(impacts.delay),
+            "details": [
+                {
+                    "stream": i.stream,
+                    "direction": i.direction,
+                    "magnitude": i.magnitude,
+                    "factor": round(catalog.magnitudes.factor(i.magnitude, i.direction), 4),
+                }
+                for i in impacts.streams
+            ],
+        },
+    }
+
+
+@bp.get("/events/<event_id>/impact")
+def event_impact(event_id: str) -> Response:
+    """Which streams really moved in the event's window, and how strongly."""
+    try:
+        return jsonify(impact(simulation(), event_id))
+    except Refused as exc:
+        raise refused(exc) from None
+
+
+@bp.get("/streams/<name>/causes")
+def stream_causes(name: str) -> Response:
+    """The events, scenarios and modifiers that acted on a stream."""
+    if name not in simulation().catalog.streams:
+        raise ApiError(
+            404,
+            "unknown_stream",
+            f"there is no stream named '{name}'",
+            "GET /api/streams lists every stream name",
+        )
+    return jsonify(causes(simulation(), name))
+
+
+@bp.get("/ground-truth")
+def truth() -> Response:
+    """Labelled windows per stream, to score a detector's findings against."""
+    start, end = _range(timedelta(days=7))
+    streams = parse_streams("streams", request.args.get("streams"), simulation().catalog)
+    return jsonify(ground_truth(simulation(), start, end, streams))

@@ -1,0 +1,259 @@
+"""Scenario control: list, activate, stop, reset, manual modifiers, and the state."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Response, jsonify
+
+from app.api import bp
+from app.api.bodies import ManualModifierBody, ScenarioActivation, parse
+from app.api.errors import ApiError
+from app.domain.baseline import iso
+from app.domain.catalog import format_duration
+from app.domain.scenario import Refused, Run, SimulationState, weight
+from app.extensions import simulation
+from app.services import BaselineMissing
+from app.services.scenarios import (
+    MAX_MODIFIER,
+    activate_scenario,
+    apply_modifier,
+    reset,
+    stop_scenario,
+)
+from app.services.simulation import external_json
+
+
+def refused(exc: Refused) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.message, exc.hint)
+
+
+@bp.get("/simulation/scenarios")
+def list_scenarios() -> Response:
+    catalog = simulation().catalog
+    return jsonify(
+        {
+            "scenarios": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "description": s.description,
+                    "duration": format_duration(s.duration),
+                    "settling": {
+                        "curve": s.settling.curve,
+                        "duration": format_duration(s.settling.duration),
+                    },
+                    "events": [e.template for e in s.events],
+                }
+                for s in catalog.scenarios.values()
+            ],
+            "skipped": [str(problem) for problem in catalog.problems],
+        }
+    )
+
+
+def _run_view(run: Run, now: datetime) -> dict[str, Any]:
+    """A run in the shape of the task list's ScenarioModifier."""
+    sim = simulation()
+    scenario = sim.catalog.scenarios[run.scenario_id]
+    phase = run.phase(now)
+    until = run.ends_at if phase == "active" else run.settled_at
+    return {
+        "id": f"run-{run.run_id}",
+        "runId": run.run_id,
+        "type": "scenario",
+        "scenarioId": scenario.id,
+        "name": scenario.name,
+        "description": scenario.description,
+        "startTime": iso(run.activated_at),
+        "endsAt": iso(run.ends_at),
+        "duration": format_duration(scenario.duration),
+        "status": phase,
+        "strength": round(weight(scenario, run, now), 4),
+        "timeRemaining": max(0.0, (until - now).total_seconds()) if until else None,
+        "settlingUntil": iso(run.settled_at) if run.settled_at else None,
+        "settlementDuration": format_duration(scenario.settling.duration),
+        "affectedStreams": sorted(
+            {m.target.stream or f"rate:{m.target.rate}" for m in scenario.modifiers}
+        ),
+        "cascadeEffects": [
+            {
+                "after": format_duration(c.after),
+                "target": c.target.stream or c.target.rate,
+                "type": c.type,
+                "value": c.value,
+            }
+            for c in scenario.cascade_rules
+        ],
+        "relatedEvents": [
+            f"evt-{r.position}" for r in sim.state().externals if r.correlation_id == run.run_id
+        ],
+    }
+
+
+def _status(state: SimulationState, now: datetime) -> str:
+    phases = {run.phase(now) for run in state.runs}
+    if "active" in phases:
+        return "Running"
+    if "settling" in phases:
+        return "Settling"
+    return "Baseline"
+
+
+@bp.post("/simulation/scenario")
+def activate() -> tuple[Response, int]:
+    """Activate a pre-defined scenario (409 while another is active)."""
+    body = parse(ScenarioActivation)
+    try:
+        activation = activate_scenario(simulation(), body.scenario_id)
+    except Refused as exc:
+        raise refused(exc) from None
+    now = simulation().now()
+    total = activation.settled_by - activation.run.activated_at
+    return jsonify(
+        {
+            "success": True,
+            "scenario": _run_view(activation.run, now),
+            "events": activation.events,
+            "estimatedDuration": format_duration(_whole_seconds(total)),
+            "settledBy": iso(activation.settled_by),
+        }
+    ), 201
+
+
+def _whole_seconds(span: timedelta) -> timedelta:
+    return timedelta(seconds=round(span.total_seconds()))
+
+
+@bp.post("/simulation/stop")
+def stop() -> Response:
+    """Stop the active scenario: it settles from now."""
+    try:
+        run, settled_at = stop_scenario(simulation())
+    except Refused as exc:
+        raise refused(exc) from None
+    return jsonify({"success": True, "runId": run.run_id, "settlingUntil": iso(settled_at)})
+
+
+@bp.post("/simulation/reset")
+def reset_simulation() -> Response:
+    """A new epoch: modifiers and injected events cleared, the baseline's history, simulated
+    time back to now. Earlier epochs stay in the log."""
+    epoch = reset(simulation())
+    return jsonify(
+        {
+            "success": True,
+            "epoch": epoch,
+            "message": f"reset: epoch {epoch} began; scenarios, modifiers and injected events "
+            "of earlier epochs no longer act, and simulated time is wall time again",
+        }
+    )
+
+
+@bp.post("/simulation/modifiers")
+def add_modifier() -> tuple[Response, int]:
+    """A manual stream modifier (stream, type, value, duration)."""
+    body = parse(ManualModifierBody)
+    catalog = simulation().catalog
+    if body.stream not in catalog.streams:
+        raise ApiError(
+            400,
+            "invalid_field",
+            f"field 'stream': unknown stream '{body.stream}'",
+            "GET /api/streams lists the names",
+        )
+    model = catalog.baseline(body.stream).model
+    if model == "chain" and body.type != "multiplier":
+        raise ApiError(
+            400,
+            "invalid_field",
+            f"field 'type': '{body.stream}' is produced by other streams' events; only a "
+            "multiplier can change it",
+            'use "type": "multiplier", or modify the stream that causes it',
+        )
+    if body.type == "multiplier" and not 0 < body.value <= 100:
+        raise ApiError(
+            400,
+            "invalid_field",
+            "field 'value': a multiplier must be in (0, 100]",
+            "e.g. 1.5 for +50%",
+        )
+    if body.type == "override" and body.value < 0:
+        raise ApiError(
+            400,
+            "invalid_field",
+            "field 'value': an override cannot be negative",
+            "give the value the stream should take",
+        )
+    if not timedelta(0) < body.duration <= MAX_MODIFIER:
+        raise ApiError(
+            400,
+            "invalid_field",
+            "field 'duration': must be above 0 and at most 30 days",
+            'e.g. "PT2H"',
+        )
+    modifier = apply_modifier(simulation(), body.stream, body.type, body.value, body.duration)
+    return jsonify({"success": True, "modifier": modifier}), 201
+
+
+@bp.get("/simulation/state")
+def state() -> Response:
+    """Simulated time, status, scenarios and modifiers in force, active events, anomalies."""
+    sim = simulation()
+    current = sim.state()
+    clock = sim.clock()
+    now = sim.now()
+    body: dict[str, Any] = {
+        "currentSimulationTime": iso(now),
+        "speed": clock.speed,
+        "epoch": current.epoch,
+        "status": _status(current, now),
+        "baselineState": "normal" if not current.runs and not current.modifiers else "custom",
+    }
+    try:
+        view = sim.baseline
+    except BaselineMissing:
+        body |= {"baseline": None, "historicalMode": "baseline"}
+        return jsonify(body)
+    active_runs = [r for r in current.runs if r.phase(now) != "settled"]
+    modifiers = [
+        {
+            "id": f"mod-{m.modifier_id}",
+            "type": m.type,
+            "stream": m.stream,
+            "value": m.value,
+            "startTime": iso(m.start),
+            "endsAt": iso(m.end),
+            "status": "active",
+            "timeRemaining": (m.end - now).total_seconds(),
+        }
+        for m in current.modifiers
+        if m.start <= now < m.end
+    ]
+    events = [
+        external_json(r)
+        for r in current.externals
+        if r.data["impactWindow"]["start"] <= iso(now) < r.data["impactWindow"]["end"]
+    ]
+    anomalies = [
+        {
+            "position": e.position,
+            "stream": e.stream,
+            "occurredAt": iso(e.occurred_at),
+            "value": e.value,
+            "normalized": e.normalized,
+            "flag": e.flag,
+        }
+        for e in sim.store.state.recent_critical(current.epoch)
+    ]
+    body |= {
+        "activeScenario": _run_view(active_runs[-1], now) if active_runs else None,
+        "activeModifiers": [_run_view(r, now) for r in active_runs] + modifiers,
+        "activeEvents": events,
+        "recentAnomalies": anomalies,
+        "historicalMode": "modified" if sim.regeneration(current) else "baseline",
+        "baseline": {"start": iso(view.start), "end": iso(view.end)},
+        "liveSince": iso(sim.live_start(current)),
+    }
+    return jsonify(body)

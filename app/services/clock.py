@@ -1,0 +1,46 @@
+"""The simulation clock, folded from the log's `control.clock` events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.domain.clock import SimClock
+from app.domain.events import NewEvent
+from app.store import Store
+from app.store.generation import CLOCK_TYPE
+
+
+def clock_of(store: Store, epoch: int) -> SimClock:
+    """The simulation clock of an epoch, folded from its latest `control.clock` event; before
+    any, simulated time is wall time."""
+    latest = store.generation.latest(epoch, CLOCK_TYPE)
+    if latest is None:
+        return SimClock.real_time(datetime.now(UTC))
+    _, data = latest
+    return SimClock(
+        datetime.fromisoformat(data["anchorWall"]),
+        datetime.fromisoformat(data["anchorSimulated"]),
+        float(data["speed"]),
+    )
+
+
+def clock_event(clock: SimClock) -> NewEvent:
+    """The log event that records a clock: its anchors and speed."""
+    return NewEvent(
+        kind="control",
+        type=CLOCK_TYPE,
+        occurred_at=clock.anchor_simulated,
+        data={
+            "speed": clock.speed,
+            "anchorWall": clock.anchor_wall.isoformat(),
+            "anchorSimulated": clock.anchor_simulated.isoformat(),
+        },
+    )
+
+
+def set_speed(store: Store, speed: float) -> SimClock:
+    """Change the clock's speed now: same simulated now, new pace; recorded in the log."""
+    epoch = store.log.current_epoch()
+    clock = clock_of(store, epoch).with_speed(speed, datetime.now(UTC))
+    store.log.append([clock_event(clock)])
+    return clock

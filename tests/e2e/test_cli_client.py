@@ -1,0 +1,79 @@
+"""The terminal commands against a running simulator: list, activate, state, inject, stop,
+reset, and a refused activation's message."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> str:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["DATA_DIR"] = str(tmp_path_factory.mktemp("cli") / "data")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "run", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/simulation/scenarios", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.3)
+    yield url
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=60)
+
+
+def marketsim(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args, "--url", url],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parents[2],
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_newcomer_can_drive_a_scenario_from_the_terminal(server):
+    listed = marketsim(server, "scenarios")
+    assert listed.returncode == 0
+    assert "payment-outage" in listed.stdout
+
+    activated = marketsim(server, "activate", "payment-outage")
+    assert activated.returncode == 0, activated.stderr
+    assert json.loads(activated.stdout)["scenario"]["status"] == "active"
+
+    refused = marketsim(server, "activate", "supply-crisis")
+    assert refused.returncode == 1
+    assert "scenario_active" in refused.stderr and "hint:" in refused.stderr
+
+    state = json.loads(marketsim(server, "state").stdout)
+    assert state["status"] == "Running"
+
+    injected = marketsim(server, "inject", "tiktok-mention")
+    assert json.loads(injected.stdout)["event"]["id"].startswith("evt-")
+
+    stopped = json.loads(marketsim(server, "stop").stdout)
+    assert stopped["settlingUntil"]
+
+    reset = json.loads(marketsim(server, "reset").stdout)
+    assert reset["epoch"] == 2
+    assert json.loads(marketsim(server, "state").stdout)["status"] == "Baseline"

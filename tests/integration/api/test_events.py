@@ -1,0 +1,197 @@
+"""External events over HTTP: inject (now, past, future), list, measured impact, causes,
+historical regeneration and its diff, and ground truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def test_events_list_the_baselines_with_their_ground_truth(seeded_client, fresh_baseline):
+    body = seeded_client.get(
+        f"/api/events?start={iso(fresh_baseline.start)}&end={iso(fresh_baseline.end)}"
+    ).json
+
+    assert body["count"] == len(fresh_baseline.events)
+    assert {e["actualImpact"] for e in body["events"]} == {True, False}
+
+
+def test_a_template_event_injected_now_is_recorded_and_listed(seeded_client):
+    response = seeded_client.post("/api/events", json={"template": "tiktok-mention"})
+
+    assert response.status_code == 201
+    event = response.json["event"]
+    assert event["id"].startswith("evt-")
+    assert (event["scheduled"], event["retroactive"], event["actualImpact"]) == (
+        False, False, True
+    )  # fmt: skip
+    listed = seeded_client.get("/api/events?start=" + iso(datetime.now(UTC) - timedelta(hours=1)))
+    assert event["id"] in [e["id"] for e in listed.json["events"]]
+
+
+def test_a_future_event_is_scheduled_and_a_past_one_changes_history(seeded_client,
+                                                                    fresh_baseline):  # fmt: skip
+    future = seeded_client.post(
+        "/api/events",
+        json={"template": "aws-outage", "timestamp": iso(datetime.now(UTC) + timedelta(hours=5))},
+    ).json["event"]
+    past_at = fresh_baseline.end - timedelta(days=3)
+    past = seeded_client.post(
+        "/api/events", json={"template": "app-launch", "timestamp": iso(past_at)}
+    ).json["event"]
+
+    assert future["scheduled"] is True
+    assert past["retroactive"] is True
+    history = seeded_client.get(
+        f"/api/simulation/history?streams=customer.app.opened&start={iso(past_at)}"
+        f"&end={iso(past_at + timedelta(days=1))}"
+    ).json
+    assert history["historicalMode"] == "modified"
+    original = fresh_baseline.values[fresh_baseline.streams.index("customer.app.opened")]
+    first = int((past_at - fresh_baseline.start) / timedelta(hours=1))
+    shown = np.array([p["value"] for p in history["streams"]["customer.app.opened"]])
+    assert shown.sum() > original[first : first + shown.size].sum() * 1.2  # medium: x1.4
+
+
+def test_the_diff_shows_what_a_retroactive_event_changed(seeded_client, fresh_baseline):
+    at = fresh_baseline.end - timedelta(days=2)
+    seeded_client.post("/api/events", json={"template": "aws-outage", "timestamp": iso(at)})
+
+    body = seeded_client.get(
+        f"/api/simulation/diff?streams=system.api.latency&start={iso(at - timedelta(hours=2))}"
+        f"&end={iso(at + timedelta(hours=6))}"
+    ).json
+
+    rows = body["streams"]["system.api.latency"]
+    assert body["historicalMode"] == "modified"
+    assert rows and all(r["modified"] > r["baseline"] for r in rows)
+    assert all(at - timedelta(hours=1) <= parse(r["timestamp"]) < at + timedelta(hours=4)
+               for r in rows)  # fmt: skip
+
+
+def test_a_red_herring_injected_in_the_past_changes_nothing(seeded_client):
+    at = datetime.now(UTC) - timedelta(days=5)
+    seeded_client.post("/api/events",
+                       json={"template": "aws-outage", "timestamp": iso(at),
+                             "actualImpact": False})  # fmt: skip
+
+    assert seeded_client.get("/api/simulation/diff").json["streams"] == {}
+    assert seeded_client.get("/api/simulation/state").json["historicalMode"] == "baseline"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"template": "meteor-strike"}, "template"),
+        ({"title": "Custom"}, "type"),
+        ({"type": "marketing", "title": "X", "expectedImpact": {"streams": [], "duration":
+          "PT1H"}}, "expectedImpact.streams"),
+        ({"type": "marketing", "title": "X", "expectedImpact": {"streams": [
+            {"stream": "customer.teleport", "direction": "increase", "magnitude": "low"}],
+            "duration": "PT1H"}}, "expectedImpact.streams.0.stream"),
+        ({"type": "weather", "title": "X"}, "type"),
+        ({"template": "aws-outage", "timestamp": "soon"}, "timestamp"),
+        ({"template": "aws-outage", "timestamp": "2020-01-01T00:00:00Z"}, "timestamp"),
+    ],
+)  # fmt: skip
+def test_a_bad_injection_is_refused_naming_the_field_and_writes_nothing(
+    seeded_client, seeded_store, body, field
+):
+    response = seeded_client.post("/api/events", json=body)
+
+    assert response.status_code == 400
+    assert f"'{field}'" in response.json["error"]["message"]
+    assert seeded_store.log.read_after(0) == []
+
+
+def test_a_custom_event_is_accepted_with_its_own_impact(seeded_client):
+    response = seeded_client.post(
+        "/api/events",
+        json={
+            "type": "operational", "title": "Office flood", "severity": "warning",
+            "expectedImpact": {"streams": [{"stream": "support.chat.started",
+                                            "direction": "decrease", "magnitude": "high"}],
+                               "duration": "PT3H"},
+        },
+    )  # fmt: skip
+
+    assert response.status_code == 201
+    event = response.json["event"]
+    assert event["expectedImpact"]["direction"] == "decrease"
+    assert event["template"] is None
+
+
+def _clean(fresh_baseline, causal: bool):
+    """A baseline event whose named streams no other causal event confounds."""
+    for event in fresh_baseline.events_json():
+        effects = event["measuredEffect"].values()
+        clean = all(not e["confounded"] and e["hours"] >= 6 for e in effects)
+        if event["actualImpact"] is causal and clean:
+            return event
+    pytest.skip("no unconfounded event of that kind in this baseline")
+
+
+def test_a_causal_event_scores_high_on_its_streams_and_a_red_herring_near_zero(
+    seeded_client, fresh_baseline
+):
+    causal = _clean(fresh_baseline, True)
+    herring = _clean(fresh_baseline, False)
+
+    def named_scores(event):
+        rows = seeded_client.get(f"/api/events/{event['id']}/impact").json["streams"]
+        return [r["score"] for r in rows if r["named"]]
+
+    assert max(named_scores(causal)) > 0.2
+    assert max(named_scores(herring)) < 0.2
+
+
+def test_an_unknown_event_id_is_a_404(seeded_client):
+    response = seeded_client.get("/api/events/evt-999999/impact")
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "unknown_event"
+
+
+def test_the_causes_of_a_stream_list_the_events_and_scenarios_that_acted_on_it(seeded_client):
+    seeded_client.post("/api/simulation/scenario", json={"scenarioId": "payment-outage"})
+
+    body = seeded_client.get("/api/streams/customer.payment.failed/causes").json
+
+    kinds = {c["kind"] for c in body["causes"]}
+    assert "scenario" in kinds
+    assert any(c["kind"] == "external" and "measuredEffect" in c for c in body["causes"])
+
+
+def test_ground_truth_labels_causal_windows_red_herrings_and_scenario_phases(
+    seeded_client, fresh_baseline
+):
+    seeded_client.post("/api/simulation/scenario", json={"scenarioId": "supply-crisis"})
+    until = datetime.now(UTC) + timedelta(minutes=5)
+
+    body = seeded_client.get(
+        f"/api/ground-truth?start={iso(fresh_baseline.start)}&end={iso(until)}"
+    ).json
+
+    labels = {(w["label"], w["causal"]) for w in body["windows"]}
+    assert {("external", True), ("external", False), ("anomaly", True), ("scenario", True)} <= (
+        labels
+    )
+    scenario = [w for w in body["windows"] if w["label"] == "scenario"]
+    assert {w["stream"] for w in scenario} >= {"tutor.availability.updated"}
+    assert all(w["source"]["phase"] == "active" for w in scenario)
+    herrings = {(w["stream"], w["start"]) for w in body["windows"] if not w["causal"]}
+    for stream, windows in body["causalWindows"].items():
+        for start, _ in windows:
+            assert (stream, start) not in herrings or any(
+                w["causal"] for w in body["windows"] if (w["stream"], w["start"]) == (stream, start)
+            )

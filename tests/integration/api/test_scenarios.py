@@ -1,0 +1,192 @@
+"""Scenario control over HTTP: list, activate, conflict, stop, lifecycle, reset, modifiers."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.domain.scenario import SETTLED, SETTLING
+from app.services.scenarios import advance_lifecycle
+
+
+def parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def simulation_of(client):
+    from app.extensions import simulation
+
+    with client.application.app_context():
+        return simulation()
+
+
+def test_the_nine_scenarios_are_listed_with_name_description_and_duration(seeded_client):
+    scenarios = seeded_client.get("/api/simulation/scenarios").json["scenarios"]
+
+    assert len(scenarios) == 9
+    assert {"id", "name", "description", "duration", "settling"} <= set(scenarios[0])
+    assert {s["id"] for s in scenarios} >= {"payment-outage", "normal-operations"}
+
+
+def test_activation_starts_a_run_and_records_its_events(seeded_client, seeded_store):
+    response = seeded_client.post("/api/simulation/scenario", json={"scenarioId": "supply-crisis"})
+
+    assert response.status_code == 201
+    body = response.json
+    assert body["success"] is True
+    assert body["scenario"]["status"] == "active"
+    assert body["scenario"]["scenarioId"] == "supply-crisis"
+    assert body["estimatedDuration"].startswith("P1DT")  # a day active, then hours settling
+    past = [e for e in body["events"] if not e["scheduled"]]
+    future = [e for e in body["events"] if e["scheduled"]]
+    now = datetime.now(UTC)
+    assert parse(past[0]["timestamp"]) < now < parse(future[0]["timestamp"])
+    logged = seeded_store.log.read_after(0, kinds=["scenario", "external", "control"])
+    assert [e.type for e in logged] == [
+        "scenario.activated", "external.event", "external.scheduled"
+    ]  # fmt: skip
+    assert all(e.correlation_id == logged[0].position for e in logged[1:])
+
+
+def test_a_second_activation_is_a_409_naming_the_active_scenario(seeded_client):
+    seeded_client.post("/api/simulation/scenario", json={"scenarioId": "supply-crisis"})
+
+    response = seeded_client.post("/api/simulation/scenario", json={"scenarioId": "quality-crisis"})
+
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "scenario_active"
+    assert "supply-crisis" in response.json["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"scenarioId": "alien-invasion"}, 404, "unknown_scenario"),
+        ({}, 400, "invalid_field"),
+        ({"scenarioId": 7}, 400, "invalid_field"),
+        ({"scenarioId": "supply-crisis", "extra": 1}, 400, "invalid_field"),
+    ],
+)
+def test_a_bad_activation_is_refused_and_writes_nothing(seeded_client, seeded_store, body,
+                                                        status, code):  # fmt: skip
+    response = seeded_client.post("/api/simulation/scenario", json=body)
+
+    assert response.status_code == status
+    assert response.json["error"]["code"] == code
+    assert seeded_store.log.read_after(0) == []
+
+
+def test_the_state_reports_the_running_scenario_and_its_time_remaining(seeded_client):
+    seeded_client.post("/api/simulation/scenario", json={"scenarioId": "payment-outage"})
+
+    state = seeded_client.get("/api/simulation/state").json
+
+    assert state["status"] == "Running"
+    assert state["activeScenario"]["name"] == "Payment Gateway Outage"
+    assert 3 * 3600 - 60 < state["activeScenario"]["timeRemaining"] <= 3 * 3600
+    assert state["activeModifiers"][0]["affectedStreams"]
+    assert [e["template"] for e in state["activeEvents"]] == ["stripe-rate-limiting"]
+    assert state["historicalMode"] == "baseline"
+
+
+def test_stop_starts_settling_and_says_until_when(seeded_client):
+    seeded_client.post("/api/simulation/scenario", json={"scenarioId": "exam-season-surge"})
+
+    response = seeded_client.post("/api/simulation/stop")
+
+    assert response.status_code == 200
+    settling_until = parse(response.json["settlingUntil"])
+    assert 0 < (settling_until - datetime.now(UTC)).total_seconds() <= 12 * 3600
+    assert seeded_client.get("/api/simulation/state").json["status"] == "Settling"
+    again = seeded_client.post("/api/simulation/stop")
+    assert (again.status_code, again.json["error"]["code"]) == (409, "no_active_scenario")
+
+
+def test_time_settles_a_scenario_and_records_each_transition(seeded_client, seeded_store):
+    seeded_client.post("/api/simulation/scenario", json={"scenarioId": "support-overload"})
+    seeded_client.post("/api/simulation/clock", json={"speed": 100_000})  # a day per second
+    simulation = simulation_of(seeded_client)
+    import time
+
+    time.sleep(1.2)
+    advance_lifecycle(simulation)
+    advance_lifecycle(simulation)
+
+    types = [e.type for e in seeded_store.log.read_after(0, kinds=["scenario"])]
+    assert types[-2:] == [SETTLING, SETTLED]
+    assert seeded_client.get("/api/simulation/state").json["status"] == "Baseline"
+
+
+def test_scenarios_in_sequence_each_start_once_the_previous_one_stops(seeded_client):
+    for scenario_id in ("supply-crisis", "payment-outage", "churn-pattern", "supply-crisis"):
+        activation = seeded_client.post("/api/simulation/scenario",
+                                        json={"scenarioId": scenario_id})  # fmt: skip
+        assert activation.status_code == 201, activation.json
+        assert seeded_client.post("/api/simulation/stop").status_code == 200
+
+    state = seeded_client.get("/api/simulation/state").json
+    assert state["status"] == "Settling"
+    assert len(state["activeModifiers"]) >= 1
+
+
+def test_reset_opens_a_new_epoch_and_keeps_the_old_one_in_the_log(seeded_client, seeded_store):
+    seeded_client.post("/api/simulation/scenario", json={"scenarioId": "supply-crisis"})
+    seeded_client.post("/api/simulation/clock", json={"speed": 60})
+
+    response = seeded_client.post("/api/simulation/reset")
+
+    assert response.status_code == 200
+    assert response.json["epoch"] == 2
+    state = seeded_client.get("/api/simulation/state").json
+    assert (state["status"], state["epoch"], state["speed"]) == ("Baseline", 2, 1.0)
+    assert state["activeModifiers"] == [] and state["activeEvents"] == []
+    assert seeded_store.log.read_after(0, epoch=1, kinds=["scenario"])  # still queryable
+
+
+def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(seeded_client):
+    seeded_client.post("/api/simulation/reset")
+
+    body = seeded_client.get("/api/simulation/history?streams=session.started").json
+
+    assert body["epoch"] == 2
+    assert body["coverage"]["restored"] is not None
+    times = [parse(p["timestamp"]) for p in body["streams"]["session.started"]]
+    assert times == sorted(times)
+    steps = {later - earlier for earlier, later in itertools.pairwise(times)}
+    assert steps == {timedelta(hours=1)}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"stream": "customer.teleport", "type": "multiplier", "value": 2, "duration": "PT1H"},
+         "stream"),
+        ({"stream": "customer.booking.confirmed", "type": "additive", "value": 5,
+          "duration": "PT1H"}, "type"),
+        ({"stream": "customer.app.opened", "type": "multiplier", "value": 0, "duration": "PT1H"},
+         "value"),
+        ({"stream": "customer.app.opened", "type": "multiplier", "value": 2, "duration": "P90D"},
+         "duration"),
+        ({"stream": "customer.app.opened", "type": "squash", "value": 2, "duration": "PT1H"},
+         "type"),
+    ],
+)  # fmt: skip
+def test_a_bad_manual_modifier_is_refused_naming_the_field(seeded_client, body, field):
+    response = seeded_client.post("/api/simulation/modifiers", json=body)
+
+    assert response.status_code == 400
+    assert f"field '{field}'" in response.json["error"]["message"]
+
+
+def test_a_tenfold_manual_modifier_is_in_force_for_its_duration(seeded_client):
+    response = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "customer.app.opened", "type": "multiplier", "value": 10,
+              "duration": "PT2H"},
+    )  # fmt: skip
+
+    assert response.status_code == 201
+    modifiers = seeded_client.get("/api/simulation/state").json["activeModifiers"]
+    assert [(m["stream"], m["value"]) for m in modifiers] == [("customer.app.opened", 10.0)]

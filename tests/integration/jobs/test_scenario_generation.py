@@ -1,0 +1,92 @@
+"""Scenarios and modifiers reach the generated events, which carry their correlation ids."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+
+from app.domain.catalog import load_catalog
+from app.domain.generator import GROUPS
+from app.services import load_baseline
+from app.services.scenarios import activate_scenario, apply_modifier, stop_scenario
+from app.settings import PROJECT_ROOT
+from jobs.generate import LiveGeneration
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(PROJECT_ROOT / "config")
+
+
+def generation(store, catalog) -> LiveGeneration:
+    return LiveGeneration(store, catalog, load_baseline(store, catalog), seed=5)
+
+
+def advance_all(live: LiveGeneration, until) -> None:
+    for group in GROUPS:
+        live.advance(group, until)
+
+
+def test_a_payment_outage_fails_charges_and_tags_them_with_its_run(seeded_store, catalog):
+    live = generation(seeded_store, catalog)
+    activation = activate_scenario(live.simulation, "payment-outage")
+    start = activation.run.activated_at
+    advance_all(live, start + timedelta(hours=2))
+
+    events = seeded_store.log.read_after(0, limit=10_000_000)
+    by_position = {e.position: e for e in events}
+    after = [e for e in events if e.occurred_at >= start + timedelta(minutes=10)]
+    charges = Counter(
+        e.type
+        for e in after
+        if e.type in ("customer.payment.failed", "customer.payment.succeeded")
+        and e.causation_id in by_position
+        and by_position[e.causation_id].type == "session.completed"
+    )  # the charge of a session, not the retry of a failed one
+    failed = [e for e in after if e.type == "customer.payment.failed"]
+    assert charges["customer.payment.failed"] > 0.8 * sum(charges.values())
+    assert all(e.correlation_id == activation.run.run_id for e in failed)
+    sources = seeded_store.state.sources_of_stream(1, "customer.payment.failed")
+    assert [s["source_position"] for s in sources] == [activation.run.run_id]
+    assert sources[0]["source_type"] == "scenario.activated"
+
+
+def test_a_tenfold_modifier_multiplies_a_root_stream_while_it_lasts(seeded_store, catalog):
+    live = generation(seeded_store, catalog)
+    now = live.simulation.now()
+    advance_all(live, now)
+    modifier = apply_modifier(live.simulation, "customer.signup.completed", "multiplier", 10.0,
+                              timedelta(hours=3))  # fmt: skip
+    advance_all(live, now + timedelta(hours=4))
+
+    events = seeded_store.log.read_after(0, streams=["customer.signup.completed"],
+                                         limit=1_000_000)  # fmt: skip
+    start = datetime.fromisoformat(modifier["startTime"])
+    first = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    during = [e for e in events if first <= e.occurred_at < first + timedelta(hours=2)]
+    timeline = live.generator.timeline
+    row = live.model.index["customer.signup.completed"]
+    expected = timeline.expected[row, timeline.index(first) : timeline.index(first) + 2].sum()
+    assert len(during) > 6 * expected
+    assert {e.correlation_id for e in during} == {int(modifier["id"].split("-")[1])}
+
+
+def test_a_new_scenario_every_simulated_minute_keeps_the_log_consistent(seeded_store, catalog):
+    live = generation(seeded_store, catalog)
+    now = live.simulation.now()
+    advance_all(live, now)
+    scenarios = ["supply-crisis", "payment-outage", "support-overload", "churn-pattern"] * 3
+    for scenario_id in scenarios:
+        activate_scenario(live.simulation, scenario_id)
+        stop_scenario(live.simulation)
+        now += timedelta(minutes=1)
+        advance_all(live, now)
+
+    runs = live.simulation.state().runs
+    assert [r.scenario_id for r in runs] == scenarios
+    assert all(r.settling_reason == "stopped" for r in runs)
+    effects = Counter((e.causation_id, e.stream) for e in seeded_store.log.read_after(
+        0, limit=10_000_000) if e.causation_id)  # fmt: skip
+    assert max(effects.values()) == 1

@@ -1,0 +1,279 @@
+"""Scenarios as pure decisions over folded state: lifecycle, settling curves, effects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+import numpy as np
+import pytest
+
+from app.domain.events import NewEvent, RecordedEvent
+from app.domain.hourly import Conditions, simulate
+from app.domain.model import MarketModel
+from app.domain.scenario import (
+    ACTIVATED,
+    EXTERNAL,
+    SCHEDULED,
+    SETTLED,
+    SETTLED_WITHIN,
+    Refused,
+    SimulationState,
+    StateEffects,
+    activate,
+    deviation,
+    due,
+    fold,
+    injected_events,
+    settle_time,
+    stop,
+    weight,
+)
+
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+H = timedelta(hours=1)
+SCENARIOS = (
+    "exam-season-surge", "supply-crisis", "payment-outage", "quality-crisis", "support-overload",
+    "churn-pattern", "recruiting-crisis", "competitor-disruption", "normal-operations",
+)  # fmt: skip
+
+
+class Log:
+    """Recorded events for the fold, positions from 1 (scaffolding for the pure domain)."""
+
+    def __init__(self) -> None:
+        self.events: list[RecordedEvent] = []
+        self.positions = count(1)
+
+    def add(self, *events: NewEvent, epoch: int = 1) -> list[RecordedEvent]:
+        recorded = [
+            RecordedEvent(next(self.positions), epoch, e.kind, e.type, e.stream, e.occurred_at,
+                          e.occurred_at, e.data, e.value, e.normalized, e.flag, e.causation_id,
+                          e.correlation_id)
+            for e in events
+        ]  # fmt: skip
+        self.events.extend(recorded)
+        return recorded
+
+    @property
+    def state(self) -> SimulationState:
+        return fold(self.events)
+
+
+@pytest.fixture(scope="module")
+def model(catalog) -> MarketModel:
+    return MarketModel(catalog, anchor=NOW - 10 * H)
+
+
+def activated(log: Log, catalog, scenario_id: str, at: datetime = NOW) -> int:
+    scenario = catalog.scenario(scenario_id)
+    run_id = log.add(activate(log.state, scenario, at))[0].position
+    log.add(*injected_events(scenario, catalog, at, run_id))
+    return run_id
+
+
+def test_all_nine_scenarios_are_defined(catalog):
+    assert tuple(catalog.scenarios) == SCENARIOS
+
+
+def test_an_activation_opens_an_active_run_until_its_duration_ends(catalog):
+    log = Log()
+    run_id = activated(log, catalog, "supply-crisis")
+
+    run = log.state.run(run_id)
+    assert run.phase(NOW + 23 * H) == "active"
+    assert run.ends_at == NOW + timedelta(days=1)
+    assert run.phase(NOW + 25 * H) == "settling"
+
+
+def test_a_second_activation_is_refused_naming_the_active_one(catalog):
+    log = Log()
+    activated(log, catalog, "supply-crisis")
+
+    with pytest.raises(Refused) as refused:
+        activate(log.state, catalog.scenario("payment-outage"), NOW + H)
+
+    assert refused.value.status == 409
+    assert "supply-crisis" in refused.value.message
+
+
+def test_a_settling_run_does_not_block_the_next_activation(catalog, model):
+    log = Log()
+    activated(log, catalog, "supply-crisis")
+    run, events = stop(log.state, catalog.scenario("supply-crisis"), model, NOW + H)
+    log.add(*events)
+
+    second = activate(log.state, catalog.scenario("payment-outage"), NOW + 2 * H)
+
+    assert second.type == ACTIVATED
+    assert log.state.run(run.run_id).phase(NOW + 2 * H) == "settling"
+
+
+def test_stop_without_an_active_scenario_is_refused(catalog, model):
+    with pytest.raises(Refused) as refused:
+        stop(SimulationState(), None, model, NOW)
+    assert (refused.value.status, refused.value.code) == (409, "no_active_scenario")
+
+
+def test_events_at_negative_offsets_are_recorded_in_the_past_and_later_ones_scheduled(catalog):
+    scenario = catalog.scenario("exam-season-surge")  # finals-week -P1D, sat-exams PT4H
+    events = injected_events(scenario, catalog, NOW, run_id=7)
+
+    past = [e for e in events if e.type == EXTERNAL]
+    future = [e for e in events if e.type == SCHEDULED]
+    assert [e.occurred_at for e in past] == [NOW - timedelta(days=1)]
+    assert [e.data["dueAt"] for e in future] == [(NOW + 4 * H).isoformat()]
+    assert all(e.correlation_id == 7 for e in events)
+    assert past[0].data["actualImpact"] is False  # the scenario's modifiers carry the effect
+
+
+def test_time_brings_settling_at_the_end_settled_later_and_scheduled_events(catalog, model):
+    log = Log()
+    run_id = activated(log, catalog, "exam-season-surge")
+
+    at_4h = due(log.state, catalog, model, NOW + 5 * H)
+    assert [e.type for e in at_4h] == [EXTERNAL]
+    log.add(*at_4h)
+    ends = NOW + timedelta(days=2)
+    log.add(*due(log.state, catalog, model, ends + H))
+    run = log.state.run(run_id)
+    assert (run.settling_from, run.settling_reason) == (ends, "duration")
+    log.add(*due(log.state, catalog, model, run.settled_at + H))
+    assert log.events[-1].type == SETTLED
+    assert due(log.state, catalog, model, run.settled_at + 2 * H) == []
+
+
+@pytest.mark.parametrize(
+    ("scenario_id", "curve"),
+    [("exam-season-surge", "linear"), ("payment-outage", "immediate"),
+     ("quality-crisis", "exponential")],
+)  # fmt: skip
+def test_each_curve_brings_every_change_within_5_percent_by_the_settled_time(
+    catalog, model, scenario_id, curve
+):
+    scenario = catalog.scenario(scenario_id)
+    log = Log()
+    run_id = activated(log, catalog, scenario_id)
+    log.add(*stop(log.state, scenario, model, NOW + H)[1])
+    run = log.state.run(run_id)
+    worst = max(deviation(m, model) for m in (*scenario.modifiers, *scenario.cascade_rules))
+
+    assert scenario.settling.curve == curve
+    assert run.settled_at == settle_time(scenario, model, NOW + H)
+    assert worst * weight(scenario, run, run.settled_at) <= SETTLED_WITHIN + 1e-9
+    if curve != "immediate":
+        assert worst * weight(scenario, run, run.settled_at - H) > SETTLED_WITHIN
+
+
+def test_settling_curves_have_their_shapes(catalog, model):
+    for scenario_id, at_half, expected in (
+        ("exam-season-surge", timedelta(hours=6), 0.5),  # linear over 12 h
+        ("quality-crisis", timedelta(days=1), 0.5),  # exponential, half-life 1 day
+        ("payment-outage", timedelta(minutes=1), 0.0),  # immediate
+    ):
+        scenario = catalog.scenario(scenario_id)
+        log = Log()
+        run_id = activated(log, catalog, scenario_id)
+        log.add(*stop(log.state, scenario, model, NOW + H)[1])
+        run = log.state.run(run_id)
+        assert weight(scenario, run, NOW + H + at_half) == pytest.approx(expected), scenario_id
+
+
+def test_modifiers_become_adjustments_of_their_targets(catalog, model):
+    log = Log()
+    activated(log, catalog, "payment-outage")
+    effects = StateEffects(log.state, model).at(NOW + 10 * 60 * timedelta(seconds=1))
+
+    failure = effects.rate("payment_failure")
+    assert (failure.override, failure.weight) == (0.95, 1.0)
+    assert effects.stream(model.index["system.payment.gateway.latency"]).factor == 6
+    assert effects.rate_sources["payment_failure"] == log.events[0].position
+
+
+def test_cascade_rules_start_after_their_delay(catalog, model):
+    log = Log()
+    activated(log, catalog, "payment-outage")  # queue depth x4 after 30 minutes
+    queue = model.index["system.queue.depth"]
+    state = log.state
+
+    assert StateEffects(state, model).at(NOW + timedelta(minutes=10)).stream(queue).factor == 1
+    assert StateEffects(state, model).at(NOW + timedelta(minutes=40)).stream(queue).factor == 4
+
+
+def test_an_immediate_stop_leaves_only_the_backlog_spike(catalog, model):
+    scenario = catalog.scenario("payment-outage")
+    log = Log()
+    activated(log, catalog, "payment-outage")
+    log.add(*stop(log.state, scenario, model, NOW + H)[1])
+    effects = StateEffects(log.state, model)
+    queue = model.index["system.queue.depth"]
+
+    during = effects.at(NOW + 2 * H)
+    assert during.rate("payment_failure").is_identity
+    assert during.stream(queue).factor == pytest.approx(scenario.settling.backlog.multiplier)
+    assert effects.at(NOW + 4 * H).stream(queue).factor == 1
+
+
+@pytest.mark.parametrize("scenario_id", SCENARIOS)
+def test_each_scenario_shows_its_modifiers_in_the_generated_flow(catalog, model, scenario_id):
+    """Every scenario but normal operations moves the streams it targets in the hourly flow;
+    once it has settled, the roots and gauges it changed are back within a few percent (the
+    streams a coupling ties to a week-long window take that long to follow)."""
+    scenario = catalog.scenario(scenario_id)
+    log = Log()
+    start = NOW - 5 * 24 * H
+    activated(log, catalog, scenario_id, at=start + 24 * H)
+    effects = StateEffects(log.state, model)
+    hours = 12 * 24
+    plain = simulate(model, start, hours)
+    bent = simulate(
+        model, start, hours, expected=plain,
+        conditions=Conditions(effects=[effects.at(start + (h + 0.5) * H) for h in range(hours)]),
+    )  # fmt: skip
+    same_path = simulate(model, start, hours, expected=plain)
+    busy = same_path.values > 0.5
+    moved = np.where(busy, np.abs(bent.values / np.where(busy, same_path.values, 1) - 1), 0)
+    during = moved[:, 24 + 1 : 24 + 12].max()
+    if scenario_id == "normal-operations":
+        assert during < 1e-6
+        return
+    assert during > 0.1
+    coupled = {c.target_stream for c in model.couplings}
+    direct = {model.index[m.target.stream] for m in scenario.modifiers if m.target.stream} - coupled
+    settled_at = settle_time(scenario, model, log.state.runs[0].ends_at)
+    after = int((settled_at - start) / H) + 1
+    if direct and after < hours:
+        assert moved[sorted(direct), after:].max() < 0.06
+
+
+def test_a_manual_modifier_acts_only_in_its_window(catalog, model):
+    log = Log()
+    log.add(NewEvent(kind="scenario", type="modifier.applied", occurred_at=NOW,
+                     data={"stream": "customer.app.opened", "type": "multiplier", "value": 10,
+                           "until": (NOW + 2 * H).isoformat()}))  # fmt: skip
+    effects = StateEffects(log.state, model)
+    stream = model.index["customer.app.opened"]
+
+    assert effects.at(NOW + H).stream(stream).factor == 10
+    assert effects.at(NOW + 3 * H).stream(stream).factor == 1
+
+
+def test_a_reset_clears_runs_modifiers_and_events(catalog):
+    log = Log()
+    activated(log, catalog, "exam-season-surge")
+    log.add(NewEvent(kind="control", type="control.reset", occurred_at=NOW + H), epoch=2)
+
+    state = log.state
+    assert (state.epoch, state.runs, state.externals, dict(state.scheduled)) == (2, (), (), {})
+    assert state.epoch_start == NOW + H
+
+
+def test_a_red_herring_injected_by_hand_has_no_effect(catalog, model):
+    from app.domain.scenario import external_record
+
+    log = Log()
+    record = external_record(catalog, "tiktok-mention", NOW, actual=False)
+    log.add(NewEvent(kind="external", type=EXTERNAL, occurred_at=NOW, data=record))
+    effects = StateEffects(log.state, model).at(NOW + H)
+
+    assert effects.streams == {}
