@@ -5,10 +5,12 @@ The data folder is kept between runs; the server stops when the process that sta
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
 
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -48,4 +50,22 @@ class EmbeddedPostgres:
         return self._server.get_uri(name)
 
     def stop(self) -> None:
+        """Stop the server unless another live process still holds it.
+
+        pgserver skips the stop when its handle list names other processes, including ones
+        that died without letting go; a server left running then holds the data folder, so
+        handles whose process is gone do not count here.
+        """
         self._server.cleanup()
+        if (self.pgdata / "postmaster.pid").exists() and not self._other_live_handles():
+            log.warning("embedded Postgres still running after cleanup; stopping it")
+            from pgserver._commands import pg_ctl
+
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
+
+    def _other_live_handles(self) -> list[int]:
+        try:
+            pids = json.loads((self.pgdata / ".handle_pids.json").read_text())
+        except (OSError, ValueError):
+            return []
+        return [pid for pid in pids if pid != os.getpid() and psutil.pid_exists(pid)]

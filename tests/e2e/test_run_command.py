@@ -67,4 +67,4 @@ def test_run_without_database_url_seeds_and_serves_on_an_embedded_postgres(tmp_p
     assert "baseline seed 20261125" in output
     assert f"serving on http://127.0.0.1:{port}" in output
     assert "embedded Postgres stopped" in output
-    assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists()
+    assert not (tmp_path / "data" / "pgdata" / "postmaster.pid").exists(), output
