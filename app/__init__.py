@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask
 
-from app import extensions
+from app import extensions, ws
 from app.api import bp as api_bp
 from app.api.errors import register_error_handlers
 from app.api.health import bp as health_bp
@@ -40,4 +40,5 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     register_error_handlers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)
+    ws.init_app(app, simulation.store, catalog)
     return app

@@ -140,7 +140,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from werkzeug.serving import run_simple
 
-    from app import create_app
+    from app import create_app, extensions
     from app.store.migrations import upgrade
 
     port = args.port if args.port is not None else settings.port
@@ -148,6 +148,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(url)
         _seed_if_missing(settings, url)
         app = create_app(settings.with_database(url))
+        with app.app_context():
+            hub = extensions.feed()
+        hub.start()
         stop, generator = _start_generator(settings, url)
         print(f"marketsim: serving on http://{args.host}:{port}", flush=True)
         try:
@@ -155,6 +158,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             stop.set()
             generator.join(timeout=30)
+            hub.stop(timeout=2)
     return 0
 
 
@@ -215,8 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.set_defaults(handler=cmd_seed)
 
     from app.client import add_parsers
+    from app.ws.watch import add_parser as add_watch_parser
 
     add_parsers(commands)
+    add_watch_parser(commands)
     return parser
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, current_app
 
 from app.domain.catalog import Catalog
@@ -9,8 +11,12 @@ from app.services import Simulation
 from app.settings import Settings
 from app.store import Store
 
+if TYPE_CHECKING:
+    from app.ws.hub import Hub
+
 _SETTINGS = "marketsim.settings"
 _SIMULATION = "marketsim.simulation"
+_FEED = "marketsim.feed"
 
 
 def init_app(app: Flask, settings: Settings, simulation_: Simulation) -> None:
@@ -32,3 +38,12 @@ def settings() -> Settings:
 
 def catalog() -> Catalog:
     return simulation().catalog
+
+
+def init_feed(app: Flask, hub: Hub) -> None:
+    app.extensions[_FEED] = hub
+
+
+def feed() -> Hub:
+    """The WebSocket feed's hub of this process (see app/ws)."""
+    return current_app.extensions[_FEED]
