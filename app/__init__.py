@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from app import extensions, ws
+from app.admin import bp as admin_bp
 from app.api import bp as api_bp
 from app.api.errors import register_error_handlers
 from app.api.health import bp as health_bp
@@ -40,5 +41,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     register_error_handlers(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(admin_bp)
     ws.init_app(app, simulation.store, catalog)
     return app

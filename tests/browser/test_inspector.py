@@ -1,0 +1,130 @@
+"""The data inspector in a real browser: timelines drawn from the history API with the
+normal band, anomalies and external-event markers, an event's measured impact, the 30-day
+window, statistics, the live tail and the relationship views."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Api
+
+EDGE = timedelta(hours=2)
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _history(api: Api, domain: str, range_words: str) -> dict:
+    return api.get(f"/api/simulation/history?streams={domain}.*&range={quote(range_words)}")
+
+
+def _truth_class(event: dict) -> str:
+    """A scenario's own events are recorded with actualImpact false (its modifiers carry the
+    effect): they are marked as such, not as red herrings."""
+    if event["actualImpact"]:
+        return "causal"
+    source = event["source"]
+    return "scenario-event" if source["kind"] == "scenario" else "red-herring"
+
+
+def _expected_markers(history: dict) -> list[tuple[str, str, str]]:
+    """(stream, event id, causal) for each event a chart must mark, leaving out events within
+    two hours of the window's edges (the page asks a moment later; the window may move)."""
+    start = _time(history["timeRange"]["start"]) + EDGE
+    end = _time(history["timeRange"]["end"]) - EDGE
+    return [
+        (stream, event["id"], _truth_class(event))
+        for event in history["events"]
+        if start <= _time(event["timestamp"]) <= end
+        for stream in event["expectedImpact"]["streams"]
+        if stream in history["streams"]
+    ]
+
+
+def _assert_markers(page: Page, history: dict) -> None:
+    expected = _expected_markers(history)
+    assert expected, "the window holds no external event to mark"
+    for stream, event_id, truth in expected:
+        marker = page.locator(f'.chart-card[data-stream="{stream}"] [data-event-id="{event_id}"]')
+        expect(marker).to_have_count(1)
+        expect(marker).to_have_class(re.compile(rf"\b{truth}\b"))
+
+
+def test_timelines_show_the_band_anomalies_and_causal_and_red_herring_markers(
+    inspector: Page, server_api: Api
+):
+    history = _history(server_api, "customer", "past 7 days")
+    cards = inspector.locator(".chart-card")
+    expect(cards).to_have_count(len(history["streams"]))
+    for name, points in history["streams"].items():
+        card = inspector.locator(f'.chart-card[data-stream="{name}"]')
+        expect(card.locator("rect.band")).to_have_count(1)
+        expect(card.locator("path.line")).to_have_count(1)
+        critical = sum(1 for p in points if p["flag"] == "critical" and not p.get("partial"))
+        if critical:
+            expect(card.locator('circle[data-flag="critical"]')).not_to_have_count(0)
+    _assert_markers(inspector, history)
+    for truth in {truth for _, _, truth in _expected_markers(history)}:
+        expect(inspector.locator(f".marker.{truth}").first).to_be_visible()
+
+
+def test_an_event_marker_opens_the_events_measured_impact_by_keyboard(
+    inspector: Page, server_api: Api
+):
+    marker = inspector.locator(".marker").first
+    event_id = marker.get_attribute("data-event-id")
+    event = server_api.get(f"/api/events/{event_id}/impact")
+    marker.focus()
+    inspector.keyboard.press("Enter")
+
+    title = inspector.locator("#impact-title")
+    expect(title).to_have_text(event["event"]["title"])
+    expect(title).to_be_focused()
+    truth = {"causal": "causal", "red-herring": "red herring", "scenario-event": "scenario"}
+    expect(inspector.locator("#impact")).to_contain_text(truth[_truth_class(event["event"])])
+    for row in event["streams"][:3]:
+        expect(inspector.locator("#impact table")).to_contain_text(row["stream"])
+
+
+def test_the_30_day_window_is_drawn_on_demand(inspector: Page, server_api: Api):
+    inspector.get_by_label("Window").select_option("30")
+    expect(inspector.locator("#timeline-title")).to_contain_text("past 30 days")
+    history = _history(server_api, "customer", "past 30 days")
+    _assert_markers(inspector, history)
+
+
+def test_a_streams_statistics_and_live_tail(inspector: Page, server_api: Api):
+    stream = "customer.app.opened"
+    inspector.locator("#stream-nav").get_by_role("button", name=stream, exact=True).click()
+    expect(inspector.locator("#stats-stream")).to_have_text(stream)
+    mean = server_api.get(f"/api/baseline/statistics?streams={stream}")["streams"][stream]["mean"]
+    expect(inspector.locator("#stats")).to_contain_text(f"{mean:,.2f}".rstrip("0").rstrip("."))
+    expect(inspector.locator("#stats svg rect")).to_have_count(24)
+
+    expect(inspector.locator("#tail-topic-name")).to_have_text(stream)
+    rows = inspector.locator("#tail-rows tr[data-position]")
+    expect(rows.first).to_be_visible(timeout=30_000)
+    expect(rows.first).to_contain_text(stream)
+
+
+def test_the_relationship_views_compare_requests_with_outcomes_and_completions_with_ratings(
+    inspector: Page,
+):
+    bookings = inspector.locator("#rel-bookings")
+    for stream in (
+        "customer.booking.requested",
+        "customer.booking.confirmed",
+        "customer.booking.declined",
+        "customer.booking.expired",
+    ):
+        expect(bookings.locator("table")).to_contain_text(stream)
+    expect(bookings.locator("svg path")).to_have_count(4)
+    ratings = inspector.locator("#rel-ratings")
+    expect(ratings.locator("table")).to_contain_text("session.rating.submitted")
+    expect(ratings.locator("table")).to_contain_text("%")
+    expect(ratings.locator("svg path")).to_have_count(2)
