@@ -80,7 +80,7 @@ class BaselineEvent:
             "actualImpact": self.causal,
             "measuredEffect": dict(self.measured),
             "injectedByAI": False,
-            "source": "baseline",
+            "source": {"kind": "baseline"},
         }
 
 

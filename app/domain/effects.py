@@ -77,6 +77,11 @@ class EffectsSource:
     def at(self, moment: datetime) -> Effects:
         return NO_EFFECTS
 
+    def changes(self) -> tuple[datetime, ...]:
+        """The moments where the effects jump (a scenario starts, a modifier ends): the
+        generator takes effects as constant over 5-minute slices, and cuts a slice there."""
+        return ()
+
 
 class CombinedEffects(EffectsSource):
     """Several sources at once."""
@@ -86,6 +91,9 @@ class CombinedEffects(EffectsSource):
 
     def at(self, moment: datetime) -> Effects:
         return combine([source.at(moment) for source in self.sources])
+
+    def changes(self) -> tuple[datetime, ...]:
+        return tuple(sorted({moment for source in self.sources for moment in source.changes()}))
 
 
 def combine(all_effects: list[Effects]) -> Effects:

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -208,6 +209,8 @@ class StreamGenerator:
         self.seed = seed
         self._ongoing = ImpactEffects(logged_impacts(model, baseline.events))
         self.effects: EffectsSource = self._ongoing
+        self._cuts = np.empty(0)
+        """Where effects jump (as seconds), sorted: slices of constant effects end there."""
         if effects is not None:
             self.set_effects(effects)
         self.timeline = Timeline(model, baseline)
@@ -229,7 +232,7 @@ class StreamGenerator:
             else:
                 self._couplings_to_rate[coupling.target_rate].append(coupling)
         self._coupling_cache: dict[tuple[str, int], float] = {}
-        self._effects_cache: dict[int, Effects] = {}
+        self._effects_cache: dict[float, Effects] = {}
         self._delay_cache: dict[tuple, DelayModel] = {}
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
@@ -365,6 +368,7 @@ class StreamGenerator:
         """What scenarios, modifiers and logged external events do from now on (on top of the
         baseline's events that still act)."""
         self.effects = CombinedEffects(self._ongoing, effects)
+        self._cuts = np.array([moment.timestamp() for moment in self.effects.changes()])
         self._forget_round()
 
     def _forget_round(self) -> None:
@@ -373,11 +377,43 @@ class StreamGenerator:
         self._effects_cache.clear()
 
     def _effects(self, moment: datetime) -> Effects:
-        """The effects in force, taken as constant over each 5-minute slice."""
-        key = int(moment.timestamp() // _SLICE)
+        """The effects in force, taken as constant over each stretch (`_stretch_starts`)."""
+        key = float(self._stretch_starts(np.array([moment.timestamp()]))[0])
         if key not in self._effects_cache:
-            self._effects_cache[key] = self.effects.at(_moment(key * _SLICE))
+            self._effects_cache[key] = self.effects.at(_moment(key))
         return self._effects_cache[key]
+
+    def _stretch_starts(self, seconds: np.ndarray) -> np.ndarray:
+        """Where the stretch of constant effects holding each moment begins: its 5-minute
+        slice, cut where a scenario, cascade or modifier starts or ends inside it (so an
+        activation acts from its very moment, not from the next slice)."""
+        starts = (seconds // _SLICE) * _SLICE
+        if self._cuts.size == 0:
+            return starts
+        latest = np.searchsorted(self._cuts, seconds, side="right") - 1
+        cut = np.where(latest >= 0, self._cuts[np.maximum(latest, 0)], -np.inf)
+        return np.maximum(starts, cut)
+
+    def _stretches(self, causes: Sequence[Cause]) -> Iterable[tuple[datetime, list[int]]]:
+        """Causes grouped by stretch of constant effects (probabilities are computed once
+        per stretch), with the stretch's start."""
+        seconds = np.array([_seconds(cause.occurred_at) for cause in causes])
+        groups: dict[float, list[int]] = defaultdict(list)
+        for i, start in enumerate(self._stretch_starts(seconds).tolist()):
+            groups[start].append(i)
+        for start, members in groups.items():
+            yield _moment(start), members
+
+    def _segments(self, start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:
+        """[start, end) cut at hours (the baseline's expectation changes) and where effects
+        change (stretches)."""
+        low, high = _seconds(start), _seconds(end)
+        first_slice = (low // _SLICE + 1) * _SLICE
+        cuts = set(np.arange(first_slice, high, _SLICE).tolist())
+        cuts |= {c for c in self._cuts.tolist() if low < c < high}
+        bounds = [low, *sorted(cuts), high]
+        for a, b in pairwise(bounds):
+            yield _moment(a), _moment(b)
 
     def committed(self, drafts: Sequence[Draft], first_position: int) -> None:
         """The drafts are in the log from `first_position` on: record them and decide what
@@ -455,7 +491,7 @@ class StreamGenerator:
     def _root_events(self, root: Root, start: datetime, end: datetime) -> list[Draft]:
         rng = np.random.default_rng([self.seed, 1, root.stream, int(_seconds(start) * 1000)])
         times: list[float] = []
-        for segment_start, segment_end in _hour_segments(start, end):
+        for segment_start, segment_end in self._segments(start, end):
             h = self.timeline.index(segment_start)
             rate = self._stream_value(
                 root.stream, segment_start, self.timeline.expected[root.stream, h]
@@ -480,10 +516,10 @@ class StreamGenerator:
         seconds = offset + ks * interval
         hours = ((seconds - _seconds(self.timeline.origin)) // 3600).astype(int)
         level = self.timeline.expected[gauge.stream, hours].copy()
-        slices = (seconds // _SLICE).astype(int)
+        slices = self._stretch_starts(seconds.astype(float))
         sources = {}
         for key in np.unique(slices):
-            at = _moment(int(key) * _SLICE)
+            at = _moment(float(key))
             inside = slices == key
             level[inside] = self._stream_value(gauge.stream, at, level[inside])
             if gauge.load is not None:
@@ -590,7 +626,7 @@ class StreamGenerator:
         base = np.array([self.model.rates[r.rate] for r in rules])
         draws = uniforms(self.seed, positions, _OUTCOME_KEY, rules[0].index)
         chosen = []
-        for moment, members in _time_slices(causes):
+        for moment, members in self._stretches(causes):
             effective = np.array([[self._rule_probability(r, moment)] for r in rules])
             rates = np.array([[self._rate(r.rate, moment)] for r in rules])
             fixed = ~np.isclose(rates, base[:, None])
@@ -610,7 +646,7 @@ class StreamGenerator:
         draws = uniforms(self.seed, positions, rule.index, 0)
         target = self.model.names[rule.target]
         chosen = []
-        for moment, members in _time_slices(causes):
+        for moment, members in self._stretches(causes):
             p = self._rule_probability(rule, moment)
             for i in members:
                 cause = causes[i]
@@ -621,9 +657,10 @@ class StreamGenerator:
         return self._with_delays(chosen)
 
     def _with_delays(self, chosen: list[tuple[Rule, Cause]]) -> list[Pending]:
-        by_rule: dict[tuple[int, int], list[Cause]] = defaultdict(list)
-        for rule, cause in chosen:
-            by_rule[(rule.index, int(cause.occurred_at.timestamp() // _SLICE))].append(cause)
+        by_rule: dict[tuple[int, float], list[Cause]] = defaultdict(list)
+        stretches = self._stretch_starts(np.array([_seconds(c.occurred_at) for _, c in chosen]))
+        for (rule, cause), stretch in zip(chosen, stretches.tolist(), strict=True):
+            by_rule[(rule.index, stretch)].append(cause)
         pending = []
         for (index, _), causes in by_rule.items():
             rule = self.model.rules[index]
@@ -758,23 +795,6 @@ def restored_history(model: MarketModel, seed: int, start: datetime) -> HourlyRu
     expected = simulate(model, begin, hours)
     rng = np.random.default_rng([seed, 4, int(start.timestamp())])
     return simulate(model, begin, hours, rng=rng, expected=expected)
-
-
-def _time_slices(causes: Sequence[Cause]):
-    """Causes grouped by 5-minute slice (probabilities are computed once per slice)."""
-    slices: dict[int, list[int]] = defaultdict(list)
-    for i, cause in enumerate(causes):
-        slices[int(_seconds(cause.occurred_at) // _SLICE)].append(i)
-    for key, members in slices.items():
-        yield _moment(key * _SLICE), members
-
-
-def _hour_segments(start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:
-    moment = start
-    while moment < end:
-        boundary = moment.replace(minute=0, second=0, microsecond=0) + HOUR
-        yield moment, min(boundary, end)
-        moment = min(boundary, end)
 
 
 def _seconds(moment: datetime) -> float:

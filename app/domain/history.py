@@ -165,12 +165,28 @@ def live_points(
         moment += step
     if not moments:
         return []
-    scores, flags = view.normalize(stream, moments, np.array(values), resolution_hours)
-    return [
-        {"timestamp": iso(m), "value": _number(v), "normalized": float(s), "flag": f}
-        | ({"partial": True} if m <= now < m + step else {})
-        for m, v, s, f in zip(moments, values, scores, flags, strict=True)
-    ]
+    covered = [_covered(m, step, now) for m in moments]
+    pace = [v / c if entity and 0 < c < 1 else v for v, c in zip(values, covered, strict=True)]
+    scores, flags = view.normalize(stream, moments, np.array(pace), resolution_hours)
+    points = []
+    for m, v, s, f, c in zip(moments, values, scores, flags, covered, strict=True):
+        point = {"timestamp": iso(m), "value": _number(v), "normalized": float(s), "flag": f}
+        if c < 1:
+            point["partial"] = True
+            if c < MIN_SCORED_SHARE:
+                point |= {"normalized": None, "flag": None}
+        points.append(point)
+    return points
+
+
+MIN_SCORED_SHARE = 0.25
+"""A running point is scored at the pace of its covered part (a count over 20 minutes of an
+hour counts three times), once that part is at least this share: before, it says too little."""
+
+
+def _covered(moment: datetime, step: timedelta, until: datetime) -> float:
+    """The share of the point [moment, moment + step) that simulated time has gone through."""
+    return min(1.0, max(0.0, (until - moment) / step))
 
 
 def _fold(hours: Sequence[LiveHour | None], entity: bool, aggregation: str) -> float | None:

@@ -98,6 +98,13 @@ class ExternalRecord:
     occurred_at: datetime
     data: Mapping[str, Any]
     correlation_id: int | None
+    announced_at: int | None = None
+    """The position of the `external.scheduled` event that announced it, for one injected
+    ahead of its time: its id stays the one the injection answered with."""
+
+    @property
+    def id(self) -> str:
+        return f"evt-{self.announced_at or self.position}"
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,10 @@ def evolve(state: SimulationState, event: RecordedEvent) -> SimulationState:
         )
         return replace(state, scheduled={**state.scheduled, event.position: record})
     if event.type == EXTERNAL:
-        record = ExternalRecord(event.position, event.occurred_at, data, event.correlation_id)
+        announced = event.causation_id if event.causation_id in state.scheduled else None
+        record = ExternalRecord(
+            event.position, event.occurred_at, data, event.correlation_id, announced
+        )
         scheduled = {k: v for k, v in state.scheduled.items() if k != event.causation_id}
         return replace(state, externals=(*state.externals, record), scheduled=scheduled)
     return state
@@ -297,7 +307,7 @@ def injected_events(
             title=planned.title,
             description=planned.description,
             actual=planned.apply_impact,
-            source={"scenario": scenario.id, "run": run_id},
+            source={"kind": "scenario", "scenarioId": scenario.id, "runId": run_id},
         )
         if at <= now:
             events.append(
@@ -354,7 +364,7 @@ def external_record(
         "impactWindow": {"start": iso(start), "end": iso(start + duration)},
         "actualImpact": actual,
         "injectedByAI": False,
-        "source": dict(source or {"api": True}),
+        "source": dict(source or {"kind": "api"}),
     }
 
 
@@ -483,6 +493,18 @@ class StateEffects(EffectsSource):
         parts.extend(self._modifier_effects(m, moment) for m in self.state.modifiers)
         parts.append(self.impacts.at(moment))
         return combine(parts)
+
+    def changes(self) -> tuple[datetime, ...]:
+        moments = set()
+        for run, scenario in self.runs:
+            settles = run.settles_from
+            moments |= {run.activated_at, settles, settles + scenario.settling.duration}
+            moments |= {run.activated_at + c.after for c in scenario.cascade_rules}
+            if scenario.settling.backlog:
+                moments.add(settles + scenario.settling.backlog.duration)
+        for modifier in self.state.modifiers:
+            moments |= {modifier.start, modifier.end}
+        return tuple(sorted(moments))
 
     def _run_effects(self, run: Run, scenario: Scenario, moment: datetime) -> Effects:
         w = weight(scenario, run, moment)

@@ -5,17 +5,23 @@ the append lock, decides with the pure domain, and appends."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.domain.baseline import iso
 from app.domain.events import NewEvent
 from app.domain.scenario import (
+    ACTIVATED,
     EXTERNAL,
     MODIFIER,
     RESET,
     SCHEDULED,
+    SETTLED,
+    SETTLING,
+    STOPPED,
+    ManualModifier,
     Refused,
     Run,
     SimulationState,
@@ -29,6 +35,16 @@ from app.domain.scenario import (
 from app.services.simulation import Simulation
 
 log = logging.getLogger(__name__)
+
+_RECORDED = {
+    ACTIVATED: "scenario activated",
+    STOPPED: "scenario stopped",
+    SETTLING: "scenario settling",
+    SETTLED: "scenario settled",
+    EXTERNAL: "external event recorded",
+    SCHEDULED: "external event scheduled",
+}
+"""The log line of each recorded transition (other events are not logged one by one)."""
 
 
 @dataclass(frozen=True)
@@ -63,19 +79,23 @@ def activate_scenario(simulation: Simulation, scenario_id: str) -> Activation:
         activation = activate(state, scenario, now)
         run_id = writer.append([activation], expected_epoch=state.epoch).first_position
         injected = injected_events(scenario, catalog, now, run_id)
-        if injected:
-            writer.append(injected, expected_epoch=state.epoch)
+        appended = writer.append(injected, expected_epoch=state.epoch) if injected else None
     state = simulation.state()
+    _log_recorded([activation], [run_id], state)
+    if appended:
+        _log_recorded(injected, appended.positions, state)
     run = state.run(run_id)
     assert run is not None
     settled_by = settle_time(scenario, simulation.model, run.ends_at)
-    return Activation(run, [_event_view(e) for e in injected], settled_by)
+    views = [_event_view(e, appended.position_of(i)) for i, e in enumerate(injected) if appended]
+    return Activation(run, views, settled_by)
 
 
-def _event_view(event: NewEvent) -> dict[str, Any]:
+def _event_view(event: NewEvent, position: int) -> dict[str, Any]:
+    """An event the activation recorded, with the id it has (and keeps, once scheduled)."""
     if event.type == SCHEDULED:
-        return {**event.data["event"], "scheduled": True}
-    return {**event.data, "scheduled": False}
+        return {"id": f"evt-{position}", **event.data["event"], "scheduled": True}
+    return {"id": f"evt-{position}", **event.data, "scheduled": False}
 
 
 def stop_scenario(simulation: Simulation) -> tuple[Run, datetime]:
@@ -85,7 +105,8 @@ def stop_scenario(simulation: Simulation) -> tuple[Run, datetime]:
         running = state.active_run(now)
         scenario = simulation.catalog.scenarios.get(running.scenario_id) if running else None
         run, events = stop(state, scenario, simulation.model, now)
-        writer.append(events, expected_epoch=state.epoch)
+        appended = writer.append(events, expected_epoch=state.epoch)
+    _log_recorded(events, appended.positions, state)
     stopped = simulation.state().run(run.run_id)
     return stopped, stopped.settled_at
 
@@ -94,8 +115,10 @@ def reset(simulation: Simulation) -> int:
     """Open a new epoch now: no scenario, no modifier, no injected event, the baseline's
     history, and simulated time back to wall time. Nothing is deleted."""
     wall = datetime.now(UTC)
-    appended = simulation.store.log.append([NewEvent(kind="control", type=RESET,
-                                                     occurred_at=wall)])  # fmt: skip
+    appended = simulation.store.log.append([NewEvent(kind="control", type=RESET, occurred_at=wall)])
+    log.info(
+        "simulation reset", extra={"epoch": appended.epoch, "position": appended.first_position}
+    )
     return appended.epoch
 
 
@@ -105,7 +128,7 @@ MAX_MODIFIER = timedelta(days=30)
 
 def apply_modifier(
     simulation: Simulation, stream: str, kind: str, value: float, duration: timedelta
-) -> dict[str, Any]:
+) -> ManualModifier:
     """A manual stream modifier from now for `duration`."""
     now = simulation.now()
     event = NewEvent(
@@ -117,11 +140,11 @@ def apply_modifier(
             "type": kind,
             "value": value,
             "durationSeconds": duration.total_seconds(),
-            "until": (now + duration).isoformat(),
+            "until": iso(now + duration),
         },
     )
     appended = simulation.store.log.append([event])
-    return {"id": f"mod-{appended.first_position}", **event.data, "startTime": now.isoformat()}
+    return ManualModifier(appended.first_position, stream, kind, value, now, now + duration)
 
 
 def inject(
@@ -139,6 +162,7 @@ def inject(
             data={"dueAt": at.isoformat(), "event": dict(record)},
         )
     appended = simulation.store.log.append([event])
+    _log_recorded([event], appended.positions, None)
     return {
         "id": f"evt-{appended.first_position}",
         **record,
@@ -154,6 +178,29 @@ def advance_lifecycle(simulation: Simulation) -> int:
     with simulation.store.log.transaction() as writer:
         state = _locked_state(simulation, writer)
         events = due(state, simulation.catalog, simulation.model, now)
-        if events:
-            writer.append(events, expected_epoch=state.epoch)
+        appended = writer.append(events, expected_epoch=state.epoch) if events else None
+    if appended:
+        _log_recorded(events, appended.positions, state)
     return len(events)
+
+
+def _log_recorded(
+    events: Sequence[NewEvent], positions: Iterable[int], state: SimulationState | None
+) -> None:
+    """One log line per scenario transition or external event just committed, with the run
+    it belongs to (`run_id`, and `scenario` when `state` or the event names it)."""
+    for event, position in zip(events, positions, strict=True):
+        message = _RECORDED.get(event.type)
+        if message is None:
+            continue
+        fields: dict[str, Any] = {"type": event.type, "position": position}
+        run_id = position if event.type == ACTIVATED else event.correlation_id
+        if run_id is not None:
+            fields["run_id"] = run_id
+            run = state.run(run_id) if state else None
+            scenario = event.data.get("scenarioId") or (run.scenario_id if run else None)
+            if scenario:
+                fields["scenario"] = scenario
+        if event.type in (EXTERNAL, SCHEDULED):
+            fields["event_id"] = f"evt-{event.causation_id or position}"
+        log.info(message, extra=fields)

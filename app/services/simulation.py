@@ -46,7 +46,7 @@ class Regenerated:
 
     start: datetime
     ratio: np.ndarray
-    records: tuple[int, ...]
+    event_ids: tuple[str, ...]
 
     def factors(self, row: int, first: datetime, hours: int) -> np.ndarray:
         offset = int((first - self.start) / HOUR)
@@ -265,7 +265,7 @@ class Simulation:
         return {
             "timeRange": {"start": iso(start), "end": iso(end)},
             "historicalMode": "modified" if regenerated else "baseline",
-            "causes": [f"evt-{p}" for p in (regenerated.records if regenerated else ())],
+            "causes": list(regenerated.event_ids if regenerated else ()),
             "streams": changes,
         }
 
@@ -315,7 +315,7 @@ class Simulation:
         ratio = np.divide(
             bent.values, plain.values, out=np.ones_like(plain.values), where=plain.values > 1e-9
         )
-        return Regenerated(start, ratio, tuple(r.position for r in records))
+        return Regenerated(start, ratio, tuple(r.id for r in records))
 
     def restored(self, live_from: datetime) -> HourlyRun:
         """After a reset, the hours between the baseline's end and the reset: the same drawn
@@ -337,7 +337,7 @@ class Simulation:
 
 def external_json(record: ExternalRecord) -> dict[str, Any]:
     """A logged external event as the API shows it, with its id."""
-    return {"id": f"evt-{record.position}", **record.data}
+    return {"id": record.id, **record.data}
 
 
 def _time(text: str) -> datetime:

@@ -15,7 +15,14 @@ from app.domain.calendar import HOUR
 from app.domain.effects import CombinedEffects
 from app.domain.hourly import Conditions, simulate
 from app.domain.impacts import AnomalyEffects, ImpactEffects, logged_impacts
-from app.domain.scenario import Refused, SimulationState, StateEffects, deviation, weight
+from app.domain.scenario import (
+    ManualModifier,
+    Refused,
+    SimulationState,
+    StateEffects,
+    deviation,
+    weight,
+)
 from app.services.simulation import HistoryQuery, Simulation, external_json
 
 SCORE_FLOOR = 2.0
@@ -34,7 +41,7 @@ def find_event(simulation: Simulation, event_id: str) -> dict[str, Any]:
             return dict(event)
     state = simulation.state()
     for record in state.externals:
-        if f"evt-{record.position}" == event_id:
+        if record.id == event_id:
             return external_json(record)
     raise Refused(
         404,
@@ -55,7 +62,7 @@ def expectation_without(
     model = simulation.model
     state = simulation.state()
     others = [e for e in simulation.baseline.events if e["id"] != event_id]
-    kept = tuple(r for r in state.externals if f"evt-{r.position}" != event_id)
+    kept = tuple(r for r in state.externals if r.id != event_id)
     effects = CombinedEffects(
         ImpactEffects(logged_impacts(model, others)),
         AnomalyEffects(model, simulation.baseline.anomalies),
@@ -186,7 +193,18 @@ def causes(simulation: Simulation, stream: str) -> dict[str, Any]:
     return {
         "stream": stream,
         "causes": found,
-        "correlatedEvents": simulation.store.state.sources_of_stream(state.epoch, stream),
+        "correlatedEvents": [
+            {
+                "position": row["source_position"],
+                "kind": row["source_kind"],
+                "type": row["source_type"],
+                "title": row["source_title"],
+                "events": row["events"],
+                "firstAt": iso(row["first_at"]),
+                "lastAt": iso(row["last_at"]),
+            }
+            for row in simulation.store.state.sources_of_stream(state.epoch, stream)
+        ],
     }
 
 
@@ -236,6 +254,20 @@ def ground_truth(
         windows.extend(_event_windows(event, wanted))
     for run, targets in _run_targets(simulation, state):
         windows.extend(_run_windows(simulation, run, targets, wanted))
+    windows.extend(
+        {
+            "stream": modifier.stream,
+            "start": iso(modifier.start),
+            "end": iso(modifier.end),
+            "label": "modifier",
+            "causal": True,
+            "source": {"kind": "modifier", "id": f"mod-{modifier.modifier_id}"},
+            "lagSeconds": 0.0,
+            "effectSize": _modifier_size(simulation, modifier),
+        }
+        for modifier in state.modifiers
+        if modifier.stream in wanted
+    )
     for anomaly in simulation.baseline.anomalies:
         if anomaly["stream"] in wanted:
             windows.append(
@@ -249,18 +281,28 @@ def ground_truth(
                     "effectSize": round(anomaly["factor"] - 1, 4),
                 }
             )
-    low, high = iso(start), iso(end)
-    windows = [w for w in windows if w["start"] < high and w["end"] > low]
+    windows = [w for w in windows if _time(w["start"]) < end and _time(w["end"]) > start]
     windows.sort(key=lambda w: (w["start"], w["stream"]))
     by_stream: dict[str, list[list[str]]] = {name: [] for name in sorted(wanted)}
     for window in windows:
         if window["causal"]:
             by_stream[window["stream"]].append([window["start"], window["end"]])
     return {
-        "timeRange": {"start": low, "end": high},
+        "timeRange": {"start": iso(start), "end": iso(end)},
         "windows": windows,
         "causalWindows": by_stream,
     }
+
+
+def _modifier_size(simulation: Simulation, modifier: ManualModifier) -> float:
+    """The relative change a manual modifier asks for, against the stream's baseline mean."""
+    if modifier.type == "multiplier":
+        return round(modifier.value - 1, 4)
+    mean = simulation.baseline.statistics[modifier.stream]["mean"]
+    if mean <= 0:
+        return 0.0
+    change = modifier.value if modifier.type == "additive" else modifier.value - mean
+    return round(change / mean, 4)
 
 
 def _event_windows(event: Mapping[str, Any], wanted: set[str]) -> list[dict[str, Any]]:

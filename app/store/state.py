@@ -31,10 +31,6 @@ _SOURCES_OF_STREAM = sa.text(
     "FROM stream_event_sources WHERE epoch = :epoch AND stream = :stream "
     "ORDER BY first_at"
 )
-_STREAMS_OF_SOURCE = sa.text(
-    "SELECT stream, events, first_at, last_at FROM stream_event_sources "
-    "WHERE source_position = :source ORDER BY events DESC"
-)
 
 
 class StateStore:
@@ -57,10 +53,4 @@ class StateStore:
         """The logged events whose effects a stream's events carry (by correlation id)."""
         with self.engine.connect() as conn:
             rows = conn.execute(_SOURCES_OF_STREAM, {"epoch": epoch, "stream": stream})
-            return [dict(row._mapping) for row in rows]
-
-    def streams_of_source(self, source: int) -> list[dict[str, Any]]:
-        """The streams whose events carry a logged event's effects."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(_STREAMS_OF_SOURCE, {"source": source})
             return [dict(row._mapping) for row in rows]

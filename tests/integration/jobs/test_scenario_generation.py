@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -63,14 +63,14 @@ def test_a_tenfold_modifier_multiplies_a_root_stream_while_it_lasts(seeded_store
 
     events = seeded_store.log.read_after(0, streams=["customer.signup.completed"],
                                          limit=1_000_000)  # fmt: skip
-    start = datetime.fromisoformat(modifier["startTime"])
+    start = modifier.start
     first = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     during = [e for e in events if first <= e.occurred_at < first + timedelta(hours=2)]
     timeline = live.generator.timeline
     row = live.model.index["customer.signup.completed"]
     expected = timeline.expected[row, timeline.index(first) : timeline.index(first) + 2].sum()
     assert len(during) > 6 * expected
-    assert {e.correlation_id for e in during} == {int(modifier["id"].split("-")[1])}
+    assert {e.correlation_id for e in during} == {modifier.modifier_id}
 
 
 def test_a_new_scenario_every_simulated_minute_keeps_the_log_consistent(seeded_store, catalog):

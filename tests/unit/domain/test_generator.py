@@ -261,3 +261,36 @@ def test_a_generator_rebuilt_from_the_log_carries_on_exactly_as_one_that_never_s
     run(second_life, broken, steps=steps_after)
 
     assert comparable(broken.events) == comparable(unbroken.events)
+
+
+class SwitchedOn:
+    """A tenfold app-open rate from `moment` on: an effect that jumps inside a 5-minute slice."""
+
+    def __init__(self, model: MarketModel, moment) -> None:
+        from app.domain.effects import Adjust, Effects
+
+        self.moment = moment
+        stream = model.index["customer.app.opened"]
+        self.on = Effects({stream: Adjust(factor=10.0)}, {}, {stream: 77}, {})
+        self.off = Effects()
+
+    def at(self, moment):
+        return self.on if moment >= self.moment else self.off
+
+    def changes(self):
+        return (self.moment,)
+
+
+def test_an_effect_acts_from_its_own_moment_not_from_the_next_slice(model, view):
+    generator = fresh(model, view)
+    switch = view.end + timedelta(minutes=2, seconds=30)  # inside the first 5-minute slice
+    generator.set_effects(SwitchedOn(model, switch))
+    log = MemoryLog()
+
+    run(generator, log, steps=1)
+
+    opened = [e for e in log.events if e.stream == "customer.app.opened"]
+    same_slice = [e for e in opened if switch <= e.occurred_at < view.end + timedelta(minutes=5)]
+    assert same_slice and all(e.correlation_id == 77 for e in same_slice)
+    assert all(e.correlation_id == 77 for e in opened if e.occurred_at >= switch)
+    assert all(e.correlation_id is None for e in opened if e.occurred_at < switch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from app.domain.history import BaselineView, LiveHour, align, live_points
@@ -68,3 +69,25 @@ def test_align_moves_to_the_start_or_end_of_the_block():
     assert align(datetime(2026, 11, 25, 12, tzinfo=UTC), 12, up=True) == datetime(
         2026, 11, 25, 12, tzinfo=UTC
     )
+
+
+def test_a_running_hour_is_scored_at_its_pace_and_not_at_all_in_its_first_quarter(view):
+    start = view.end
+    full, running = start, start + H
+    expected_hour = view.normalize("session.started", [running], np.array([400.0]), 1)[0][0]
+    hours = [
+        LiveHour("session.started", full, 400, None),
+        LiveHour("session.started", running, 200, None),
+    ]
+
+    def at(minutes: int) -> dict:
+        return live_points(
+            view, "session.started", True, hours, start, start + 3 * H,
+            frontier=running, resolution_hours=1, now=running + timedelta(minutes=minutes),
+        )[-1]  # fmt: skip
+
+    half_way = at(30)
+    assert half_way["value"] == 200 and half_way["partial"] is True
+    assert half_way["normalized"] == pytest.approx(expected_hour)  # 200 in half an hour: 400/h
+    early = at(10)
+    assert (early["normalized"], early["flag"]) == (None, None)
