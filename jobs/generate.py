@@ -60,10 +60,18 @@ class LiveGeneration:
         self.simulation = Simulation(store, catalog, seed, baseline=baseline)
         self.generator = StreamGenerator(self.model, baseline, seed, effects=effects)
         self._effects_at = -1
+        self._restored = False
         self.restore()
 
     def restore(self) -> None:
-        """Rebuild the generator from the log (at start, after a failure or a reset)."""
+        """Rebuild the generator from the log (at start, after a failure or a reset).
+
+        Until a restore has succeeded, `advance` restores before it writes: after a chunk that
+        failed (its transaction rolled back, but the generator had already taken its first
+        events as written) and a restore that failed too (Postgres down), the generator's
+        state holds effects of events that never committed and lacks the due effects that
+        chunk took off the queue; writing from it would record them."""
+        self._restored = False
         store, generator = self.store, self.generator
         epoch = store.log.current_epoch()
         start = store.generation.epoch_start(epoch) or self.baseline.end
@@ -84,6 +92,7 @@ class LiveGeneration:
         generator.restore(snapshot, start)
         self._effects_at = -1
         self._follow_state()
+        self._restored = True
         log.info(
             "generator restored: epoch %s, frontiers %s, %s effects pending",
             epoch,
@@ -101,6 +110,8 @@ class LiveGeneration:
 
     def advance(self, group: str, now: datetime | None = None) -> Advance:
         """Generate `group` from its frontier up to `now` (simulated), chunk by chunk."""
+        if not self._restored:
+            self.restore()  # the last restore failed: the log first (raises if still down)
         target = now or self.now()
         events = chunks = 0
         try:

@@ -31,7 +31,7 @@ def append_until(store, server, done, *, batch: int = 1000, limit: int = 200_000
         server.wait_for_position(last)
         if done():
             return last
-    raise AssertionError(f"still not done after {limit} events")
+    raise AssertionError(f"still not done after {limit} events; hub {server.hub.stats()}")
 
 
 def read_until_closed(client) -> list[dict]:
