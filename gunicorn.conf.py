@@ -30,7 +30,10 @@ chose (`wait_poll` under gevent; `wait_c` would block every client on each query
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
+from pathlib import Path
 
 wsgi_app = "app:create_app()"
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
@@ -45,22 +48,38 @@ keepalive = 5
 preload_app = False
 
 
+def _observability_logs():
+    """app/observability/logs.py, loaded by its path under its own module name.
+
+    It needs only the standard library, while importing it through the `app` package would
+    import psycopg into the master before gevent patches the workers (see above). Registered
+    under its real name, it is the very module the app imports in each worker (forked from the
+    master), so the formatters here and the app's logging context are one.
+    """
+    name = "app.observability.logs"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().parent / "app" / "observability" / "logs.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+logconfig_dict = _observability_logs().gunicorn_logging_config(os.environ.get("LOG_FORMAT"))
+"""gunicorn's error log and the app's logs, as JSON lines (or text: `LOG_FORMAT=text`)."""
+
+
 def post_worker_init(worker) -> None:
     """Start the feed hub as the worker boots, so that its rolling buffer is warm before the
     first client and stays so with none connected. If the database is not reachable yet, the
     hub starts on the first WebSocket connection instead."""
     from app import extensions
-    from app.ws.hub import psycopg_wait_name
 
     try:
         with worker.wsgi.app_context():
-            hub = extensions.feed()
-            hub.start()
-        worker.log.info(
-            "feed hub started at position %d (psycopg wait: %s)",
-            hub.position,
-            psycopg_wait_name(),
-        )
+            extensions.feed().start()  # the hub logs its position and psycopg's wait function
     except Exception as exc:
         worker.log.warning(
             "feed hub not started at boot (%s); it starts with the first client", exc

@@ -6,12 +6,15 @@ import logging
 
 from flask import Flask
 
-from app import extensions, ws
+from app import auth, extensions, ws
 from app.admin import bp as admin_bp
 from app.api import bp as api_bp
+from app.api import ratelimit
+from app.api.bodies import MAX_BODY_BYTES
 from app.api.errors import register_error_handlers
 from app.api.health import bp as health_bp
 from app.domain.catalog import load_catalog
+from app.observability.metrics import bp as observability_bp
 from app.services import Simulation
 from app.settings import Settings, SettingsError
 from app.store import Store
@@ -35,11 +38,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app_log.warning("config: %s (scenario skipped)", problem)
     app = Flask(__name__)
     app.json.sort_keys = False
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     simulation = Simulation(store, catalog, settings.sim_seed)
     simulation.try_load_baseline()
     extensions.init_app(app, settings, simulation)
     register_error_handlers(app)
+    ratelimit.init_app(app, settings.control_rate_limit)
+    auth.init_app(app, settings)
     app.register_blueprint(health_bp)
+    app.register_blueprint(observability_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
     ws.init_app(app, simulation.store, catalog)

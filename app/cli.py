@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 
+from app.observability.logs import configure as configure_logging
 from app.settings import Settings, SettingsError
 
 log = logging.getLogger("marketsim")
@@ -236,15 +237,13 @@ def _stop_on_sigterm() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("pgserver", "alembic.runtime.migration", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
         print(f"marketsim: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format)
     _stop_on_sigterm()
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     return handler(args, settings)

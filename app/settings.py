@@ -11,9 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.observability.logs import DEFAULT_LOG_FORMAT, LogFormatError, parse_log_format
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_PORT = 8000
+DEFAULT_CONTROL_RATE_LIMIT = 120
 DEFAULT_SEED = 20261125
 DEFAULT_DATA_DIR = Path(".marketsim")
 
@@ -34,7 +37,13 @@ class Settings:
     simulation)."""
     data_dir: Path = DEFAULT_DATA_DIR
     admin_token: str | None = None
+    secret_key: str | None = None
+    """Signs the admin session cookie; unset, it is derived from ADMIN_TOKEN."""
+    control_rate_limit: int = DEFAULT_CONTROL_RATE_LIMIT
+    """Mutating requests a client may make per minute, per web process (0: no limit)."""
     config_dir: Path = PROJECT_ROOT / "config"
+    log_format: str = DEFAULT_LOG_FORMAT
+    """`json` (one object a line) or `text` (for people)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -46,7 +55,10 @@ class Settings:
             sim_speed=_parse_speed(env),
             data_dir=Path(env.get("DATA_DIR") or DEFAULT_DATA_DIR),
             admin_token=env.get("ADMIN_TOKEN") or None,
+            secret_key=env.get("SECRET_KEY") or None,
+            control_rate_limit=_parse_rate_limit(env),
             config_dir=Path(env.get("CONFIG_DIR") or PROJECT_ROOT / "config"),
+            log_format=_parse_log_format(env),
         )
 
     def with_database(self, url: str) -> Settings:
@@ -68,3 +80,17 @@ def _parse_speed(env: Mapping[str, str]) -> float | None:
     if speed is not None and not 0 < speed <= 100_000:
         raise SettingsError(f"SIM_SPEED={speed!r} must be a number in (0, 100000]")
     return speed
+
+
+def _parse_log_format(env: Mapping[str, str]) -> str:
+    try:
+        return parse_log_format(env.get("LOG_FORMAT"))
+    except LogFormatError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
+def _parse_rate_limit(env: Mapping[str, str]) -> int:
+    limit = _parse(env, "CONTROL_RATE_LIMIT", int, DEFAULT_CONTROL_RATE_LIMIT)
+    if limit < 0:
+        raise SettingsError(f"CONTROL_RATE_LIMIT={limit!r} must be 0 (no limit) or more")
+    return limit

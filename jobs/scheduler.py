@@ -12,6 +12,8 @@ the leader stops its jobs and becomes a standby; a standby retries every few sec
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -57,7 +59,12 @@ class Scheduler:
         """Lead or wait until `stop` is set."""
         while not stop.is_set():
             if self.lock.try_acquire():
-                log.info("scheduler: leader (advisory lock %x held)", LOCK_KEY)
+                log.info(
+                    "scheduler: leader (advisory lock %x held by process %d)",
+                    LOCK_KEY,
+                    os.getpid(),
+                    extra=_leadership("acquired"),
+                )
                 try:
                     self._lead(stop)
                 except BaselineMissing as exc:
@@ -68,7 +75,11 @@ class Scheduler:
                 finally:
                     self.leading.clear()
                     self.lock.release()
-                    log.info("scheduler: no longer leader")
+                    log.info(
+                        "scheduler: no longer leader (process %d)",
+                        os.getpid(),
+                        extra=_leadership("lost"),
+                    )
             else:
                 stop.wait(self.standby_retry)
 
@@ -160,3 +171,8 @@ class Scheduler:
                 result.until.isoformat(),
                 time.perf_counter() - started,
             )
+
+
+def _leadership(change: str) -> dict[str, object]:
+    """The fields of a leadership line: what changed, and which process on which host."""
+    return {"leader": change, "pid": os.getpid(), "host": socket.gethostname()}

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from app.api.errors import ApiError, json_body
+from app.api.errors import invalid_field, json_body
+from app.api.schemas import Direction, EventType, Magnitude, ModifierType, Severity
 
 Model = TypeVar("Model", bound=BaseModel)
+
+MAX_BODY_BYTES = 64 * 1024
+"""The largest request body the app reads (the biggest real one, a custom event, is ~3 KiB)."""
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class SpeedChange(Body):
+    speed: float = Field(
+        gt=0,
+        le=100_000,
+        strict=True,
+        allow_inf_nan=False,
+        description="simulated seconds per wall second",
+    )
 
 
 class ScenarioActivation(Body):
@@ -22,15 +36,15 @@ class ScenarioActivation(Body):
 
 class ManualModifierBody(Body):
     stream: str = Field(min_length=1, max_length=100)
-    type: Literal["multiplier", "additive", "override"]
-    value: float
+    type: ModifierType
+    value: float = Field(allow_inf_nan=False)
     duration: timedelta = Field(description="ISO-8601, e.g. PT2H")
 
 
 class StreamImpactBody(Body):
     stream: str
-    direction: Literal["increase", "decrease"]
-    magnitude: Literal["low", "medium", "high"]
+    direction: Direction
+    magnitude: Magnitude
 
 
 class ExpectedImpactBody(Body):
@@ -41,13 +55,10 @@ class ExpectedImpactBody(Body):
 
 class EventInjection(Body):
     template: str | None = Field(default=None, max_length=100)
-    type: (
-        Literal["marketing", "product", "infrastructure", "academic", "competitive", "operational"]
-        | None
-    ) = None
+    type: EventType | None = None
     title: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    severity: Literal["info", "warning", "critical"] | None = None
+    severity: Severity | None = None
     icon: str | None = Field(default=None, max_length=50)
     timestamp: str | None = Field(default=None, description="ISO-8601; default: now")
     expected_impact: ExpectedImpactBody | None = Field(default=None, alias="expectedImpact")
@@ -62,9 +73,4 @@ def parse(model: type[Model]) -> Model:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise ApiError(
-            400,
-            "invalid_field",
-            f"field '{where}': {first['msg']}",
-            "see API.md for this endpoint's body",
-        ) from None
+        raise invalid_field(where, first["msg"], "see API.md for this endpoint's body") from None

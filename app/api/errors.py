@@ -22,12 +22,28 @@ _HINTS = {
 class ApiError(Exception):
     """An error the client can act on: it becomes a JSON response with its status."""
 
-    def __init__(self, status: int, code: str, message: str, hint: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        hint: str,
+        headers: dict[str, str] | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.hint = hint
+        self.headers = headers or {}
+        self.field = field
+        """The parameter or body field at fault (dotted path), for a form to point at."""
+
+
+def invalid_field(field: str, message: str, hint: str) -> ApiError:
+    """A 400 naming the body field at fault, e.g. `expectedImpact.streams.0.stream`."""
+    return ApiError(400, "invalid_field", f"field '{field}': {message}", hint, field=field)
 
 
 def json_body() -> dict:
@@ -45,9 +61,13 @@ def json_body() -> dict:
     return body
 
 
-def error_response(status: int, code: str, message: str, hint: str) -> tuple[Response, int]:
-    body = {"error": {"code": code, "message": message, "hint": hint}}
-    return jsonify(body), status
+def error_response(
+    status: int, code: str, message: str, hint: str, field: str | None = None
+) -> tuple[Response, int]:
+    error = {"code": code, "message": message, "hint": hint}
+    if field is not None:
+        error["field"] = field
+    return jsonify({"error": error}), status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -55,7 +75,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> tuple[Response, int]:
-        return error_response(exc.status, exc.code, exc.message, exc.hint)
+        response, status = error_response(exc.status, exc.code, exc.message, exc.hint, exc.field)
+        response.headers.update(exc.headers)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="marketsim"'
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:

@@ -8,9 +8,19 @@ from flask import Response, jsonify, request
 
 from app.api import bp
 from app.api.bodies import EventInjection, parse
-from app.api.errors import ApiError
+from app.api.errors import ApiError, invalid_field
+from app.api.openapi import documented
 from app.api.params import invalid, parse_streams, parse_time
 from app.api.scenarios import refused
+from app.api.schemas import (
+    Causes,
+    EventList,
+    GroundTruth,
+    Impact,
+    Injected,
+    RangeParams,
+    TruthParams,
+)
 from app.domain.baseline import iso
 from app.domain.catalog import format_duration
 from app.domain.scenario import Refused, external_record
@@ -36,6 +46,7 @@ def _range(default: timedelta):
 
 
 @bp.get("/events")
+@documented(tag="events", query=RangeParams, responses={200: EventList}, errors=(503,))
 def list_events() -> Response:
     """External events of a range (default: the last 30 days), baseline and logged."""
     sim = simulation()
@@ -51,6 +62,7 @@ def list_events() -> Response:
 
 
 @bp.post("/events")
+@documented(tag="events", body=EventInjection, responses={201: Injected}, errors=(429, 503))
 def inject_event() -> tuple[Response, int]:
     """Inject an external event from a library template or custom fields, now, in the past
     (history then changes) or in the future (recorded when its time comes)."""
@@ -60,18 +72,14 @@ def inject_event() -> tuple[Response, int]:
     now = sim.now()
     at = parse_time("timestamp", body.timestamp, now) if body.timestamp else now
     if abs(at - now) > MAX_OFFSET:
-        raise ApiError(
-            400,
-            "invalid_field",
-            "field 'timestamp': more than 60 days from now",
-            "inject within 60 days of the simulated now",
+        raise invalid_field(
+            "timestamp", "more than 60 days from now", "inject within 60 days of the simulated now"
         )
     if body.template is not None:
         if body.template not in catalog.templates:
-            raise ApiError(
-                400,
-                "invalid_field",
-                f"field 'template': unknown template '{body.template}'",
+            raise invalid_field(
+                "template",
+                f"unknown template '{body.template}'",
                 f"use one of: {', '.join(catalog.templates)}",
             )
         record = external_record(
@@ -98,27 +106,24 @@ def _custom(body: EventInjection) -> dict:
         if value is None
     ]
     if missing:
-        raise ApiError(
-            400,
-            "invalid_field",
-            f"field '{missing[0]}': required for a custom event (no template given)",
+        raise invalid_field(
+            missing[0],
+            "required for a custom event (no template given)",
             "give a template, or type, title and expectedImpact",
         )
     catalog = simulation().catalog
     impacts = body.expected_impact
     for i, item in enumerate(impacts.streams):
         if item.stream not in catalog.streams:
-            raise ApiError(
-                400,
-                "invalid_field",
-                f"field 'expectedImpact.streams.{i}.stream': unknown stream '{item.stream}'",
+            raise invalid_field(
+                f"expectedImpact.streams.{i}.stream",
+                f"unknown stream '{item.stream}'",
                 "GET /api/streams lists the names",
             )
     if impacts.duration <= timedelta(0) or impacts.delay < timedelta(0):
-        raise ApiError(
-            400,
-            "invalid_field",
-            "field 'expectedImpact.duration': must be positive (and the delay not negative)",
+        raise invalid_field(
+            "expectedImpact.duration",
+            "must be positive (and the delay not negative)",
             'e.g. "PT6H"',
         )
     directions = {i.direction for i in impacts.streams}
@@ -150,6 +155,7 @@ def _custom(body: EventInjection) -> dict:
 
 
 @bp.get("/events/<event_id>/impact")
+@documented(tag="events", responses={200: Impact}, errors=(404, 503))
 def event_impact(event_id: str) -> Response:
     """Which streams really moved in the event's window, and how strongly."""
     try:
@@ -159,6 +165,7 @@ def event_impact(event_id: str) -> Response:
 
 
 @bp.get("/streams/<name>/causes")
+@documented(tag="events", responses={200: Causes}, errors=(404, 503))
 def stream_causes(name: str) -> Response:
     """The events, scenarios and modifiers that acted on a stream."""
     if name not in simulation().catalog.streams:
@@ -172,6 +179,7 @@ def stream_causes(name: str) -> Response:
 
 
 @bp.get("/ground-truth")
+@documented(tag="events", query=TruthParams, responses={200: GroundTruth}, errors=(503,))
 def truth() -> Response:
     """Labelled windows per stream, to score a detector's findings against."""
     start, end = _range(timedelta(days=7))

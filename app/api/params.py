@@ -9,7 +9,7 @@ from app.domain.catalog import Catalog
 
 
 def invalid(name: str, message: str, hint: str) -> ApiError:
-    return ApiError(400, "invalid_parameter", f"parameter '{name}': {message}", hint)
+    return ApiError(400, "invalid_parameter", f"parameter '{name}': {message}", hint, field=name)
 
 
 def parse_time(name: str, raw: str, now: datetime) -> datetime:

@@ -9,10 +9,19 @@ from flask import Response, jsonify
 
 from app.api import bp
 from app.api.bodies import ManualModifierBody, ScenarioActivation, parse
-from app.api.errors import ApiError
+from app.api.errors import ApiError, invalid_field
+from app.api.openapi import documented
+from app.api.schemas import (
+    Activated,
+    ModifierApplied,
+    ResetDone,
+    ScenarioList,
+    State,
+    Stopped,
+)
 from app.domain.baseline import iso
 from app.domain.catalog import format_duration
-from app.domain.scenario import Refused, Run, SimulationState, weight
+from app.domain.scenario import ManualModifier, Refused, Run, SimulationState, weight
 from app.extensions import simulation
 from app.services import BaselineMissing
 from app.services.scenarios import (
@@ -30,7 +39,9 @@ def refused(exc: Refused) -> ApiError:
 
 
 @bp.get("/simulation/scenarios")
+@documented(tag="scenarios", responses={200: ScenarioList})
 def list_scenarios() -> Response:
+    """The pre-defined scenarios: what each does, how long, how it settles."""
     catalog = simulation().catalog
     return jsonify(
         {
@@ -86,9 +97,7 @@ def _run_view(run: Run, now: datetime) -> dict[str, Any]:
             }
             for c in scenario.cascade_rules
         ],
-        "relatedEvents": [
-            f"evt-{r.position}" for r in sim.state().externals if r.correlation_id == run.run_id
-        ],
+        "relatedEvents": [r.id for r in sim.state().externals if r.correlation_id == run.run_id],
     }
 
 
@@ -102,6 +111,9 @@ def _status(state: SimulationState, now: datetime) -> str:
 
 
 @bp.post("/simulation/scenario")
+@documented(
+    tag="scenarios", body=ScenarioActivation, responses={201: Activated}, errors=(404, 409, 429)
+)
 def activate() -> tuple[Response, int]:
     """Activate a pre-defined scenario (409 while another is active)."""
     body = parse(ScenarioActivation)
@@ -127,6 +139,7 @@ def _whole_seconds(span: timedelta) -> timedelta:
 
 
 @bp.post("/simulation/stop")
+@documented(tag="scenarios", responses={200: Stopped}, errors=(409, 429))
 def stop() -> Response:
     """Stop the active scenario: it settles from now."""
     try:
@@ -137,6 +150,7 @@ def stop() -> Response:
 
 
 @bp.post("/simulation/reset")
+@documented(tag="scenarios", responses={200: ResetDone}, errors=(429,))
 def reset_simulation() -> Response:
     """A new epoch: modifiers and injected events cleared, the baseline's history, simulated
     time back to now. Earlier epochs stay in the log."""
@@ -152,52 +166,52 @@ def reset_simulation() -> Response:
 
 
 @bp.post("/simulation/modifiers")
+@documented(
+    tag="scenarios", body=ManualModifierBody, responses={201: ModifierApplied}, errors=(429,)
+)
 def add_modifier() -> tuple[Response, int]:
     """A manual stream modifier (stream, type, value, duration)."""
     body = parse(ManualModifierBody)
     catalog = simulation().catalog
     if body.stream not in catalog.streams:
-        raise ApiError(
-            400,
-            "invalid_field",
-            f"field 'stream': unknown stream '{body.stream}'",
-            "GET /api/streams lists the names",
+        raise invalid_field(
+            "stream", f"unknown stream '{body.stream}'", "GET /api/streams lists the names"
         )
     model = catalog.baseline(body.stream).model
     if model == "chain" and body.type != "multiplier":
-        raise ApiError(
-            400,
-            "invalid_field",
-            f"field 'type': '{body.stream}' is produced by other streams' events; only a "
+        raise invalid_field(
+            "type",
+            f"'{body.stream}' is produced by other streams' events; only a "
             "multiplier can change it",
             'use "type": "multiplier", or modify the stream that causes it',
         )
     if body.type == "multiplier" and not 0 < body.value <= 100:
-        raise ApiError(
-            400,
-            "invalid_field",
-            "field 'value': a multiplier must be in (0, 100]",
-            "e.g. 1.5 for +50%",
-        )
+        raise invalid_field("value", "a multiplier must be in (0, 100]", "e.g. 1.5 for +50%")
     if body.type == "override" and body.value < 0:
-        raise ApiError(
-            400,
-            "invalid_field",
-            "field 'value': an override cannot be negative",
-            "give the value the stream should take",
+        raise invalid_field(
+            "value", "an override cannot be negative", "give the value the stream should take"
         )
     if not timedelta(0) < body.duration <= MAX_MODIFIER:
-        raise ApiError(
-            400,
-            "invalid_field",
-            "field 'duration': must be above 0 and at most 30 days",
-            'e.g. "PT2H"',
-        )
+        raise invalid_field("duration", "must be above 0 and at most 30 days", 'e.g. "PT2H"')
     modifier = apply_modifier(simulation(), body.stream, body.type, body.value, body.duration)
-    return jsonify({"success": True, "modifier": modifier}), 201
+    return jsonify({"success": True, "modifier": _modifier_view(modifier, modifier.start)}), 201
+
+
+def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
+    return {
+        "id": f"mod-{modifier.modifier_id}",
+        "type": modifier.type,
+        "stream": modifier.stream,
+        "value": modifier.value,
+        "startTime": iso(modifier.start),
+        "endsAt": iso(modifier.end),
+        "status": "active",
+        "timeRemaining": (modifier.end - now).total_seconds(),
+    }
 
 
 @bp.get("/simulation/state")
+@documented(tag="simulation", responses={200: State})
 def state() -> Response:
     """Simulated time, status, scenarios and modifiers in force, active events, anomalies."""
     sim = simulation()
@@ -217,20 +231,7 @@ def state() -> Response:
         body |= {"baseline": None, "historicalMode": "baseline"}
         return jsonify(body)
     active_runs = [r for r in current.runs if r.phase(now) != "settled"]
-    modifiers = [
-        {
-            "id": f"mod-{m.modifier_id}",
-            "type": m.type,
-            "stream": m.stream,
-            "value": m.value,
-            "startTime": iso(m.start),
-            "endsAt": iso(m.end),
-            "status": "active",
-            "timeRemaining": (m.end - now).total_seconds(),
-        }
-        for m in current.modifiers
-        if m.start <= now < m.end
-    ]
+    modifiers = [_modifier_view(m, now) for m in current.modifiers if m.start <= now < m.end]
     events = [
         external_json(r)
         for r in current.externals

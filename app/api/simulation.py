@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 from flask import Response, jsonify, request
 
 from app.api import bp
-from app.api.errors import ApiError, json_body
+from app.api.bodies import SpeedChange, parse
+from app.api.errors import ApiError
+from app.api.openapi import documented
 from app.api.params import invalid, parse_streams, parse_time
+from app.api.schemas import BaselineStatistics, Clock, Diff, History, HistoryParams, StreamsParam
 from app.domain.baseline import GENERATOR_VERSION, iso
 from app.domain.clock import SimClock
 from app.domain.history import RESOLUTIONS
@@ -24,9 +27,6 @@ def baseline_missing(exc: BaselineMissing) -> ApiError:
     return ApiError(503, "baseline_missing", str(exc), "run `marketsim seed`, then retry")
 
 
-MAX_SPEED = 100_000
-
-
 def _clock_body(clock: SimClock) -> dict:
     return {
         "speed": clock.speed,
@@ -37,28 +37,18 @@ def _clock_body(clock: SimClock) -> dict:
 
 
 @bp.get("/simulation/clock")
+@documented(tag="simulation", responses={200: Clock})
 def get_clock() -> Response:
     """The simulation clock: speed and anchors (simulated = anchor + (wall - anchor) x speed)."""
     return jsonify(_clock_body(simulation().clock()))
 
 
 @bp.post("/simulation/clock")
+@documented(tag="simulation", body=SpeedChange, responses={200: Clock}, errors=(429,))
 def set_clock() -> Response:
     """Change the clock's speed from now on; the change is a `control.clock` event."""
-    body = json_body()
-    speed = body.get("speed")
-    if isinstance(speed, bool) or not isinstance(speed, int | float):
-        raise ApiError(
-            400, "invalid_field", "field 'speed': a number is required", 'send {"speed": 60}'
-        )
-    if not 0 < speed <= MAX_SPEED:
-        raise ApiError(
-            400,
-            "invalid_field",
-            f"field 'speed': {speed} is out of range",
-            f"use a speed above 0 and at most {MAX_SPEED}",
-        )
-    return jsonify(_clock_body(set_speed(simulation().store, float(speed))))
+    speed = parse(SpeedChange).speed
+    return jsonify(_clock_body(set_speed(simulation().store, speed)))
 
 
 def _history_query(now) -> HistoryQuery:
@@ -88,6 +78,7 @@ def _history_query(now) -> HistoryQuery:
 
 
 @bp.get("/simulation/history")
+@documented(tag="simulation", query=HistoryParams, responses={200: History}, errors=(503,))
 def history() -> Response:
     """Values per stream and time (baseline, then live), normalized, with external events."""
     sim = simulation()
@@ -99,6 +90,7 @@ def history() -> Response:
 
 
 @bp.get("/simulation/diff")
+@documented(tag="simulation", query=HistoryParams, responses={200: Diff}, errors=(503,))
 def diff() -> Response:
     """What retroactive events changed in history, per stream and hour."""
     sim = simulation()
@@ -110,6 +102,9 @@ def diff() -> Response:
 
 
 @bp.get("/baseline/statistics")
+@documented(
+    tag="simulation", query=StreamsParam, responses={200: BaselineStatistics}, errors=(503,)
+)
 def baseline_statistics() -> Response:
     """The baseline's statistics per stream, with the slots normalization compares against."""
     sim = simulation()

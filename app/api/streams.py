@@ -8,6 +8,8 @@ from flask import Response, jsonify, request
 
 from app.api import bp
 from app.api.errors import ApiError
+from app.api.openapi import documented
+from app.api.schemas import StreamDetail, StreamFilter, StreamList
 from app.domain.catalog import DOMAINS, Catalog, Edge, Stream
 from app.extensions import catalog
 
@@ -52,6 +54,7 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
 
 
 @bp.get("/streams")
+@documented(tag="streams", query=StreamFilter, responses={200: StreamList})
 def list_streams() -> Response:
     """Every stream with its domain, cadence group, unit and description (filterable)."""
     catalog_ = catalog()
@@ -67,6 +70,7 @@ def list_streams() -> Response:
 
 
 @bp.get("/streams/<name>")
+@documented(tag="streams", responses={200: StreamDetail}, errors=(404,))
 def get_stream(name: str) -> Response:
     """One stream in full: its event fields, baseline model and the rules in and out."""
     catalog_ = catalog()

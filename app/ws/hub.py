@@ -122,6 +122,8 @@ class Hub:
         self._started = False
         self.listening = threading.Event()
         """Set while the listener holds its LISTEN connection (tests wait for it)."""
+        self._read_at: float | None = None
+        """When (`clock`) the listener last read the log, rows or none."""
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -283,6 +285,17 @@ class Hub:
                 "overflowed": sum(s.mailbox.overflowed for s in self._sessions),
             }
 
+    def queue_depths(self) -> list[int]:
+        """Events waiting in each subscribed client's mailbox, now."""
+        with self._lock:
+            return [session.mailbox.waiting_events for session in self._sessions]
+
+    def seconds_since_read(self) -> float | None:
+        """Seconds since the listener last read the log (None before its first read). Well
+        above `poll_interval`, the listener is stuck or reconnecting."""
+        read_at = self._read_at
+        return None if read_at is None else self.clock() - read_at
+
     # The listener --------------------------------------------------------------------------
 
     def _warm_up(self) -> None:
@@ -338,6 +351,7 @@ class Hub:
         page_size = self.options.page_size
         while not self._stop.is_set():
             rows = tail.read_after(self.buffer.newest, page_size)
+            self._read_at = self.clock()
             if not rows:
                 return
             self._publish([WireEvent.of(row) for row in rows])

@@ -51,3 +51,14 @@ def test_a_bad_value_is_refused_with_the_variable_named(name, value, message):
         Settings.from_env({name: value})
 
     assert str(err.value) == message
+
+
+def test_settings_read_the_security_variables():
+    settings = Settings.from_env(
+        {"ADMIN_TOKEN": "t", "SECRET_KEY": "k", "CONTROL_RATE_LIMIT": "30"}
+    )
+    assert (settings.admin_token, settings.secret_key, settings.control_rate_limit) == (
+        "t", "k", 30
+    )  # fmt: skip
+    with pytest.raises(SettingsError, match="CONTROL_RATE_LIMIT"):
+        Settings.from_env({"CONTROL_RATE_LIMIT": "-1"})

@@ -1,0 +1,517 @@
+"""The shapes the API answers with and the query parameters it reads, as pydantic models.
+
+They are the source of the OpenAPI document (`app/api/openapi.py`): each endpoint names its
+models with `@documented`. A test validates real responses against them, so the document
+cannot drift from what the handlers send. Field names are snake_case here and camelCase on
+the wire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+Flag = Literal["normal", "warning", "critical"]
+Direction = Literal["increase", "decrease"]
+Magnitude = Literal["low", "medium", "high"]
+EventType = Literal[
+    "marketing", "product", "infrastructure", "academic", "competitive", "operational"
+]
+Severity = Literal["info", "warning", "critical"]
+ModifierType = Literal["multiplier", "additive", "override"]
+Duration = Annotated[str, Field(description="ISO-8601 duration, e.g. PT3H or P1D")]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class ErrorDetail(Schema):
+    code: str = Field(description="machine-readable, e.g. invalid_parameter")
+    message: str = Field(description="what was wrong, naming the parameter or field")
+    hint: str = Field(description="what to do instead")
+    field: str | None = Field(
+        default=None, description="the parameter or body field at fault, as a dotted path"
+    )
+
+
+class Error(Schema):
+    """Every error, whatever the endpoint."""
+
+    error: ErrorDetail
+
+
+class TimeRange(Schema):
+    start: datetime
+    end: datetime
+
+
+# Health ---------------------------------------------------------------------------------
+
+
+class Health(Schema):
+    status: Literal["ok"]
+
+
+class Readiness(Schema):
+    status: Literal["ready", "not_ready"]
+    reason: str
+    revision: str | None = Field(description="the database's migration")
+    head: str = Field(description="the code's newest migration")
+
+
+# Streams --------------------------------------------------------------------------------
+
+
+class StreamSummary(Schema):
+    name: str
+    domain: Literal["customer", "tutor", "session", "support", "marketing", "system"]
+    description: str
+    shape: Literal["entity", "sample"]
+    cadence: Literal["high", "medium", "low"]
+    frequency_group: str
+    unit: str
+    metric: str
+    aggregation: Literal["sum", "mean"]
+    model: Literal["poisson", "chain", "gauge"]
+
+
+class StreamList(Schema):
+    count: int
+    streams: list[StreamSummary]
+
+
+class StreamRule(Schema):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    rule: str
+    kind: Literal["chain", "cascade"]
+    from_: str = Field(alias="from")
+    to: str
+    probability: str = Field(description="the rate that decides how often the rule fires")
+
+
+class StreamDetail(StreamSummary):
+    bounds: dict[str, float]
+    fields: dict[str, dict[str, object]] = Field(
+        description="the event's data fields and how they are drawn"
+    )
+    baseline: dict[str, object] = Field(description="the stream's baseline model, from config")
+    caused_by: list[StreamRule]
+    causes: list[StreamRule]
+    expected_per_day: float | None = Field(
+        default=None, description="entity streams: weekly-average daily volume"
+    )
+
+
+class StreamFilter(Schema):
+    domain: Literal["customer", "tutor", "session", "support", "marketing", "system"] | None = None
+    cadence: Literal["high", "medium", "low"] | None = None
+
+
+# Simulation: clock, history, statistics --------------------------------------------------
+
+
+class Clock(Schema):
+    speed: float = Field(description="simulated seconds per wall second")
+    current_simulation_time: datetime
+    anchor_wall: datetime
+    anchor_simulated: datetime
+
+
+class HistoryParams(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    start: str | None = Field(
+        default=None, description="ISO-8601 time, a date, or `now` (default: 7 days before end)"
+    )
+    end: str | None = Field(default=None, description="as start (default: now)")
+    range: str | None = Field(
+        default=None,
+        description="instead of start/end: `today`, `yesterday`, `past 3 days`, `last week`...",
+    )
+    streams: str | None = Field(
+        default=None, description="comma-separated names or domains (`customer.*`); default all"
+    )
+    resolution: Literal["1h", "12h"] = "1h"
+
+
+class RangeParams(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    start: str | None = Field(default=None, description="ISO-8601 time, a date, or `now`")
+    end: str | None = Field(default=None, description="as start (default: now)")
+
+
+class TruthParams(RangeParams):
+    streams: str | None = Field(
+        default=None, description="comma-separated names or domains (`customer.*`); default all"
+    )
+
+
+class StreamsParam(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    streams: str | None = Field(
+        default=None, description="comma-separated names or domains (`customer.*`); default all"
+    )
+
+
+class Point(Schema):
+    timestamp: datetime
+    value: float
+    normalized: float | None = Field(
+        ge=0, le=100, description="50 = expected; 30/70 = one sd; null early in a running point"
+    )
+    flag: Flag | None
+    partial: bool | None = Field(default=None, description="true on the point still running")
+
+
+class Coverage(Schema):
+    baseline: TimeRange
+    restored: TimeRange | None = Field(description="after a reset: hours rebuilt from baseline")
+    live: TimeRange
+
+
+class ImpactDetail(Schema):
+    stream: str
+    direction: Direction
+    magnitude: Magnitude
+    factor: float = Field(description="the multiplier the event puts on the stream")
+
+
+class ExpectedImpact(Schema):
+    streams: list[str]
+    direction: Literal["increase", "decrease", "mixed"]
+    magnitude: Magnitude
+    duration: Duration
+    delay: Duration
+    details: list[ImpactDetail]
+
+
+class MeasuredEffect(Schema):
+    effect: float = Field(description="relative change against the expectation without it")
+    z_score: float
+    hours: int
+    confounded: bool
+
+
+class EventSource(Schema):
+    kind: Literal["baseline", "api", "scenario"]
+    scenario_id: str | None = None
+    run_id: int | None = None
+
+
+class ExternalEvent(Schema):
+    id: str = Field(description="bevt-NNN (baseline) or evt-<log position>")
+    timestamp: datetime
+    type: EventType
+    template: str | None
+    title: str
+    description: str
+    severity: Severity
+    icon: str
+    expected_impact: ExpectedImpact
+    impact_window: TimeRange
+    actual_impact: bool = Field(description="ground truth: false for a red herring")
+    measured_effect: dict[str, MeasuredEffect] | None = None
+    injected_by_ai: bool = Field(alias="injectedByAI")
+    source: EventSource
+    scheduled: bool | None = Field(default=None, description="recorded when its time comes")
+    retroactive: bool | None = Field(default=None, description="in the past: history changed")
+
+
+class History(Schema):
+    time_range: TimeRange
+    resolution: Literal["1h", "12h"]
+    simulated_now: datetime
+    epoch: int
+    historical_mode: Literal["baseline", "modified"]
+    coverage: Coverage
+    streams: dict[str, list[Point]]
+    events: list[ExternalEvent]
+
+
+class DiffPoint(Schema):
+    timestamp: datetime
+    baseline: float
+    modified: float
+    delta: float
+
+
+class Diff(Schema):
+    time_range: TimeRange
+    historical_mode: Literal["baseline", "modified"]
+    causes: list[str] = Field(description="the retroactive events behind the changes")
+    streams: dict[str, list[DiffPoint]]
+
+
+class Trend(Schema):
+    direction: Literal["growing", "declining", "flat"]
+    slope_per_day: float
+    percent_per_month: float
+
+
+class Seasonality(Schema):
+    daily: float
+    weekly: float
+    found: str
+
+
+class Patterns(Schema):
+    weekday_avg: float
+    weekend_avg: float
+    weekend_uplift: float
+    hour_of_day: list[float]
+    trend: Trend
+    seasonality: Seasonality
+
+
+class SlotBlock(Schema):
+    expected: list[float]
+    spread: list[float]
+
+
+class DayTypeSlots(Schema):
+    weekday: SlotBlock
+    weekend: SlotBlock
+
+
+class Slots(Schema):
+    hourly: DayTypeSlots
+    twelve_hour: DayTypeSlots
+
+
+class StreamStatistics(Schema):
+    name: str
+    mean: float
+    median: float
+    std_dev: float
+    min: float
+    max: float
+    percentiles: dict[str, float]
+    patterns: Patterns
+    slots: Slots
+
+
+class BaselineStatistics(Schema):
+    calculated_from: str = Field(description="start/end, ISO-8601 interval")
+    generator_version: str
+    streams: dict[str, StreamStatistics]
+
+
+# Scenarios and modifiers ------------------------------------------------------------------
+
+
+class Settling(Schema):
+    curve: str
+    duration: Duration
+
+
+class ScenarioSummary(Schema):
+    id: str
+    name: str
+    description: str
+    duration: Duration
+    settling: Settling
+    events: list[str] = Field(description="the library templates it records")
+
+
+class ScenarioList(Schema):
+    scenarios: list[ScenarioSummary]
+    skipped: list[str] = Field(description="config problems of scenarios left out")
+
+
+class CascadeEffect(Schema):
+    after: Duration
+    target: str
+    type: str
+    value: float
+
+
+class ScenarioRun(Schema):
+    """A scenario run in the ScenarioModifier shape."""
+
+    id: str = Field(description="run-<log position>")
+    run_id: int
+    type: Literal["scenario"]
+    scenario_id: str
+    name: str
+    description: str
+    start_time: datetime
+    ends_at: datetime
+    duration: Duration
+    status: Literal["active", "settling", "settled"]
+    strength: float = Field(description="the share of its change in force, 0-1")
+    time_remaining: float | None = Field(description="seconds until the end, or until settled")
+    settling_until: datetime | None
+    settlement_duration: Duration
+    affected_streams: list[str]
+    cascade_effects: list[CascadeEffect]
+    related_events: list[str]
+
+
+class ModifierView(Schema):
+    """A manual stream modifier in force."""
+
+    id: str = Field(description="mod-<log position>")
+    type: ModifierType
+    stream: str
+    value: float
+    start_time: datetime
+    ends_at: datetime
+    status: Literal["active"]
+    time_remaining: float
+
+
+class Activated(Schema):
+    success: bool
+    scenario: ScenarioRun
+    events: list[ExternalEvent]
+    estimated_duration: Duration = Field(description="until settled")
+    settled_by: datetime
+
+
+class Stopped(Schema):
+    success: bool
+    run_id: int
+    settling_until: datetime
+
+
+class ResetDone(Schema):
+    success: bool
+    epoch: int
+    message: str
+
+
+class ModifierApplied(Schema):
+    success: bool
+    modifier: ModifierView
+
+
+class Anomaly(Schema):
+    position: int
+    stream: str
+    occurred_at: datetime
+    value: float
+    normalized: float
+    flag: Flag
+
+
+class State(Schema):
+    current_simulation_time: datetime
+    speed: float
+    epoch: int
+    status: Literal["Running", "Settling", "Baseline"]
+    baseline_state: Literal["normal", "custom"]
+    active_scenario: ScenarioRun | None = None
+    active_modifiers: list[ScenarioRun | ModifierView] | None = None
+    active_events: list[ExternalEvent] | None = None
+    recent_anomalies: list[Anomaly] | None = None
+    historical_mode: Literal["baseline", "modified"]
+    baseline: TimeRange | None
+    live_since: datetime | None = None
+
+
+# External events and ground truth ----------------------------------------------------------
+
+
+class EventList(Schema):
+    time_range: TimeRange
+    count: int
+    events: list[ExternalEvent]
+
+
+class Injected(Schema):
+    success: bool
+    event: ExternalEvent
+
+
+class StreamImpact(Schema):
+    stream: str
+    named: bool = Field(description="the event names this stream")
+    expected_direction: Direction | None
+    effect: float
+    z_score: float
+    score: float = Field(ge=0, le=1, description="0 within two standard errors, 1 at ten")
+    hours: int
+
+
+class Impact(Schema):
+    event: ExternalEvent
+    window: TimeRange
+    actual_impact: bool
+    streams: list[StreamImpact]
+
+
+class ExternalCause(Schema):
+    kind: Literal["external"]
+    id: str
+    title: str
+    timestamp: datetime
+    window: TimeRange
+    causal: bool
+    measured_effect: MeasuredEffect | None
+
+
+class ScenarioCause(Schema):
+    kind: Literal["scenario"]
+    id: str
+    scenario_id: str
+    start: datetime
+    causal: bool
+
+
+class ModifierCause(Schema):
+    kind: Literal["modifier"]
+    id: str
+    start: datetime
+    end: datetime
+    causal: bool
+
+
+class CorrelatedSource(Schema):
+    position: int
+    kind: str
+    type: str
+    title: str | None
+    events: int = Field(description="how many of the stream's events carry its correlation id")
+    first_at: datetime
+    last_at: datetime
+
+
+class Causes(Schema):
+    stream: str
+    causes: list[
+        Annotated[ExternalCause | ScenarioCause | ModifierCause, Field(discriminator="kind")]
+    ]
+    correlated_events: list[CorrelatedSource]
+
+
+class WindowSource(Schema):
+    kind: Literal["external", "scenario", "modifier", "baseline-anomaly"]
+    id: str | None = None
+    title: str | None = None
+    scenario_id: str | None = None
+    phase: str | None = None
+
+
+class TruthWindow(Schema):
+    stream: str
+    start: datetime
+    end: datetime
+    label: Literal["external", "scenario", "modifier", "anomaly"]
+    causal: bool
+    source: WindowSource
+    lag_seconds: float | None = None
+    expected_direction: Direction | None = None
+    effect_size: float | None = None
+
+
+class GroundTruth(Schema):
+    time_range: TimeRange
+    windows: list[TruthWindow]
+    causal_windows: dict[str, list[tuple[datetime, datetime]]]

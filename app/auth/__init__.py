@@ -1,0 +1,158 @@
+"""ADMIN_TOKEN: open by default for local demos; with a token set, every mutating request
+and the admin pages need it.
+
+A script sends `Authorization: Bearer <token>`. A browser signs in once at `/login`: the app
+then keeps a signed session cookie (HttpOnly, SameSite=Strict) and a CSRF token that the pages
+send back in `X-CSRF-Token` on every mutating request, so another site cannot drive the
+simulator through an operator's cookie. Reads (GET) stay open, and so does the feed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.api.errors import ApiError
+from app.settings import Settings
+
+bp = Blueprint("auth", __name__, template_folder="templates")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PAGES = ("/admin", "/inspect")
+"""Page paths that need a signed-in session when a token is set (their assets stay open)."""
+OPEN_PREFIXES = ("/admin/static/",)
+CSRF_HEADER = "X-CSRF-Token"
+_TOKEN = "marketsim.admin_token"
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions[_TOKEN] = settings.admin_token
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_NAME="marketsim_session",
+    )
+    if settings.admin_token:
+        app.secret_key = settings.secret_key or _derived_secret(settings.admin_token)
+    app.before_request(_guard)
+    app.context_processor(lambda: {"csrf_token": csrf_token, "auth_required": _required()})
+    app.register_blueprint(bp)
+
+
+def _derived_secret(token: str) -> bytes:
+    """A signing key every worker derives alike from the token, when SECRET_KEY is unset;
+    changing the token signs every session out."""
+    return hmac.new(token.encode(), b"marketsim session signing key", hashlib.sha256).digest()
+
+
+def _required() -> bool:
+    return bool(current_app.extensions.get(_TOKEN))
+
+
+def _token() -> str:
+    return current_app.extensions[_TOKEN]
+
+
+def token_matches(candidate: str | None) -> bool:
+    """Constant-time comparison with ADMIN_TOKEN."""
+    return bool(candidate) and hmac.compare_digest(candidate.encode(), _token().encode())
+
+
+def csrf_token() -> str:
+    """This session's CSRF token ('' when no token is required or nobody signed in)."""
+    if not _required() or not session.get("admin"):
+        return ""
+    return session.setdefault("csrf", secrets.token_urlsafe(32))
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def _guard() -> BaseResponse | None:
+    if not _required() or request.endpoint in ("auth.login", "auth.login_form", "static"):
+        return None
+    path = request.path
+    if path.startswith(OPEN_PREFIXES):
+        return None
+    if request.method in SAFE_METHODS:
+        if path.startswith(PAGES) and not session.get("admin"):
+            return redirect(url_for("auth.login_form", next=request.full_path.rstrip("?")))
+        return None
+    if token_matches(_bearer()):
+        return None
+    if session.get("admin"):
+        sent = request.headers.get(CSRF_HEADER) or request.form.get("csrf_token")
+        expected = session.get("csrf", "")
+        if sent and expected and hmac.compare_digest(sent.encode(), expected.encode()):
+            return None
+        raise ApiError(
+            403,
+            "csrf_failed",
+            "the CSRF token is missing or does not match this session",
+            f"send the page's csrf-token in the {CSRF_HEADER} header, or reload the page",
+        )
+    raise ApiError(
+        401,
+        "unauthorized",
+        "this simulator requires its admin token for changes",
+        "send Authorization: Bearer <ADMIN_TOKEN>, or sign in at /login",
+    )
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no scheme, no host, not //): never an open redirect."""
+    if not target:
+        return url_for("admin.console")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("admin.console")
+    return target
+
+
+@bp.get("/login")
+def login_form() -> str:
+    """The sign-in page: one field for the admin token."""
+    return render_template("auth/login.html", next=request.args.get("next", ""), error=None)
+
+
+@bp.post("/login")
+def login() -> Response | tuple[str, int]:
+    """Check the token; on success keep a signed session and go where the operator was going."""
+    if not _required():
+        return redirect(_safe_next(request.form.get("next")))
+    if not token_matches(request.form.get("token")):
+        page = render_template(
+            "auth/login.html",
+            next=request.form.get("next", ""),
+            error="That is not the admin token.",
+        )
+        return page, 401
+    session.clear()
+    session["admin"] = True
+    session["csrf"] = secrets.token_urlsafe(32)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Forget the session (a CSRF-checked POST, like every change)."""
+    session.clear()
+    return redirect(url_for("auth.login_form"))
