@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from app.domain.generator import GROUPS, TICK_TYPE
 from app.services import load_baseline
 from app.settings import PROJECT_ROOT
 from app.store import Store
-from jobs.generate import LiveGeneration
+from jobs.generate import CATCH_UP_STEP, LiveGeneration
 
 SEED = 11
 
@@ -123,3 +123,40 @@ def test_after_a_reset_generation_goes_on_in_the_new_epoch_from_the_reset(seeded
     assert live.generator.epoch == 2
     assert after
     assert min(e.occurred_at for e in after) >= reset_at
+
+
+def lateness(events) -> list[timedelta]:
+    """How long before its chunk's start each stream event occurred (zero when in its
+    chunk). A chunk is one transaction ended by its tick, and one writer appends at a time, so
+    a chunk's events are the stream events between the previous tick and its own."""
+    found, chunk = [], []
+    for event in events:
+        if event.type == TICK_TYPE:
+            start = datetime.fromisoformat(event.data["from"])
+            found.extend(max(start - e.occurred_at, timedelta(0)) for e in chunk)
+            chunk = []
+        elif event.kind == "stream":
+            chunk.append(event)
+    return found
+
+
+@pytest.mark.slow
+def test_a_catch_up_writes_no_effect_more_than_a_step_late(seeded_store, catalog):
+    """Caused events cross cadence groups; groups advanced one after the other over hours
+    wrote effects of the later groups' causes hours late into the earlier ones."""
+    live = generation(seeded_store, catalog)
+    start = live.generator.frontiers["high"]
+    target = start + timedelta(hours=6)
+
+    advances = live.catch_up(target)
+    assert {a.group: a.until for a in advances} == dict.fromkeys(GROUPS, target)
+    advance_all(live, target + timedelta(minutes=5))  # the effects still pending come out
+
+    late = lateness(log_of(seeded_store))
+    assert len(late) > 10_000
+    assert max(late) <= CATCH_UP_STEP
+    ticks = [e for e in log_of(seeded_store) if e.type == TICK_TYPE]
+    for group in GROUPS:
+        chain = [t.data for t in ticks if t.data["group"] == group]
+        assert chain[0]["from"] == start.isoformat()
+        assert all(a["until"] == b["from"] for a, b in itertools.pairwise(chain))
