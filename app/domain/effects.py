@@ -10,9 +10,10 @@ same source hour by hour. Sources combine: factors multiply, additions add, and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -109,3 +110,49 @@ def combine(all_effects: list[Effects]) -> Effects:
         stream_sources.update(effects.stream_sources)
         rate_sources.update(effects.rate_sources)
     return Effects(streams, rates, stream_sources, rate_sources)
+
+
+def hour_average(source: EffectsSource, start: datetime) -> Effects:
+    """The effects in force over the hour from `start`, for the hourly model.
+
+    The hour is cut where the effects jump (a modifier ends at :52, a scenario starts at :17),
+    each piece taken at its middle and weighted by its length, as the live generator meets
+    them; an hour without a jump is taken at its middle. Taking every hour at its middle
+    counted a modifier that ended at :52 as holding the whole hour, and the measured impact
+    of anything else in that hour as the difference."""
+    end = start + timedelta(hours=1)
+    cuts = [start, *(c for c in source.changes() if start < c < end), end]
+    if len(cuts) == 2:
+        return source.at(start + (end - start) / 2)
+    pieces = [(source.at(a + (b - a) / 2), (b - a) / (end - start)) for a, b in pairwise(cuts)]
+    return average(pieces)
+
+
+def average(weighted: Sequence[tuple[Effects, float]]) -> Effects:
+    """Effects held for shares of a span (the shares add up to 1), as one: what each adjusts
+    on a constant base, on average. Exact for factors and additions; an override is averaged
+    by its weight, exact when the factor and addition under it do not change."""
+    streams = {key for effects, _ in weighted for key in effects.streams}
+    rates = {key for effects, _ in weighted for key in effects.rates}
+    stream_sources: dict[int, int] = {}
+    rate_sources: dict[str, int] = {}
+    for effects, _ in weighted:
+        stream_sources.update(effects.stream_sources)
+        rate_sources.update(effects.rate_sources)
+    return Effects(
+        {key: _mean_adjust([(e.stream(key), share) for e, share in weighted]) for key in streams},
+        {key: _mean_adjust([(e.rate(key), share) for e, share in weighted]) for key in rates},
+        stream_sources,
+        rate_sources,
+    )
+
+
+def _mean_adjust(weighted: Sequence[tuple[Adjust, float]]) -> Adjust:
+    factor = sum(adjust.factor * share for adjust, share in weighted)
+    add = sum(adjust.add * share for adjust, share in weighted)
+    overriding = [(a, share) for a, share in weighted if a.override is not None and a.weight]
+    weight = sum(a.weight * share for a, share in overriding)
+    if not weight:
+        return Adjust(factor, add)
+    override = sum(a.override * a.weight * share for a, share in overriding) / weight
+    return Adjust(factor, add, override, weight)

@@ -179,6 +179,22 @@ def live_points(
     return points
 
 
+def live_reach(
+    last_hour: datetime | None, group_until: datetime | None, now: datetime
+) -> tuple[datetime | None, datetime]:
+    """How far a stream's live points go: up to the hour its cadence group's generation has
+    reached, and the running point covered up to there. A medium-cadence stream is generated
+    every few wall minutes, a low-cadence one every half hour or so: counting the hours the
+    high group has reached but its own has not as zeros (and the running hour's pace up to
+    `now`) read, at a fast clock, as hours of silence."""
+    if last_hour is None or group_until is None:
+        return None, now
+    group_hour = (group_until - timedelta(microseconds=1)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    return min(last_hour, group_hour), min(now, group_until)
+
+
 MIN_SCORED_SHARE = 0.25
 """A running point is scored at the pace of its covered part (a count over 20 minutes of an
 hour counts three times), once that part is at least this share: before, it says too little."""

@@ -27,6 +27,7 @@ from prometheus_client.exposition import choose_encoder
 
 from app import extensions
 from app.domain.catalog import Catalog
+from app.domain.generator import GROUPS
 from app.domain.scenario import SimulationState
 from app.observability import http
 from app.store.metrics import EventCounts, MetricsReads
@@ -249,18 +250,26 @@ def simulation_metrics() -> list[Metric]:
     simulation = extensions.simulation()
     state = simulation.state()
     clock = simulation.clock()
+    now = clock.now(datetime.now(UTC))
     phase = GaugeMetricFamily(
         "marketsim_scenario_phase",
         "1 for each scenario's current phase (active, settling or none), 0 for the others.",
         labels=["scenario", "phase"],
     )
-    for scenario, current in scenario_phases(
-        state, simulation.catalog, clock.now(datetime.now(UTC))
-    ):
+    for scenario, current in scenario_phases(state, simulation.catalog, now):
         for candidate in PHASES:
             phase.add_metric([scenario, candidate], int(candidate == current))
+    behind = GaugeMetricFamily(
+        "marketsim_generation_behind_seconds",
+        "Simulated seconds between now and how far each cadence group's generation has got "
+        "in this epoch (its last tick); up to its interval times the clock speed is normal.",
+        labels=["group"],
+    )
+    for group, reached in simulation.store.generation.frontiers(state.epoch, GROUPS).items():
+        behind.add_metric([group], max((now - reached).total_seconds(), 0.0))
     return [
         phase,
+        behind,
         _gauge(
             "marketsim_epoch", "The simulation's current epoch (a reset opens one).", state.epoch
         ),

@@ -16,8 +16,8 @@ from app.domain.baseline import WARMUP_DAYS, iso
 from app.domain.calendar import HOUR, hour_grid, hour_of_day
 from app.domain.catalog import Catalog
 from app.domain.clock import SimClock
-from app.domain.generator import restored_history
-from app.domain.history import BaselineView, LiveHour, align, live_points
+from app.domain.generator import GROUPS, restored_history
+from app.domain.history import BaselineView, LiveHour, align, live_points, live_reach
 from app.domain.hourly import Conditions, HourlyRun, simulate
 from app.domain.model import MarketModel
 from app.domain.scenario import ExternalRecord, SimulationState, StateEffects, fold
@@ -140,13 +140,16 @@ class Simulation:
         restored = self.restored(self.live_start(state)) if live_from > view.end else None
         live_start, live_end = max(start, live_from), min(end, align(now, hours, up=True))
         live, frontier = self._live_hours(state.epoch, query.streams, live_start, live_end)
+        reached = self.store.generation.frontiers(state.epoch, GROUPS)
         streams = {}
         for name in query.streams:
             points = self._past_points(name, start, end, hours, regenerated, restored, live_from)
-            entity = self.catalog.stream(name).shape == "entity"
+            stream = self.catalog.stream(name)
+            last_hour, until = live_reach(frontier, reached.get(stream.cadence), now)
             points += live_points(
-                view, name, entity, live[name], live_start, live_end, frontier, hours, now
-            )
+                view, name, stream.shape == "entity", live[name], live_start, live_end,
+                last_hour, hours, until,
+            )  # fmt: skip
             streams[name] = points
         return {
             "timeRange": {"start": iso(start), "end": iso(end)},

@@ -12,7 +12,7 @@ import numpy as np
 
 from app.domain.baseline import iso
 from app.domain.calendar import HOUR
-from app.domain.effects import CombinedEffects
+from app.domain.effects import CombinedEffects, hour_average
 from app.domain.hourly import Conditions, simulate
 from app.domain.impacts import AnomalyEffects, ImpactEffects, logged_impacts
 from app.domain.scenario import (
@@ -68,7 +68,7 @@ def expectation_without(
         AnomalyEffects(model, simulation.baseline.anomalies),
         StateEffects(replace(state, externals=kept), model),
     )
-    per_hour = [effects.at(warm + (h + 0.5) * HOUR) for h in range(hours)]
+    per_hour = [hour_average(effects, warm + h * HOUR) for h in range(hours)]
     plain = simulate(model, warm, hours)
     run = simulate(model, warm, hours, expected=plain, conditions=Conditions(effects=per_hour))
     return run.values[:, int((start - warm) / HOUR) :]

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.events import NewEvent
+from app.domain.generator import GROUPS
+from jobs.generate import tick
 
 
 def parse(stamp: str) -> datetime:
@@ -70,6 +72,7 @@ def test_live_stream_events_after_the_baseline_show_up_in_history(seeded_client,
             )
             for m in (1, 2, 3)
         ]
+        + [tick(group, hour, hour + timedelta(minutes=10)) for group in GROUPS]
     )
 
     body = seeded_client.get("/api/simulation/history?streams=support.ticket.escalated").json

@@ -14,6 +14,7 @@ from app.settings import Settings
 from app.store import Store
 from app.store.database import libpq_url
 from app.store.leader import LOCK_KEY
+from jobs.generate import tick
 from tests.integration.observability.conftest import parse_metrics, sample
 
 T0 = datetime(2026, 11, 25, 10, tzinfo=UTC)
@@ -156,6 +157,19 @@ def test_the_clock_speed_follows_the_log(seeded_client, scrape):
     seeded_client.post("/api/simulation/clock", json={"speed": 60})
 
     assert sample(scrape(seeded_client), "marketsim_clock_speed") == 60
+
+
+def test_how_far_behind_each_cadence_group_is_shown_once_it_has_generated(
+    seeded_client, seeded_store, scrape
+):
+    def behind() -> float | None:
+        return sample(scrape(seeded_client), "marketsim_generation_behind_seconds", group="high")
+
+    assert behind() is None
+    now = datetime.now(UTC)
+    seeded_store.log.append([tick("high", now - timedelta(hours=1), now - timedelta(minutes=10))])
+
+    assert 600 <= behind() < 660
 
 
 def test_the_leader_lock_holder_and_its_backend_pid_are_shown(client, database_url, scrape):

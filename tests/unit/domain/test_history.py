@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from app.domain.history import BaselineView, LiveHour, align, live_points
+from app.domain.history import BaselineView, LiveHour, align, live_points, live_reach
 
 H = timedelta(hours=1)
 
@@ -91,3 +91,31 @@ def test_a_running_hour_is_scored_at_its_pace_and_not_at_all_in_its_first_quarte
     assert half_way["normalized"] == pytest.approx(expected_hour)  # 200 in half an hour: 400/h
     early = at(10)
     assert (early["normalized"], early["flag"]) == (None, None)
+
+
+def test_a_stream_whose_group_lags_shows_only_the_hours_its_group_generated(view):
+    """At 60x the medium group ticks every few wall minutes, hours behind the high group."""
+    start = view.end
+    high_reached = start + 5 * H + timedelta(minutes=20)
+    medium_reached = start + 2 * H + timedelta(minutes=30)
+    hours = [LiveHour("session.started", start + i * H, 400, None) for i in range(3)]
+
+    last_hour, until = live_reach(start + 5 * H, medium_reached, now=high_reached)
+    points = live_points(
+        view, "session.started", True, hours, start, start + 6 * H,
+        frontier=last_hour, resolution_hours=1, now=until,
+    )  # fmt: skip
+
+    assert (last_hour, until) == (start + 2 * H, medium_reached)
+    assert [p["value"] for p in points] == [400, 400, 400]  # no hours of silence after them
+    assert points[-1]["partial"] is True  # the group is half-way through it
+
+
+def test_a_group_that_reached_an_hour_boundary_has_not_begun_the_next_hour():
+    start = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+    assert live_reach(start + 5 * H, start + 3 * H, now=start + 4 * H) == (
+        start + 2 * H,
+        start + 3 * H,
+    )
+    assert live_reach(None, start, now=start) == (None, start)
