@@ -1,4 +1,4 @@
-"""`marketsim scenarios | activate | stop | reset | state | inject`: the simulation's API
+"""`marketsim scenarios | activate | stop | reset | state | inject | clock`: the simulation's API
 from a terminal. Each command is one HTTP call; errors print the API's message and hint."""
 
 from __future__ import annotations
@@ -75,6 +75,12 @@ def cmd_inject(args: argparse.Namespace, _settings) -> int:
     return _print(*call(args.url, "POST", "/api/events", body))
 
 
+def cmd_clock(args: argparse.Namespace, _settings) -> int:
+    if args.speed is None:
+        return _print(*call(args.url, "GET", "/api/simulation/clock"))
+    return _print(*call(args.url, "POST", "/api/simulation/clock", {"speed": args.speed}))
+
+
 def add_parsers(commands) -> None:
     """The client commands, for app/cli.py."""
     url = os.environ.get("MARKETSIM_URL", DEFAULT_URL)
@@ -96,4 +102,8 @@ def add_parsers(commands) -> None:
     inject.add_argument("--at", help="ISO-8601 time (default now); past or future")
     inject.add_argument(
         "--red-herring", action="store_true", help="record it without any real effect"
+    )
+    clock = parser("clock", "show the simulated clock, or set its speed", cmd_clock)
+    clock.add_argument(
+        "speed", nargs="?", type=float, help="simulated seconds per wall second, e.g. 60"
     )

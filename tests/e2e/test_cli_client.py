@@ -53,6 +53,13 @@ def marketsim(url: str, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_a_newcomer_can_drive_a_scenario_from_the_terminal(server):
+    sped_up = marketsim(server, "clock", "60")
+    assert sped_up.returncode == 0, sped_up.stderr
+    assert json.loads(sped_up.stdout)["speed"] == 60.0
+    assert json.loads(marketsim(server, "clock").stdout)["speed"] == 60.0
+    too_fast = marketsim(server, "clock", "1e9")
+    assert too_fast.returncode == 1 and "invalid_field" in too_fast.stderr
+
     listed = marketsim(server, "scenarios")
     assert listed.returncode == 0
     assert "payment-outage" in listed.stdout
