@@ -13,7 +13,15 @@ from pathlib import Path
 
 from app.observability.logs import DEFAULT_LOG_FORMAT, LogFormatError, parse_log_format
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def project_root(package_parent: Path, working_dir: Path) -> Path:
+    """The folder holding `alembic.ini`, `migrations/`, `config/` and `seeds/data/`: the
+    package's parent in a checkout (an editable install); else the working directory, as in a
+    deploy that installed the package into site-packages and runs from its checkout."""
+    return package_parent if (package_parent / "alembic.ini").exists() else working_dir
+
+
+PROJECT_ROOT = project_root(Path(__file__).resolve().parent.parent, Path.cwd())
 
 DEFAULT_PORT = 8000
 DEFAULT_CONTROL_RATE_LIMIT = 120

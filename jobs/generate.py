@@ -141,7 +141,8 @@ class LiveGeneration:
         high-cadence session). A group's effect whose due time its group has already generated
         past is written with that group's next chunk, dated when it was due: late. Advancing
         the groups one after the other over hours of downtime (each its whole way) wrote such
-        effects up to 12 simulated hours late; in step, no group is more than a step ahead."""
+        effects hours late (10.5 h seen on a first start); in step, none is more than a step
+        late."""
         target = now or self.now()
         done = {group: Advance(group, self.generator.frontiers[group], 0, 0) for group in GROUPS}
         while not self.halted.is_set():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import DEFAULT_PORT, Settings, SettingsError
+from app.settings import DEFAULT_PORT, Settings, SettingsError, project_root
 
 
 def test_an_empty_environment_gives_working_defaults():
@@ -62,3 +62,13 @@ def test_settings_read_the_security_variables():
     )  # fmt: skip
     with pytest.raises(SettingsError, match="CONTROL_RATE_LIMIT"):
         Settings.from_env({"CONTROL_RATE_LIMIT": "-1"})
+
+
+def test_the_project_folder_is_the_checkout_or_else_the_working_directory(tmp_path):
+    checkout, site_packages, working = tmp_path / "repo", tmp_path / "site", tmp_path / "app"
+    for folder in (checkout, site_packages, working):
+        folder.mkdir()
+    (checkout / "alembic.ini").write_text("[alembic]\n")
+
+    assert project_root(checkout, working) == checkout
+    assert project_root(site_packages, working) == working
