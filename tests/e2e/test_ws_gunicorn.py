@@ -63,7 +63,22 @@ def start_gunicorn(database_url: str, workers: int, log: Path) -> tuple[subproce
         text=True,
     )
     wait_until_healthy(port, process)
+    wait_for_hubs(log, workers)
     return process, port
+
+
+def hub_lines(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if "feed hub started" in line]
+
+
+def wait_for_hubs(log: Path, workers: int, timeout: float = 60) -> None:
+    """Until every worker has booted and started its hub: the first to answer /healthz may be
+    alone for seconds on a busy machine, and would take every connection."""
+    deadline = time.monotonic() + timeout
+    while len(hub_lines(log)) < workers:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{len(hub_lines(log))} of {workers} workers started their hub")
+        time.sleep(0.2)
 
 
 @pytest.mark.slow
@@ -95,7 +110,6 @@ def test_two_gunicorn_workers_both_deliver_every_event(database_url, store, tmp_
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
 
-    output = log.read_text()
-    started = [line for line in output.splitlines() if "feed hub started" in line]
-    assert len(started) == 2, output
+    started = hub_lines(log)
+    assert len(started) == 2, log.read_text()
     assert all("psycopg wait: wait_c" not in line for line in started), started
