@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -144,7 +145,8 @@ class LiveGeneration:
         effects hours late (10.5 h seen on a first start); in step, none is more than a step
         late."""
         target = now or self.now()
-        done = {group: Advance(group, self.generator.frontiers[group], 0, 0) for group in GROUPS}
+        events: Counter[str] = Counter()
+        chunks: Counter[str] = Counter()
         while not self.halted.is_set():
             behind = min(self.generator.frontiers.values())
             if behind >= target:
@@ -153,11 +155,10 @@ class LiveGeneration:
             for group in GROUPS:
                 if self.generator.frontiers[group] < until:
                     step = self.advance(group, until)
-                    before = done[group]
-                    done[group] = Advance(
-                        group, step.until, before.events + step.events, before.chunks + step.chunks
-                    )
-        return list(done.values())
+                    events[group] += step.events
+                    chunks[group] += step.chunks
+        frontiers = self.generator.frontiers
+        return [Advance(g, frontiers[g], events[g], chunks[g]) for g in GROUPS]
 
     def _follow_state(self) -> None:
         """Take up what scenarios, modifiers and external events the log holds now."""

@@ -340,3 +340,40 @@ def post_json(url: str, body: dict[str, Any], timeout: float = 10) -> tuple[int,
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}")
+
+
+# A test's run, start to end ----------------------------------------------------------------
+
+
+def start_generating(
+    processes: Processes, database_url: str, start: datetime, speed: float
+) -> tuple[LogReader, Process, Web]:
+    """A clock reading `start` and running at `speed`, a scheduler and a web process on it;
+    returns once every cadence group has generated."""
+    log = LogReader(database_url)
+    start_clock_at(database_url, start, speed)
+    scheduler = processes.scheduler(database_url, speed)
+    web = processes.web(database_url)
+    wait_for(lambda: all(log.ticks_after(0).values()), 60, "every group generating")
+    return log, scheduler, web
+
+
+def start_following(processes: Processes, log: LogReader, web: Web) -> tuple[Watch, int]:
+    """A `marketsim watch` on `*` from the log's head; returns once it has printed an event,
+    with the position it followed from."""
+    since = log.head()
+    client = processes.watch(web.ws_url, since)
+    wait_for(lambda: client.last() > since, 30, "the client receiving")
+    return client, since
+
+
+def received_and_owed(
+    log: LogReader, scheduler: Process, client: Watch, since: int
+) -> tuple[list[int], list[int]]:
+    """Generation stopped and the client caught up: the positions it printed, and those it was
+    owed after `since`."""
+    scheduler.stop()
+    owed = log.feed_positions(since, log.head())
+    wait_for(lambda: client.last() >= owed[-1], 30, "the client catching up")
+    time.sleep(0.5)  # anything after the last owed event would be a duplicate or a stray
+    return client.positions(), owed

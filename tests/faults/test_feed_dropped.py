@@ -10,10 +10,11 @@ import time
 import pytest
 
 from tests.faults.harness import (
-    LogReader,
     Processes,
     assert_contiguous,
-    start_clock_at,
+    received_and_owed,
+    start_following,
+    start_generating,
     wait_for,
 )
 
@@ -28,14 +29,8 @@ reached 4 or 8 s by then)."""
 def test_generation_goes_on_while_the_feed_is_down_and_the_client_resumes_with_no_gap(
     seeded_store, seeded_database, fresh_baseline, processes: Processes
 ):
-    log = LogReader(seeded_database)
-    start_clock_at(seeded_database, fresh_baseline.end, SPEED)
-    scheduler = processes.scheduler(seeded_database, SPEED)
-    web = processes.web(seeded_database)
-    wait_for(lambda: all(log.ticks_after(0).values()), 60, "every group generating")
-    since = log.head()
-    client = processes.watch(web.ws_url, since)
-    wait_for(lambda: client.last() > since, 30, "the client receiving")
+    log, scheduler, web = start_generating(processes, seeded_database, fresh_baseline.end, SPEED)
+    client, since = start_following(processes, log, web)
 
     # 1. The hub's LISTEN connection cut: the hub reconnects and reads on from where it was.
     wait_for(log.feed_backends, 10, "the hub listening")
@@ -65,11 +60,7 @@ def test_generation_goes_on_while_the_feed_is_down_and_the_client_resumes_with_n
         f"high ticks appended meanwhile; client resumed {resumed:.1f} s after the web was back"
     )
 
-    scheduler.stop()
-    owed = log.feed_positions(since, log.head())
-    wait_for(lambda: client.last() >= owed[-1], 30, "the client catching up")
-    time.sleep(0.5)  # anything after the last owed event would be a duplicate or a stray
-    received = client.positions()
+    received, owed = received_and_owed(log, scheduler, client, since)
 
     assert grown > 0  # stream events, not only ticks
     assert received == owed

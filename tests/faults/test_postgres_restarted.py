@@ -10,11 +10,12 @@ import time
 import pytest
 
 from tests.faults.harness import (
-    LogReader,
     Processes,
     assert_contiguous,
     http_status,
-    start_clock_at,
+    received_and_owed,
+    start_following,
+    start_generating,
     wait_for,
 )
 
@@ -33,15 +34,10 @@ at 0.1-0.2 s (web), 3-4 s (scheduler), under 1 s (feed)."""
 def test_web_and_scheduler_reconnect_after_a_postgres_restart_and_the_client_misses_nothing(
     restartable_postgres, fresh_baseline, processes: Processes
 ):
-    url = restartable_postgres.url
-    log = LogReader(url)
-    start_clock_at(url, fresh_baseline.end, SPEED)
-    scheduler = processes.scheduler(url, SPEED)
-    web = processes.web(url)
-    wait_for(lambda: all(log.ticks_after(0).values()), 60, "every group generating")
-    since = log.head()
-    client = processes.watch(web.ws_url, since)
-    wait_for(lambda: client.last() > since, 30, "the client receiving")
+    log, scheduler, web = start_generating(
+        processes, restartable_postgres.url, fresh_baseline.end, SPEED
+    )
+    client, since = start_following(processes, log, web)
     loaded = log.head()
     wait_for(lambda: log.ticks_after(loaded)["high"] >= 2, 30, "generation under way")
 
@@ -73,11 +69,7 @@ def test_web_and_scheduler_reconnect_after_a_postgres_restart_and_the_client_mis
         f"scheduler {scheduler_back:.1f} s, feed {feed_back:.1f} s"
     )
 
-    scheduler.stop()
-    owed = log.feed_positions(since, log.head())
-    wait_for(lambda: client.last() >= owed[-1], 30, "the client catching up")
-    time.sleep(0.5)  # anything after the last owed event would be a duplicate or a stray
-    received = client.positions()
+    received, owed = received_and_owed(log, scheduler, client, since)
 
     assert answers and set(answers) == {503}
     assert web.process.running

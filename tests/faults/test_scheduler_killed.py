@@ -15,7 +15,7 @@ from tests.faults.harness import (
     Processes,
     assert_contiguous,
     post_json,
-    start_clock_at,
+    start_generating,
     wait_for,
 )
 
@@ -50,11 +50,7 @@ def tagged(log: LogReader, run_id: int, after: int = 0) -> int:
 def test_a_scheduler_killed_mid_scenario_resumes_its_lifecycle_and_generates_nothing_twice(
     seeded_store, seeded_database, fresh_baseline, processes: Processes
 ):
-    log = LogReader(seeded_database)
-    start_clock_at(seeded_database, fresh_baseline.end, SPEED)
-    first = processes.scheduler(seeded_database, SPEED)
-    web = processes.web(seeded_database)
-    wait_for(lambda: all(log.ticks_after(0).values()), 60, "every group generating")
+    log, first, web = start_generating(processes, seeded_database, fresh_baseline.end, SPEED)
 
     status, body = post_json(f"{web.url}/api/simulation/scenario", {"scenarioId": SCENARIO})
     assert status == 201, body
