@@ -170,14 +170,29 @@ class FeedClient:
             return carries and frame["position"] >= position
 
         if getattr(self, "_background", None) is not None:
-            deadline = time.monotonic() + timeout
-            while not any(reached(f) for f in list(self.frames)):
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"position {position} not reached within {timeout} s")
-                time.sleep(0.01)
+            self.wait_through(position, timeout)
         elif not any(reached(f) for f in self.frames):
             self.until(reached, timeout)
         return received_events(list(self.frames))
+
+    def wait_through(self, position: int, timeout: float = 5.0) -> None:
+        """Wait until the background reader has a frame reaching `position` (frames come in
+        position order, so the newest carrying frame tells)."""
+        deadline = time.monotonic() + timeout
+        while (newest := self._newest_position()) < position:
+            if time.monotonic() > deadline:
+                last = self.frames[-1]["type"] if self.frames else None
+                raise AssertionError(
+                    f"position {position} not reached within {timeout} s: "
+                    f"newest {newest}, last frame {last!r}"
+                )
+            time.sleep(0.01)
+
+    def _newest_position(self) -> int:
+        for frame in reversed(list(self.frames)):
+            if frame["type"] in EVENT_FRAMES or frame["type"] in NOTICE_FRAMES:
+                return frame["position"]
+        return 0
 
     def read_in_background(self) -> None:
         """Keep reading on a thread (into `frames`), as a client that keeps up does; the

@@ -19,8 +19,12 @@ from tests.integration.ws.feedclient import (
 SMALL_RECEIVE_BUFFER = ((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),)
 
 
-def append_until(store, server, done, *, batch: int = 1000, limit: int = 200_000) -> int:
-    """Append batches until `done()` (checked once the hub has read each batch)."""
+def append_until(
+    store, server, done, *, keeping_up, batch: int = 1000, limit: int = 200_000
+) -> int:
+    """Append batches until `done()` (checked once the hub has read each batch). Each batch
+    waits for the `keeping_up` client to have it, so only the client that stops reading can
+    fall behind, however slowly this machine runs the reader."""
     index = 0
     last = 0
     while index < limit:
@@ -29,6 +33,7 @@ def append_until(store, server, done, *, batch: int = 1000, limit: int = 200_000
         ).last_position
         index += batch
         server.wait_for_position(last)
+        keeping_up.wait_through(last, timeout=30)
         if done():
             return last
     raise AssertionError(f"still not done after {limit} events; hub {server.hub.stats()}")
@@ -46,7 +51,7 @@ def read_until_closed(client) -> list[dict]:
 def test_a_client_that_falls_behind_gets_an_overflow_frame_and_resumes_without_a_gap(
     feed_server, store
 ):
-    server = feed_server(queue_limit=300, page_size=100, send_timeout=60)
+    server = feed_server(queue_limit=2000, page_size=100, send_timeout=60)
     steady = server.connect()
     steady.subscribe("*")
     steady.next("snapshot")
@@ -59,7 +64,7 @@ def test_a_client_that_falls_behind_gets_an_overflow_frame_and_resumes_without_a
         stats = server.hub.stats()
         return stats["overflowed"] == 1 or stats["clients"] == 1
 
-    last = append_until(store, server, behind)
+    last = append_until(store, server, behind, keeping_up=steady)
 
     assert positions(steady.events_through(last, timeout=30)) == list(range(1, last + 1))
     frames = read_until_closed(slow)
@@ -90,7 +95,13 @@ def test_a_client_that_stops_reading_is_dropped_while_another_keeps_its_full_fee
     server.wait_for_clients(2)
 
     started = time.monotonic()
-    last = append_until(store, server, lambda: server.hub.stats()["clients"] == 1, batch=2000)
+    last = append_until(
+        store,
+        server,
+        lambda: server.hub.stats()["clients"] == 1,
+        keeping_up=steady,
+        batch=2000,
+    )
 
     assert time.monotonic() - started < 20
     assert positions(steady.events_through(last, timeout=30)) == list(range(1, last + 1))
