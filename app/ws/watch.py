@@ -10,7 +10,7 @@ backoff and resumes from the position of the last frame it printed, so no event 
 twice and none is missed. It answers the server's pings, and pings a quiet server itself: no
 answer within 10 s and it reconnects.
 
-The lead wires `add_parser` into app/cli.py; `python -m app.ws.watch` runs it alone.
+app/cli.py adds it to the `marketsim` commands; `python -m app.ws.watch` runs it alone.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
@@ -200,6 +202,23 @@ def _describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+_FEED_SCHEMES = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}
+
+
+def feed_url(text: str) -> str:
+    """The feed's WebSocket URL from what a user may give: the feed's own URL, or the
+    service's (`http://host:8000`, as the other client commands take it): http becomes ws,
+    https wss, and a URL without a path gets `/ws`."""
+    parts = urllib.parse.urlsplit(text.strip())
+    scheme = _FEED_SCHEMES.get(parts.scheme.lower())
+    if scheme is None or not parts.hostname:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a feed URL: give ws://host:port/ws or the service's http://host:port"
+        )
+    path = parts.path if parts.path not in ("", "/") else "/ws"
+    return urllib.parse.urlunsplit((scheme, parts.netloc, path, parts.query, ""))
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add `watch` to the `marketsim` subcommands."""
     watch = subparsers.add_parser(
@@ -222,7 +241,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="print every event after this log position first (default: the latest events)",
     )
     watch.add_argument(
-        "--url", default=None, help="the feed's URL (default ws://127.0.0.1:PORT/ws)"
+        "--url",
+        type=feed_url,
+        default=None,
+        help="the feed's URL, or the service's http://host:port (default MARKETSIM_URL's "
+        "feed when it is set, else ws://127.0.0.1:PORT/ws)",
     )
     watch.add_argument("--json", action="store_true", help="one JSON object per event")
     watch.add_argument("--limit", type=int, default=None, metavar="N", help="exit after N events")
@@ -233,7 +256,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_watch(args: argparse.Namespace, settings: Any) -> int:
     """Watch until interrupted (or `--limit` events); 2 when the topics are refused."""
     topics = [t for raw in args.topics for t in raw.split(",") if t.strip()]
-    url = args.url or f"ws://127.0.0.1:{settings.port}/ws"
+    service = os.environ.get("MARKETSIM_URL")
+    url = args.url or (feed_url(service) if service else f"ws://127.0.0.1:{settings.port}/ws")
     watcher = Watcher(url, topics, since=args.since, limit=args.limit, as_json=args.json)
     return watcher.run()
 
