@@ -1,5 +1,6 @@
-"""`marketsim scenarios | activate | stop | reset | state | inject | clock`: the simulation's API
-from a terminal. Each command is one HTTP call; errors print the API's message and hint."""
+"""`marketsim scenarios | activate | stop | reset | state | inject | modify | end-modifier |
+clock`: the simulation's API from a terminal. Each command is one HTTP call; errors print the
+API's message and hint."""
 
 from __future__ import annotations
 
@@ -75,6 +76,15 @@ def cmd_inject(args: argparse.Namespace, _settings) -> int:
     return _print(*call(args.url, "POST", "/api/events", body))
 
 
+def cmd_modify(args: argparse.Namespace, _settings) -> int:
+    body = {"stream": args.stream, "type": args.type, "value": args.value, "duration": args.for_}
+    return _print(*call(args.url, "POST", "/api/simulation/modifiers", body))
+
+
+def cmd_end_modifier(args: argparse.Namespace, _settings) -> int:
+    return _print(*call(args.url, "POST", f"/api/simulation/modifiers/{args.id}/end"))
+
+
 def cmd_clock(args: argparse.Namespace, _settings) -> int:
     if args.speed is None:
         return _print(*call(args.url, "GET", "/api/simulation/clock"))
@@ -103,6 +113,20 @@ def add_parsers(commands) -> None:
     inject.add_argument(
         "--red-herring", action="store_true", help="record it without any real effect"
     )
+    modify = parser("modify", "apply a manual modifier to one stream", cmd_modify)
+    modify.add_argument("stream", help="stream name, e.g. customer.app.opened")
+    modify.add_argument("value", type=float, help="e.g. 10 for ten times (a multiplier)")
+    modify.add_argument(
+        "--type",
+        default="multiplier",
+        choices=("multiplier", "additive", "override"),
+        help="how the value changes the stream (default multiplier)",
+    )
+    modify.add_argument(
+        "--for", dest="for_", default="PT1H", help="ISO-8601 duration (default PT1H)"
+    )
+    end = parser("end-modifier", "end a manual modifier now", cmd_end_modifier)
+    end.add_argument("id", help="the modifier's id, e.g. mod-12 (marketsim state lists them)")
     clock = parser("clock", "show the simulated clock, or set its speed", cmd_clock)
     clock.add_argument(
         "speed", nargs="?", type=float, help="simulated seconds per wall second, e.g. 60"

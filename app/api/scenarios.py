@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from app.api.errors import ApiError, invalid_field
 from app.api.openapi import documented
 from app.api.schemas import (
     Activated,
-    ModifierApplied,
+    ModifierAnswer,
     ResetDone,
     ScenarioList,
     State,
@@ -28,6 +29,7 @@ from app.services.scenarios import (
     MAX_MODIFIER,
     activate_scenario,
     apply_modifier,
+    end_modifier,
     reset,
     stop_scenario,
 )
@@ -167,7 +169,7 @@ def reset_simulation() -> Response:
 
 @bp.post("/simulation/modifiers")
 @documented(
-    tag="scenarios", body=ManualModifierBody, responses={201: ModifierApplied}, errors=(429,)
+    tag="scenarios", body=ManualModifierBody, responses={201: ModifierAnswer}, errors=(429,)
 )
 def add_modifier() -> tuple[Response, int]:
     """A manual stream modifier (stream, type, value, duration)."""
@@ -197,6 +199,30 @@ def add_modifier() -> tuple[Response, int]:
     return jsonify({"success": True, "modifier": _modifier_view(modifier, modifier.start)}), 201
 
 
+@bp.post("/simulation/modifiers/<modifier_id>/end")
+@documented(tag="scenarios", responses={200: ModifierAnswer}, errors=(404, 409, 429))
+def end_modifier_now(modifier_id: str) -> Response:
+    """End a manual modifier before its planned end: its stream follows its flow from now."""
+    try:
+        modifier = end_modifier(simulation(), _modifier_number(modifier_id))
+    except Refused as exc:
+        raise refused(exc) from None
+    return jsonify({"success": True, "modifier": _modifier_view(modifier, modifier.end)})
+
+
+def _modifier_number(modifier_id: str) -> int:
+    """The log position in a modifier's id (`mod-12`)."""
+    match = re.fullmatch(r"mod-(\d{1,18})", modifier_id)
+    if match is None:
+        raise ApiError(
+            404,
+            "unknown_modifier",
+            f"'{modifier_id}' is not a modifier id",
+            "modifier ids look like mod-12; GET /api/simulation/state lists those in force",
+        )
+    return int(match.group(1))
+
+
 def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
     return {
         "id": f"mod-{modifier.modifier_id}",
@@ -205,8 +231,8 @@ def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
         "value": modifier.value,
         "startTime": iso(modifier.start),
         "endsAt": iso(modifier.end),
-        "status": "active",
-        "timeRemaining": (modifier.end - now).total_seconds(),
+        "status": "active" if modifier.in_force(now) else "ended",
+        "timeRemaining": max((modifier.end - now).total_seconds(), 0.0),
     }
 
 
@@ -231,7 +257,7 @@ def state() -> Response:
         body |= {"baseline": None, "historicalMode": "baseline"}
         return jsonify(body)
     active_runs = [r for r in current.runs if r.phase(now) != "settled"]
-    modifiers = [_modifier_view(m, now) for m in current.modifiers if m.start <= now < m.end]
+    modifiers = [_modifier_view(m, now) for m in current.modifiers if m.in_force(now)]
     events = [
         external_json(r)
         for r in current.externals

@@ -355,15 +355,15 @@ class ScenarioRun(Schema):
 
 
 class ModifierView(Schema):
-    """A manual stream modifier in force."""
+    """A manual stream modifier: in force, or just ended early."""
 
     id: str = Field(description="mod-<log position>")
     type: ModifierType
     stream: str
     value: float
     start_time: datetime
-    ends_at: datetime
-    status: Literal["active"]
+    ends_at: datetime = Field(description="its planned end, or when it was ended early")
+    status: Literal["active", "ended"]
     time_remaining: float
 
 
@@ -387,7 +387,9 @@ class ResetDone(Schema):
     message: str
 
 
-class ModifierApplied(Schema):
+class ModifierAnswer(Schema):
+    """The answer to applying a modifier or ending one."""
+
     success: bool
     modifier: ModifierView
 

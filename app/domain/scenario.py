@@ -34,6 +34,7 @@ STOPPED = "scenario.stopped"
 SETTLING = "scenario.settling"
 SETTLED = "scenario.settled"
 MODIFIER = "modifier.applied"
+MODIFIER_ENDED = "modifier.ended"
 EXTERNAL = "external.event"
 SCHEDULED = "external.scheduled"
 RESET = "control.reset"
@@ -88,6 +89,10 @@ class ManualModifier:
     value: float
     start: datetime
     end: datetime
+    """When it stops acting: its planned end, or the moment it was ended early."""
+
+    def in_force(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,8 @@ def evolve(state: SimulationState, event: RecordedEvent) -> SimulationState:
             _time(data["until"]),
         )
         return replace(state, modifiers=(*state.modifiers, modifier))
+    if event.type == MODIFIER_ENDED:
+        return replace(state, modifiers=tuple(_modifier_after(m, event) for m in state.modifiers))
     if event.type == SCHEDULED:
         record = ExternalRecord(
             event.position, _time(data["dueAt"]), data["event"], event.correlation_id
@@ -190,6 +197,12 @@ def _run_after(run: Run, event: RecordedEvent) -> Run:
             settled_at=_time(event.data["settledAt"]),
         )
     return replace(run, settled_at=event.occurred_at, settled_logged=True)
+
+
+def _modifier_after(modifier: ManualModifier, event: RecordedEvent) -> ManualModifier:
+    if modifier.modifier_id != event.correlation_id:
+        return modifier
+    return replace(modifier, end=min(modifier.end, event.occurred_at))
 
 
 def _time(text: str) -> datetime:
@@ -394,6 +407,36 @@ def stop(state: SimulationState, scenario: Scenario, model: MarketModel, now: da
     ]
 
 
+def end_early(state: SimulationState, modifier_id: int, now: datetime) -> NewEvent:
+    """End a manual modifier of this epoch now, before its planned end."""
+    modifier = next((m for m in state.modifiers if m.modifier_id == modifier_id), None)
+    if modifier is None:
+        raise Refused(
+            404,
+            "unknown_modifier",
+            f"no modifier mod-{modifier_id} in epoch {state.epoch}",
+            "GET /api/simulation/state lists the modifiers in force (a reset ends them all)",
+        )
+    if not now < modifier.end:
+        raise Refused(
+            409,
+            "modifier_over",
+            f"mod-{modifier_id} already ended at {iso(modifier.end)}",
+            "nothing to end; GET /api/simulation/state lists the modifiers in force",
+        )
+    return NewEvent(
+        kind="scenario",
+        type=MODIFIER_ENDED,
+        occurred_at=now,
+        data={
+            "modifierId": f"mod-{modifier_id}",
+            "stream": modifier.stream,
+            "plannedEnd": iso(modifier.end),
+        },
+        correlation_id=modifier_id,
+    )
+
+
 def settling_event(
     run: Run, scenario: Scenario, model: MarketModel, at: datetime, reason: str
 ) -> NewEvent:
@@ -532,7 +575,7 @@ class StateEffects(EffectsSource):
         return Effects(streams, rates, sources_s, sources_r)
 
     def _modifier_effects(self, modifier: ManualModifier, moment: datetime) -> Effects:
-        if not modifier.start <= moment < modifier.end:
+        if not modifier.in_force(moment):
             return Effects()
         stream = self.model.index[modifier.stream]
         adjust = _adjust(modifier.type, modifier.value, 1.0)

@@ -28,6 +28,7 @@ from app.domain.scenario import (
     activate,
     conflicts,
     due,
+    end_early,
     injected_events,
     settle_time,
     stop,
@@ -145,6 +146,20 @@ def apply_modifier(
     )
     appended = simulation.store.log.append([event])
     return ManualModifier(appended.first_position, stream, kind, value, now, now + duration)
+
+
+def end_modifier(simulation: Simulation, modifier_id: int) -> ManualModifier:
+    """End a manual modifier now: from this moment the streams are generated without it."""
+    now = simulation.now()
+    with simulation.store.log.transaction() as writer:
+        state = _locked_state(simulation, writer)
+        event = end_early(state, modifier_id, now)
+        appended = writer.append([event], expected_epoch=state.epoch)
+    log.info(
+        "modifier ended early",
+        extra={"modifier_id": modifier_id, "position": appended.first_position},
+    )
+    return next(m for m in simulation.state().modifiers if m.modifier_id == modifier_id)
 
 
 def inject(

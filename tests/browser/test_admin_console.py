@@ -210,6 +210,21 @@ def test_a_stream_modifier_with_preview_reaches_the_panel(console: Page, api: Ap
     expect(console.locator("#state-streams")).to_contain_text(f"{TIMES}4")
 
 
+def test_a_modifier_ended_from_the_panel_leaves_it_and_is_recorded(console: Page, api: Api):
+    modifier = api.post(
+        "/api/simulation/modifiers",
+        {"stream": "support.chat.started", "type": "multiplier", "value": 3, "duration": "PT4H"},
+    )["modifier"]
+    streams = console.locator("#state-streams")
+    expect(streams).to_contain_text(modifier["id"])
+
+    streams.get_by_role("button", name=f"End {modifier['id']} on support.chat.started now").click()
+
+    expect(console.locator("#modifier-end-message")).to_contain_text(f"Ended {modifier['id']}")
+    expect(streams).to_contain_text("No stream is being modified.")
+    assert api.get("/api/simulation/state")["activeModifiers"] == []
+
+
 def test_saved_scenarios_save_export_import_and_apply(console: Page, api: Api, tmp_path: Path):
     api.post(
         "/api/simulation/modifiers",

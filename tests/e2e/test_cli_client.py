@@ -1,5 +1,5 @@
-"""The terminal commands against a running simulator: list, activate, state, inject, stop,
-reset, and a refused activation's message."""
+"""The terminal commands against a running simulator: list, activate, state, inject, modify
+and end a modifier, stop, reset, and refusals' messages."""
 
 from __future__ import annotations
 
@@ -77,6 +77,16 @@ def test_a_newcomer_can_drive_a_scenario_from_the_terminal(server):
 
     injected = marketsim(server, "inject", "tiktok-mention")
     assert json.loads(injected.stdout)["event"]["id"].startswith("evt-")
+
+    modified = marketsim(server, "modify", "customer.app.opened", "10", "--for", "PT2H")
+    modifier = json.loads(modified.stdout)["modifier"]
+    assert (modifier["stream"], modifier["value"], modifier["timeRemaining"]) == (
+        "customer.app.opened", 10.0, 7200.0
+    )  # fmt: skip
+    ended = json.loads(marketsim(server, "end-modifier", modifier["id"]).stdout)
+    assert ended["modifier"]["status"] == "ended"
+    again = marketsim(server, "end-modifier", modifier["id"])
+    assert again.returncode == 1 and "modifier_over" in again.stderr
 
     stopped = json.loads(marketsim(server, "stop").stdout)
     assert stopped["settlingUntil"]

@@ -2,10 +2,20 @@
 // streams being modified, simulated time and speed. It redraws on every state refresh and
 // ticks the clock and the time remaining locally between refreshes.
 
-import { byId, el, formatNumber, formatSpan, formatTime, showMessage } from "./dom.js";
+import { post } from "./api.js";
+import {
+  byId,
+  el,
+  errorText,
+  formatNumber,
+  formatSpan,
+  formatTime,
+  showMessage,
+} from "./dom.js";
 import {
   manualModifiers,
   onState,
+  refreshState,
   scenarioRuns,
   simulatedNow,
   simulatedSecondsSinceFetch,
@@ -121,7 +131,8 @@ function renderEvents(events) {
   );
 }
 
-/** Every stream something is changing now, with what changes it. */
+/** Every stream something is changing now, with what changes it and, for a manual
+ * modifier, the id that ends it. */
 function modifiedStreams(state) {
   const rows = [];
   for (const run of scenarioRuns(state)) {
@@ -132,7 +143,11 @@ function modifiedStreams(state) {
   for (const modifier of manualModifiers(state)) {
     const change =
       modifier.type === "multiplier" ? `×${modifier.value}` : `${modifier.type} ${modifier.value}`;
-    rows.push([modifier.stream, `${change} until ${formatTime(modifier.endsAt)} (${modifier.id})`]);
+    rows.push([
+      modifier.stream,
+      `${change} until ${formatTime(modifier.endsAt)} (${modifier.id})`,
+      modifier.id,
+    ]);
   }
   for (const event of state.activeEvents || []) {
     if (!event.actualImpact) continue;
@@ -151,10 +166,48 @@ function renderStreams(state) {
     return;
   }
   list.replaceChildren(
-    ...rows.map(([stream, why]) =>
-      el("li", {}, el("code", {}, stream), el("span", { class: "meta" }, ` ${why}`)),
+    ...rows.map(([stream, why, modifierId]) =>
+      el(
+        "li",
+        {},
+        el("code", {}, stream),
+        el("span", { class: "meta" }, ` ${why}`),
+        modifierId ? endButton(modifierId, stream) : "",
+      ),
     ),
   );
+}
+
+function endButton(modifierId, stream) {
+  const label = `End ${modifierId} on ${stream} now`;
+  const button = el(
+    "button",
+    { type: "button", class: "secondary small", "aria-label": label },
+    "End now",
+  );
+  button.addEventListener("click", () => endModifier(button, modifierId));
+  return button;
+}
+
+async function endModifier(button, modifierId) {
+  const message = byId("modifier-end-message");
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  try {
+    const answer = await post(`/api/simulation/modifiers/${modifierId}/end`);
+    const modifier = answer.modifier;
+    showMessage(
+      message,
+      "success",
+      `Ended ${modifier.id} on ${modifier.stream} at ${formatTime(modifier.endsAt, true)}.`,
+    );
+  } catch (error) {
+    showMessage(message, "error", errorText(error), error.hint);
+    button.disabled = false;
+  } finally {
+    button.removeAttribute("aria-busy");
+    await refreshState().catch(() => {});
+  }
 }
 
 function renderAnomalies(anomalies) {

@@ -190,3 +190,63 @@ def test_a_tenfold_manual_modifier_is_in_force_for_its_duration(seeded_client):
     assert response.status_code == 201
     modifiers = seeded_client.get("/api/simulation/state").json["activeModifiers"]
     assert [(m["stream"], m["value"]) for m in modifiers] == [("customer.app.opened", 10.0)]
+
+
+def applied_modifier(client) -> dict:
+    return client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "customer.app.opened", "type": "multiplier", "value": 10,
+              "duration": "PT2H"},
+    ).json["modifier"]  # fmt: skip
+
+
+def test_a_modifier_ended_early_leaves_the_state_and_its_window_ends_there(
+    seeded_client, seeded_store
+):
+    modifier = applied_modifier(seeded_client)
+
+    response = seeded_client.post(f"/api/simulation/modifiers/{modifier['id']}/end")
+
+    assert response.status_code == 200
+    ended = response.json["modifier"]
+    assert (ended["id"], ended["status"], ended["timeRemaining"]) == (modifier["id"], "ended", 0)
+    assert parse(modifier["startTime"]) <= parse(ended["endsAt"]) < parse(modifier["endsAt"])
+    assert seeded_client.get("/api/simulation/state").json["activeModifiers"] == []
+    (logged,) = seeded_store.log.read_after(0, kinds=["scenario"])[1:]
+    assert (logged.type, f"mod-{logged.correlation_id}") == ("modifier.ended", modifier["id"])
+    windows = seeded_client.get("/api/ground-truth?streams=customer.app.opened&range=24h").json[
+        "windows"
+    ]
+    (window,) = [w for w in windows if w["source"].get("id") == modifier["id"]]
+    assert parse(window["end"]) == parse(ended["endsAt"])
+
+
+def test_ending_a_modifier_twice_is_a_409_and_records_nothing_more(seeded_client, seeded_store):
+    modifier = applied_modifier(seeded_client)
+    seeded_client.post(f"/api/simulation/modifiers/{modifier['id']}/end")
+    recorded = seeded_store.log.read_after(0, kinds=["scenario"])
+
+    response = seeded_client.post(f"/api/simulation/modifiers/{modifier['id']}/end")
+
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "modifier_over"
+    assert response.json["error"]["hint"]
+    assert seeded_store.log.read_after(0, kinds=["scenario"]) == recorded
+
+
+@pytest.mark.parametrize("modifier_id", ["mod-999999", "mod-", "12", "evt-3"])
+def test_ending_an_unknown_modifier_is_a_404_saying_where_to_find_them(seeded_client, modifier_id):
+    response = seeded_client.post(f"/api/simulation/modifiers/{modifier_id}/end")
+
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "unknown_modifier"
+    assert "/api/simulation/state" in response.json["error"]["hint"]
+
+
+def test_a_reset_ends_every_modifier_so_none_is_left_to_end(seeded_client):
+    modifier = applied_modifier(seeded_client)
+    seeded_client.post("/api/simulation/reset")
+
+    response = seeded_client.post(f"/api/simulation/modifiers/{modifier['id']}/end")
+
+    assert response.status_code == 404

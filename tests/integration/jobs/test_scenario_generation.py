@@ -9,6 +9,7 @@ import pytest
 
 from app.domain.catalog import load_catalog
 from app.domain.generator import GROUPS
+from app.domain.scenario import end_early
 from app.services import load_baseline
 from app.services.scenarios import activate_scenario, apply_modifier, stop_scenario
 from app.settings import PROJECT_ROOT
@@ -71,6 +72,31 @@ def test_a_tenfold_modifier_multiplies_a_root_stream_while_it_lasts(seeded_store
     expected = timeline.expected[row, timeline.index(first) : timeline.index(first) + 2].sum()
     assert len(during) > 6 * expected
     assert {e.correlation_id for e in during} == {modifier.modifier_id}
+
+
+def test_a_modifier_ended_early_stops_multiplying_its_stream_from_that_moment(
+    seeded_store, catalog
+):
+    live = generation(seeded_store, catalog)
+    now = live.simulation.now()
+    advance_all(live, now)
+    modifier = apply_modifier(live.simulation, "customer.app.opened", "multiplier", 10.0,
+                              timedelta(hours=6))  # fmt: skip
+    first = modifier.start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    ended_at = first + timedelta(hours=1)
+    seeded_store.log.append([end_early(live.simulation.state(), modifier.modifier_id, ended_at)])
+    advance_all(live, now + timedelta(hours=5))
+
+    events = seeded_store.log.read_after(0, streams=["customer.app.opened"],
+                                         limit=1_000_000)  # fmt: skip
+    during = [e for e in events if first <= e.occurred_at < ended_at]
+    after = [e for e in events if ended_at <= e.occurred_at < ended_at + timedelta(hours=2)]
+    timeline = live.generator.timeline
+    row = live.model.index["customer.app.opened"]
+    hour = timeline.index(first)
+    assert len(during) > 6 * timeline.expected[row, hour]
+    assert len(after) / 2 < len(during) / 5  # per hour: back from tenfold to about the flow
+    assert modifier.modifier_id not in {e.correlation_id for e in after}
 
 
 def test_a_new_scenario_every_simulated_minute_keeps_the_log_consistent(seeded_store, catalog):

@@ -23,6 +23,7 @@ from app.domain.scenario import (
     activate,
     deviation,
     due,
+    end_early,
     fold,
     injected_events,
     settle_time,
@@ -256,6 +257,83 @@ def test_a_manual_modifier_acts_only_in_its_window(catalog, model):
 
     assert effects.at(NOW + H).stream(stream).factor == 10
     assert effects.at(NOW + 3 * H).stream(stream).factor == 1
+
+
+def tenfold_app_opens(log: Log) -> int:
+    """A modifier from NOW for two hours: app opens x10. Its id (position)."""
+    applied = NewEvent(kind="scenario", type="modifier.applied", occurred_at=NOW,
+                       data={"stream": "customer.app.opened", "type": "multiplier", "value": 10,
+                             "until": (NOW + 2 * H).isoformat()})  # fmt: skip
+    return log.add(applied)[0].position
+
+
+def test_a_modifier_ended_early_acts_until_the_moment_it_was_ended(catalog, model):
+    log = Log()
+    modifier_id = tenfold_app_opens(log)
+    log.add(end_early(log.state, modifier_id, NOW + H / 2))
+    effects = StateEffects(log.state, model)
+    stream = model.index["customer.app.opened"]
+
+    (modifier,) = log.state.modifiers
+    assert modifier.end == NOW + H / 2
+    assert effects.at(NOW + H / 4).stream(stream).factor == 10
+    assert effects.at(NOW + H / 2).stream(stream).factor == 1
+    assert effects.at(NOW + H).stream(stream).factor == 1
+
+
+def test_ending_a_modifier_records_which_one_and_its_planned_end(catalog):
+    log = Log()
+    modifier_id = tenfold_app_opens(log)
+
+    event = end_early(log.state, modifier_id, NOW + H)
+
+    assert (event.kind, event.type, event.correlation_id) == (
+        "scenario", "modifier.ended", modifier_id
+    )  # fmt: skip
+    assert event.data == {
+        "modifierId": f"mod-{modifier_id}",
+        "stream": "customer.app.opened",
+        "plannedEnd": "2026-11-20T14:00:00Z",
+    }
+
+
+def test_ending_leaves_the_other_modifiers_in_force(catalog, model):
+    log = Log()
+    first, second = tenfold_app_opens(log), tenfold_app_opens(log)
+    log.add(end_early(log.state, first, NOW + H / 2))
+
+    in_force = [m.modifier_id for m in log.state.modifiers if m.in_force(NOW + H)]
+    assert in_force == [second]
+
+
+@pytest.mark.parametrize("later", [2 * H, 3 * H], ids=["at-its-end", "after-its-end"])
+def test_a_modifier_at_or_past_its_end_cannot_be_ended(catalog, later):
+    log = Log()
+    modifier_id = tenfold_app_opens(log)
+
+    with pytest.raises(Refused) as refused:
+        end_early(log.state, modifier_id, NOW + later)
+    assert (refused.value.status, refused.value.code) == (409, "modifier_over")
+
+
+def test_a_modifier_ended_once_cannot_be_ended_again(catalog):
+    log = Log()
+    modifier_id = tenfold_app_opens(log)
+    log.add(end_early(log.state, modifier_id, NOW + H / 2))
+
+    with pytest.raises(Refused) as refused:
+        end_early(log.state, modifier_id, NOW + H)
+    assert refused.value.code == "modifier_over"
+
+
+def test_a_modifier_of_an_earlier_epoch_is_unknown(catalog):
+    log = Log()
+    modifier_id = tenfold_app_opens(log)
+    log.add(NewEvent(kind="control", type="control.reset", occurred_at=NOW + H / 2), epoch=2)
+
+    with pytest.raises(Refused) as refused:
+        end_early(log.state, modifier_id, NOW + H)
+    assert (refused.value.status, refused.value.code) == (404, "unknown_modifier")
 
 
 def test_a_reset_clears_runs_modifiers_and_events(catalog):
