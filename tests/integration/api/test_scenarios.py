@@ -145,10 +145,37 @@ def test_reset_opens_a_new_epoch_and_keeps_the_old_one_in_the_log(seeded_client,
     assert seeded_store.log.read_after(0, epoch=1, kinds=["scenario"])  # still queryable
 
 
-def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(seeded_client):
-    seeded_client.post("/api/simulation/reset")
+@pytest.fixture
+def client_of_an_older_baseline(postgres_server):
+    """A service whose baseline ended 12 hours before the last 12-hour boundary: a reset now
+    always has whole hours to restore after it, whatever the time of day."""
+    from app import create_app
+    from app.domain.catalog import load_catalog
+    from app.settings import PROJECT_ROOT, Settings
+    from app.store import Store
+    from app.store.migrations import upgrade
+    from seeds.baseline import build, default_end
 
-    body = seeded_client.get("/api/simulation/history?streams=session.started").json
+    config_dir = PROJECT_ROOT / "config"
+    baseline = build(
+        load_catalog(config_dir), config_dir, seed=7, end=default_end() - timedelta(hours=12)
+    )
+    url = postgres_server.create_database()
+    upgrade(url)
+    store = Store.connect(url)
+    store.baselines.write(baseline)
+    yield create_app(Settings(database_url=url), store=store).test_client()
+    store.close()
+    postgres_server.drop_database(url)
+
+
+def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(
+    client_of_an_older_baseline,
+):
+    client = client_of_an_older_baseline
+    client.post("/api/simulation/reset")
+
+    body = client.get("/api/simulation/history?streams=session.started").json
 
     assert body["epoch"] == 2
     assert body["coverage"]["restored"] is not None
