@@ -457,6 +457,8 @@ class ExternalCause(Schema):
     window: TimeRange
     causal: bool
     measured_effect: MeasuredEffect | None
+    scenario_id: str | None = Field(None, description="for an event a scenario recorded")
+    run_id: int | None = Field(None, description="its run: the `scenario` cause run-<runId>")
 
 
 class ScenarioCause(Schema):
@@ -498,6 +500,7 @@ class WindowSource(Schema):
     id: str | None = None
     title: str | None = None
     scenario_id: str | None = None
+    run_id: int | None = Field(None, description="for an event a scenario recorded: its run")
     phase: str | None = None
 
 

@@ -217,7 +217,19 @@ def _cause(event: Mapping[str, Any], effect: Mapping[str, Any] | None) -> dict[s
         "window": event["impactWindow"],
         "causal": bool(event.get("actualImpact")),
         "measuredEffect": effect,
+        **_scenario_of(event),
     }
+
+
+def _scenario_of(event: Mapping[str, Any]) -> dict[str, Any]:
+    """For an event a scenario recorded, the scenario and its run. Such an event is part of
+    the scenario's story and is `causal` only when it applies its template itself; what the
+    run changes is in the run's own `scenario` windows and causes. Without this link the
+    event would read like any red herring."""
+    source = event.get("source") or {}
+    if source.get("kind") != "scenario":
+        return {}
+    return {"scenarioId": source["scenarioId"], "runId": source["runId"]}
 
 
 def _run_targets(simulation: Simulation, state: SimulationState):
@@ -321,7 +333,12 @@ def _event_windows(event: Mapping[str, Any], wanted: set[str]) -> list[dict[str,
                 "end": event["impactWindow"]["end"],
                 "label": "external",
                 "causal": bool(event.get("actualImpact")),
-                "source": {"kind": "external", "id": event["id"], "title": event["title"]},
+                "source": {
+                    "kind": "external",
+                    "id": event["id"],
+                    "title": event["title"],
+                    **_scenario_of(event),
+                },
                 "lagSeconds": delay.total_seconds(),
                 "expectedDirection": detail.get("direction"),
                 "effectSize": (measured.get(stream) or {}).get(

@@ -196,6 +196,28 @@ def test_ground_truth_labels_causal_windows_red_herrings_and_scenario_phases(
             )
 
 
+def test_a_scenarios_own_events_name_its_run_in_ground_truth_and_causes(seeded_client):
+    activation = seeded_client.post(
+        "/api/simulation/scenario", json={"scenarioId": "supply-crisis"}
+    ).json
+    run_id = activation["scenario"]["runId"]
+    (recorded,) = [e for e in activation["events"] if not e["scheduled"]]
+    stream = recorded["expectedImpact"]["streams"][0]
+
+    impact = recorded["impactWindow"]  # days after it is recorded
+    span = f"start={impact['start']}&end={impact['end']}"
+    windows = seeded_client.get(f"/api/ground-truth?streams={stream}&{span}").json["windows"]
+    causes = seeded_client.get(f"/api/streams/{stream}/causes").json["causes"]
+
+    (window,) = [w for w in windows if w["source"].get("id") == recorded["id"]]
+    assert window["source"] | {"title": None} == {
+        "kind": "external", "id": recorded["id"], "title": None,
+        "scenarioId": "supply-crisis", "runId": run_id,
+    }  # fmt: skip
+    (cause,) = [c for c in causes if c["id"] == recorded["id"]]
+    assert (cause["scenarioId"], cause["runId"]) == ("supply-crisis", run_id)
+
+
 def test_a_scheduled_event_keeps_the_id_its_injection_answered_with(seeded_client):
     from app.extensions import simulation
     from app.services.scenarios import advance_lifecycle
