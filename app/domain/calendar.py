@@ -20,6 +20,11 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def from_iso(text: str) -> datetime:
+    """A time the log or the API wrote as ISO-8601 (`Z` or an offset)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def floor_hours(value: datetime, hours: int = 1) -> datetime:
     """The start of the `hours`-long UTC block that holds `value` (blocks start at midnight)."""
     value = utc(value)

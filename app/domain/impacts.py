@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import HOUR
+from app.domain.calendar import HOUR, from_iso
 from app.domain.catalog import EventTemplate
 from app.domain.effects import Adjust, Effects, EffectsSource
 from app.domain.model import MarketModel
@@ -94,8 +94,8 @@ def logged_impacts(model: MarketModel, events: Iterable[Mapping[str, Any]]) -> l
         impacts.append(
             Impact(
                 template.id,
-                _time(window["start"]),
-                _time(window["end"]),
+                from_iso(window["start"]),
+                from_iso(window["end"]),
                 impact_factors(model, template),
             )
         )
@@ -138,7 +138,7 @@ class AnomalyEffects(EffectsSource):
     def __init__(self, model: MarketModel, anomalies: Iterable[Mapping[str, Any]]) -> None:
         self.model = model
         self.anomalies = [
-            (model.index[a["stream"]], _time(a["start"]), _time(a["end"]), float(a["factor"]))
+            (model.index[a["stream"]], from_iso(a["start"]), from_iso(a["end"]), float(a["factor"]))
             for a in anomalies
         ]
 
@@ -149,7 +149,3 @@ class AnomalyEffects(EffectsSource):
             if start <= moment < end
         }
         return Effects(streams=streams)
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from app.domain.baseline import iso, template_json
+from app.domain.calendar import from_iso
 from app.domain.catalog import Catalog, Modifier, Scenario, format_duration
 from app.domain.effects import Adjust, Effects, EffectsSource, combine
 from app.domain.events import NewEvent, RecordedEvent
@@ -152,7 +153,7 @@ def evolve(state: SimulationState, event: RecordedEvent) -> SimulationState:
             run_id=event.position,
             scenario_id=data["scenarioId"],
             activated_at=event.occurred_at,
-            ends_at=_time(data["endsAt"]),
+            ends_at=from_iso(data["endsAt"]),
         )
         return replace(state, runs=(*state.runs, run))
     if event.type in (STOPPED, SETTLING, SETTLED):
@@ -164,14 +165,14 @@ def evolve(state: SimulationState, event: RecordedEvent) -> SimulationState:
             data["type"],
             float(data["value"]),
             event.occurred_at,
-            _time(data["until"]),
+            from_iso(data["until"]),
         )
         return replace(state, modifiers=(*state.modifiers, modifier))
     if event.type == MODIFIER_ENDED:
         return replace(state, modifiers=tuple(_modifier_after(m, event) for m in state.modifiers))
     if event.type == SCHEDULED:
         record = ExternalRecord(
-            event.position, _time(data["dueAt"]), data["event"], event.correlation_id
+            event.position, from_iso(data["dueAt"]), data["event"], event.correlation_id
         )
         return replace(state, scheduled={**state.scheduled, event.position: record})
     if event.type == EXTERNAL:
@@ -194,7 +195,7 @@ def _run_after(run: Run, event: RecordedEvent) -> Run:
             run,
             settling_from=event.occurred_at,
             settling_reason=event.data["reason"],
-            settled_at=_time(event.data["settledAt"]),
+            settled_at=from_iso(event.data["settledAt"]),
         )
     return replace(run, settled_at=event.occurred_at, settled_logged=True)
 
@@ -203,10 +204,6 @@ def _modifier_after(modifier: ManualModifier, event: RecordedEvent) -> ManualMod
     if modifier.modifier_id != event.correlation_id:
         return modifier
     return replace(modifier, end=min(modifier.end, event.occurred_at))
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 # Settling -----------------------------------------------------------------------------------
@@ -512,8 +509,8 @@ class StateEffects(EffectsSource):
         self.impacts = ImpactEffects(
             Impact(
                 str(record.data.get("template") or f"custom-{record.position}"),
-                _time(record.data["impactWindow"]["start"]),
-                _time(record.data["impactWindow"]["end"]),
+                from_iso(record.data["impactWindow"]["start"]),
+                from_iso(record.data["impactWindow"]["end"]),
                 self._factors(record.data),
                 record.position,
             )

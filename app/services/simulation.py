@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain.baseline import WARMUP_DAYS, iso
-from app.domain.calendar import HOUR, hour_grid, hour_of_day
+from app.domain.calendar import HOUR, from_iso, hour_grid, hour_of_day
 from app.domain.catalog import Catalog
 from app.domain.clock import SimClock
 from app.domain.generator import GROUPS, restored_history
@@ -289,7 +289,7 @@ class Simulation:
         retroactive = tuple(
             r
             for r in state.externals
-            if r.data.get("actualImpact") and _time(r.data["impactWindow"]["start"]) < live_from
+            if r.data.get("actualImpact") and from_iso(r.data["impactWindow"]["start"]) < live_from
         )
         key = (state.epoch, live_from, tuple(r.position for r in retroactive))
         if key not in self._regenerated:
@@ -341,10 +341,6 @@ class Simulation:
 def external_json(record: ExternalRecord) -> dict[str, Any]:
     """A logged external event as the API shows it, with its id."""
     return {"id": record.id, **record.data}
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _rounded(values: np.ndarray, entity: bool) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from app.domain.baseline import iso
-from app.domain.calendar import HOUR
+from app.domain.calendar import HOUR, from_iso
 from app.domain.effects import CombinedEffects, hour_average
 from app.domain.hourly import Conditions, simulate
 from app.domain.impacts import AnomalyEffects, ImpactEffects, logged_impacts
@@ -95,7 +95,7 @@ def movement(
         points = [p for p in observed[name] if not p.get("partial")]
         if not points:
             continue
-        offsets = [int((_time(p["timestamp"]) - start) / HOUR) for p in points]
+        offsets = [int((from_iso(p["timestamp"]) - start) / HOUR) for p in points]
         values = np.array([p["value"] for p in points], dtype=float)
         base = expected[model.index[name], offsets]
         found[name] = _effect(simulation, name, values, base)
@@ -126,7 +126,7 @@ def impact(simulation: Simulation, event_id: str) -> dict[str, Any]:
     it, and how strongly; the streams the event names come first, then any other that moved."""
     event = find_event(simulation, event_id)
     window = event["impactWindow"]
-    start, end = _time(window["start"]), min(_time(window["end"]), simulation.now())
+    start, end = from_iso(window["start"]), min(from_iso(window["end"]), simulation.now())
     named = {d["stream"]: d for d in event["expectedImpact"].get("details", [])} or {
         s: {} for s in event["expectedImpact"]["streams"]
     }
@@ -293,7 +293,7 @@ def ground_truth(
                     "effectSize": round(anomaly["factor"] - 1, 4),
                 }
             )
-    windows = [w for w in windows if _time(w["start"]) < end and _time(w["end"]) > start]
+    windows = [w for w in windows if from_iso(w["start"]) < end and from_iso(w["end"]) > start]
     windows.sort(key=lambda w: (w["start"], w["stream"]))
     by_stream: dict[str, list[list[str]]] = {name: [] for name in sorted(wanted)}
     for window in windows:
@@ -318,7 +318,7 @@ def _modifier_size(simulation: Simulation, modifier: ManualModifier) -> float:
 
 
 def _event_windows(event: Mapping[str, Any], wanted: set[str]) -> list[dict[str, Any]]:
-    delay = _time(event["impactWindow"]["start"]) - _time(event["timestamp"])
+    delay = from_iso(event["impactWindow"]["start"]) - from_iso(event["timestamp"])
     details = {d["stream"]: d for d in event["expectedImpact"].get("details", [])}
     measured = event.get("measuredEffect", {})
     found = []
@@ -383,7 +383,3 @@ def _run_windows(simulation: Simulation, run, targets: Mapping[str, float], want
                 }
             )
     return found
-
-
-def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
