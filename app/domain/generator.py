@@ -19,6 +19,7 @@ names its cause's position, and none is due before its cause.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import zlib
 from collections import defaultdict
@@ -211,6 +212,7 @@ class StreamGenerator:
         self.effects: EffectsSource = self._ongoing
         self._cuts = np.empty(0)
         """Where effects jump (as seconds), sorted: slices of constant effects end there."""
+        self._cut_list: list[float] = []
         if effects is not None:
             self.set_effects(effects)
         self.timeline = Timeline(model, baseline)
@@ -369,6 +371,7 @@ class StreamGenerator:
         baseline's events that still act)."""
         self.effects = CombinedEffects(self._ongoing, effects)
         self._cuts = np.array([moment.timestamp() for moment in self.effects.changes()])
+        self._cut_list: list[float] = self._cuts.tolist()
         self._forget_round()
 
     def _forget_round(self) -> None:
@@ -378,10 +381,16 @@ class StreamGenerator:
 
     def _effects(self, moment: datetime) -> Effects:
         """The effects in force, taken as constant over each stretch (`_stretch_starts`)."""
-        key = float(self._stretch_starts(np.array([moment.timestamp()]))[0])
+        key = self._stretch_start(moment.timestamp())
         if key not in self._effects_cache:
             self._effects_cache[key] = self.effects.at(_moment(key))
         return self._effects_cache[key]
+
+    def _stretch_start(self, second: float) -> float:
+        """`_stretch_starts` for one moment, without numpy: it runs once per chain effect."""
+        start = (second // _SLICE) * _SLICE
+        latest = bisect.bisect_right(self._cut_list, second) - 1
+        return max(start, self._cut_list[latest]) if latest >= 0 else start
 
     def _stretch_starts(self, seconds: np.ndarray) -> np.ndarray:
         """Where the stretch of constant effects holding each moment begins: its 5-minute

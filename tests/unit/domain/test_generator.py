@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from app.domain.events import NewEvent
@@ -294,3 +295,17 @@ def test_an_effect_acts_from_its_own_moment_not_from_the_next_slice(model, view)
     assert same_slice and all(e.correlation_id == 77 for e in same_slice)
     assert all(e.correlation_id == 77 for e in opened if e.occurred_at >= switch)
     assert all(e.correlation_id is None for e in opened if e.occurred_at < switch)
+
+
+def test_one_moments_stretch_is_the_one_the_batch_would_give_it(model, view):
+    generator = fresh(model, view)
+    switch = view.end + timedelta(minutes=2, seconds=30)
+    generator.set_effects(SwitchedOn(model, switch))
+    start = view.end.timestamp()
+    edges = [start, switch.timestamp(), switch.timestamp() - 1e-6, start + 300, start + 299.999]
+    spread = (start + np.random.default_rng(1).uniform(-600, 7200, 500)).tolist()
+    seconds = edges + spread
+
+    one_by_one = [generator._stretch_start(second) for second in seconds]
+
+    assert one_by_one == generator._stretch_starts(np.array(seconds)).tolist()
