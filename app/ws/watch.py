@@ -256,8 +256,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def cmd_watch(args: argparse.Namespace, settings: Any) -> int:
     """Watch until interrupted (or `--limit` events); 2 when the topics are refused."""
     topics = [t for raw in args.topics for t in raw.split(",") if t.strip()]
-    service = os.environ.get("MARKETSIM_URL")
-    url = args.url or (feed_url(service) if service else f"ws://127.0.0.1:{settings.port}/ws")
+    url = args.url or f"ws://127.0.0.1:{settings.port}/ws"
+    if args.url is None and (service := os.environ.get("MARKETSIM_URL")):
+        try:
+            url = feed_url(service)
+        except argparse.ArgumentTypeError as exc:
+            print(f"marketsim watch: MARKETSIM_URL: {exc}", file=sys.stderr)
+            return 2
     watcher = Watcher(url, topics, since=args.since, limit=args.limit, as_json=args.json)
     return watcher.run()
 

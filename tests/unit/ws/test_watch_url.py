@@ -27,3 +27,15 @@ def test_the_feed_url_comes_from_the_feeds_own_url_or_the_services(given, feed):
 def test_anything_else_is_refused_saying_what_to_give(given):
     with pytest.raises(argparse.ArgumentTypeError, match="ws://host:port/ws"):
         feed_url(given)
+
+
+def test_a_bad_marketsim_url_stops_watch_with_a_message_not_a_traceback(monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from app.ws.watch import cmd_watch
+
+    monkeypatch.setenv("MARKETSIM_URL", "localhost:8000")
+    args = SimpleNamespace(topics=["*"], url=None, since=None, limit=1, json=False)
+
+    assert cmd_watch(args, SimpleNamespace(port=8000)) == 2
+    assert "MARKETSIM_URL: 'localhost:8000' is not a feed URL" in capsys.readouterr().err
