@@ -210,9 +210,8 @@ class StreamGenerator:
         self.seed = seed
         self._ongoing = ImpactEffects(logged_impacts(model, baseline.events))
         self.effects: EffectsSource = self._ongoing
-        self._cuts = np.empty(0)
+        self._cuts: list[float] = []
         """Where effects jump (as seconds), sorted: slices of constant effects end there."""
-        self._cut_list: list[float] = []
         if effects is not None:
             self.set_effects(effects)
         self.timeline = Timeline(model, baseline)
@@ -370,8 +369,7 @@ class StreamGenerator:
         """What scenarios, modifiers and logged external events do from now on (on top of the
         baseline's events that still act)."""
         self.effects = CombinedEffects(self._ongoing, effects)
-        self._cuts = np.array([moment.timestamp() for moment in self.effects.changes()])
-        self._cut_list: list[float] = self._cuts.tolist()
+        self._cuts = [moment.timestamp() for moment in self.effects.changes()]
         self._forget_round()
 
     def _forget_round(self) -> None:
@@ -389,18 +387,19 @@ class StreamGenerator:
     def _stretch_start(self, second: float) -> float:
         """`_stretch_starts` for one moment, without numpy: it runs once per chain effect."""
         start = (second // _SLICE) * _SLICE
-        latest = bisect.bisect_right(self._cut_list, second) - 1
-        return max(start, self._cut_list[latest]) if latest >= 0 else start
+        latest = bisect.bisect_right(self._cuts, second) - 1
+        return max(start, self._cuts[latest]) if latest >= 0 else start
 
     def _stretch_starts(self, seconds: np.ndarray) -> np.ndarray:
         """Where the stretch of constant effects holding each moment begins: its 5-minute
         slice, cut where a scenario, cascade or modifier starts or ends inside it (so an
         activation acts from its very moment, not from the next slice)."""
         starts = (seconds // _SLICE) * _SLICE
-        if self._cuts.size == 0:
+        if not self._cuts:
             return starts
-        latest = np.searchsorted(self._cuts, seconds, side="right") - 1
-        cut = np.where(latest >= 0, self._cuts[np.maximum(latest, 0)], -np.inf)
+        cuts = np.array(self._cuts)
+        latest = np.searchsorted(cuts, seconds, side="right") - 1
+        cut = np.where(latest >= 0, cuts[np.maximum(latest, 0)], -np.inf)
         return np.maximum(starts, cut)
 
     def _stretches(self, causes: Sequence[Cause]) -> Iterable[tuple[datetime, list[int]]]:
@@ -419,7 +418,7 @@ class StreamGenerator:
         low, high = _seconds(start), _seconds(end)
         first_slice = (low // _SLICE + 1) * _SLICE
         cuts = set(np.arange(first_slice, high, _SLICE).tolist())
-        cuts |= {c for c in self._cuts.tolist() if low < c < high}
+        cuts |= {c for c in self._cuts if low < c < high}
         bounds = [low, *sorted(cuts), high]
         for a, b in pairwise(bounds):
             yield _moment(a), _moment(b)
