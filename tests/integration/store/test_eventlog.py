@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import psycopg
 import pytest
 
@@ -42,6 +43,21 @@ def test_append_gives_consecutive_positions_and_reads_back_what_was_written(stor
     assert read[1].data == {"bookingId": "bk_1", "studentId": "st_1", "tutorId": "tu_1"}
     assert read[1].occurred_at == T0 + timedelta(seconds=1)
     assert read[0].epoch == 1
+
+
+def test_every_body_json_accepts_lands_as_written(store):
+    bodies = [
+        {"note": "naïve café", "nested": {"list": [1, 2.5, None, True]}},
+        {"width": 2**80, "small": -(2**63)},
+        {"numpy": np.float64(0.25), "count": np.int64(7)},
+    ]
+    store.log.append([booking(i, data=body) for i, body in enumerate(bodies)])
+
+    assert [event.data for event in store.log.read_after(0)] == [
+        bodies[0],
+        {"width": 2**80, "small": -(2**63)},
+        {"numpy": 0.25, "count": 7},
+    ]
 
 
 def test_causal_metadata_is_kept(store):
