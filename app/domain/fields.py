@@ -64,7 +64,15 @@ class DataMaker:
             name: self._column(rng, name, spec, count, parents)
             for name, spec in self.stream.fields.items()
         }
-        rows = [{name: column[i] for name, column in columns.items()} for i in range(count)]
+        names = list(columns)
+        rows = (
+            [
+                dict(zip(names, values, strict=True))
+                for values in zip(*columns.values(), strict=True)
+            ]
+            if names
+            else [{} for _ in range(count)]
+        )
         if fixed is not None:
             for row, values in zip(rows, fixed, strict=True):
                 if values:
