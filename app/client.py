@@ -1,6 +1,6 @@
-"""`marketsim scenarios | activate | stop | reset | state | inject | modify | end-modifier |
-clock`: the simulation's API from a terminal. Each command is one HTTP call; errors print the
-API's message and hint."""
+"""`marketsim scenarios | activate | stop | reset | state | templates | inject | modify |
+end-modifier | clock`: the simulation's API from a terminal. Each command is one HTTP call;
+errors print the API's message and hint."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -69,6 +70,20 @@ def cmd_state(args: argparse.Namespace, _settings) -> int:
     return _print(*call(args.url, "GET", "/api/simulation/state"))
 
 
+def cmd_templates(args: argparse.Namespace, _settings) -> int:
+    query = f"?{urllib.parse.urlencode({'type': args.type})}" if args.type else ""
+    status, body = call(args.url, "GET", f"/api/events/templates{query}")
+    if status >= 400:
+        return _print(status, body)
+    for template in body["templates"]:
+        streams = ", ".join(template["expectedImpact"]["streams"])
+        print(
+            f"{template['template']:<28} {template['type']:<15} {template['severity']:<9}"
+            f" {template['title']} -> {streams}"
+        )
+    return 0
+
+
 def cmd_inject(args: argparse.Namespace, _settings) -> int:
     body: dict[str, Any] = {"template": args.template, "actualImpact": not args.red_herring}
     if args.at:
@@ -107,6 +122,8 @@ def add_parsers(commands) -> None:
     parser("stop", "stop the active scenario (it settles)", cmd_stop)
     parser("reset", "reset to the baseline (a new epoch)", cmd_reset)
     parser("state", "show the simulation's state", cmd_state)
+    templates = parser("templates", "list the external-event library's templates", cmd_templates)
+    templates.add_argument("--type", help="only one category, e.g. infrastructure")
     inject = parser("inject", "inject an external event from a template", cmd_inject)
     inject.add_argument("template", help="library template id, e.g. tiktok-mention")
     inject.add_argument("--at", help="ISO-8601 time (default now); past or future")

@@ -19,10 +19,12 @@ from app.api.schemas import (
     Impact,
     Injected,
     RangeParams,
+    TemplateList,
+    TemplateParams,
     TruthParams,
 )
-from app.domain.baseline import iso
-from app.domain.catalog import format_duration
+from app.domain.baseline import iso, template_json
+from app.domain.catalog import EVENT_TYPES, format_duration
 from app.domain.scenario import Refused, external_record
 from app.extensions import simulation
 from app.services.scenarios import inject
@@ -59,6 +61,28 @@ def list_events() -> Response:
             "events": events,
         }
     )
+
+
+@bp.get("/events/templates")
+@documented(tag="events", query=TemplateParams, responses={200: TemplateList})
+def list_templates() -> Response:
+    """The external-event library: each template's id (what POST /api/events takes), category,
+    severity and expected impact, and how often the baseline's occurrences are causal."""
+    catalog = simulation().catalog
+    category = request.args.get("type")
+    if category is None:
+        chosen = tuple(catalog.templates.values())
+    elif category in EVENT_TYPES:
+        chosen = catalog.templates_of_type(category)
+    else:
+        raise invalid(
+            "type", f"unknown category {category!r}", f"use one of: {', '.join(EVENT_TYPES)}"
+        )
+    templates = [
+        {**template_json(template, catalog), "causalProbability": template.causal_probability}
+        for template in chosen
+    ]
+    return jsonify({"count": len(templates), "templates": templates})
 
 
 @bp.post("/events")

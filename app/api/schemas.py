@@ -421,6 +421,30 @@ class State(Schema):
 # External events and ground truth ----------------------------------------------------------
 
 
+class TemplateParams(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    type: EventType | None = Field(default=None, description="only the templates of this category")
+
+
+class EventTemplate(Schema):
+    template: str = Field(description="the id that POST /api/events takes as `template`")
+    type: EventType
+    title: str
+    description: str
+    severity: Severity
+    icon: str
+    expected_impact: ExpectedImpact
+    causal_probability: float = Field(
+        ge=0, le=1, description="share of the baseline's occurrences that really move streams"
+    )
+
+
+class TemplateList(Schema):
+    count: int
+    templates: list[EventTemplate]
+
+
 class EventList(Schema):
     time_range: TimeRange
     count: int

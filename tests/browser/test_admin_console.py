@@ -165,6 +165,27 @@ def test_an_injected_event_appears_in_the_panel(console: Page, api: Api):
     assert "Office flood" in titles
 
 
+def test_the_template_list_offers_the_whole_library_and_previews_a_template(
+    console: Page, api: Api
+):
+    library = api.get("/api/events/templates")["templates"]
+    outage = next(t for t in library if t["template"] == "aws-outage")
+    _open_advanced(console)
+    options = console.locator("#template-list option")
+    expect(options).to_have_count(len(library))
+    form = console.locator("#inject-form")
+
+    form.locator("#inject-template").fill("aws-outage")
+
+    preview = console.locator("#inject-preview")
+    expect(preview).to_contain_text(f"{outage['title']} ({outage['severity']})")
+    expect(preview).to_contain_text(outage["expectedImpact"]["streams"][0])
+    form.get_by_role("button", name="Inject event").click()
+    expect(console.locator("#inject-message")).to_contain_text("Injected evt-")
+    titles = [e["title"] for e in api.get("/api/simulation/state")["activeEvents"]]
+    assert outage["title"] in titles
+
+
 def test_a_rejected_injection_shows_the_api_error_at_its_field(console: Page, api: Api):
     _open_advanced(console)
     form = console.locator("#inject-form")

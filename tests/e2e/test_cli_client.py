@@ -75,6 +75,12 @@ def test_a_newcomer_can_drive_a_scenario_from_the_terminal(server):
     state = json.loads(marketsim(server, "state").stdout)
     assert state["status"] == "Running"
 
+    templates = marketsim(server, "templates", "--type", "marketing")
+    assert templates.returncode == 0, templates.stderr
+    assert "tiktok-mention" in templates.stdout and "aws-outage" not in templates.stdout
+    unknown_type = marketsim(server, "templates", "--type", "weather")
+    assert unknown_type.returncode == 1 and "invalid_parameter" in unknown_type.stderr
+
     injected = marketsim(server, "inject", "tiktok-mention")
     assert json.loads(injected.stdout)["event"]["id"].startswith("evt-")
 

@@ -20,8 +20,8 @@ import { refreshState } from "./state-store.js";
 const DIRECTIONS = ["increase", "decrease"];
 const MAGNITUDES = ["low", "medium", "high"];
 
-/** template id -> an example event of it (from GET /api/events), for the preview. */
-const templateExamples = new Map();
+/** template id -> its library entry (from GET /api/events/templates), for the preview. */
+const templates = new Map();
 let streamList = [];
 /** Rows get ids from a counter, so that removing one never makes two share an id. */
 let rowSerial = 0;
@@ -45,22 +45,14 @@ export async function startInjectForm() {
   updatePreview(form);
 }
 
-/** Template ids for the datalist: those the scenarios name and those the last 30 days saw. */
+/** The library's templates, for the datalist and the preview. */
 async function loadTemplates() {
-  const [scenarios, events] = await Promise.all([
-    get("/api/simulation/scenarios").catch(() => ({ scenarios: [] })),
-    get("/api/events").catch(() => ({ events: [] })),
-  ]);
-  for (const event of events.events) {
-    if (event.template && !templateExamples.has(event.template))
-      templateExamples.set(event.template, event);
-  }
-  const ids = new Set([
-    ...scenarios.scenarios.flatMap((scenario) => scenario.events),
-    ...templateExamples.keys(),
-  ]);
+  const library = await get("/api/events/templates").catch(() => ({ templates: [] }));
+  for (const template of library.templates) templates.set(template.template, template);
   byId("template-list").replaceChildren(
-    ...[...ids].sort().map((id) => el("option", { value: id })),
+    ...library.templates.map((template) =>
+      el("option", { value: template.template, label: `${template.title} (${template.type})` }),
+    ),
   );
 }
 
@@ -196,10 +188,10 @@ function describe(body) {
     ? "causal: it will move its streams"
     : "a red herring: recorded, moves nothing";
   if (body.template) {
-    const example = templateExamples.get(body.template);
-    const what = example
-      ? `${example.title} (${example.severity}): ${describeImpact(example.expectedImpact)}`
-      : "the library's definition";
+    const template = templates.get(body.template);
+    const what = template
+      ? `${template.title} (${template.severity}): ${describeImpact(template.expectedImpact)}`
+      : "not a template of the library (the list offers them)";
     return `From template “${body.template}” at ${when}: ${what}. ${truth}.`;
   }
   const what = `${body.type || "(no type)"} event “${body.title || "(no title)"}” (${body.severity})`;

@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from app.domain.catalog import load_catalog
+from app.settings import PROJECT_ROOT
+
 
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -25,6 +28,31 @@ def test_events_list_the_baselines_with_their_ground_truth(seeded_client, fresh_
 
     assert body["count"] == len(fresh_baseline.events)
     assert {e["actualImpact"] for e in body["events"]} == {True, False}
+
+
+def test_the_template_list_is_the_whole_library_and_each_id_injects(seeded_client):
+    catalog = load_catalog(PROJECT_ROOT / "config")
+    body = seeded_client.get("/api/events/templates").json
+
+    assert body["count"] == len(catalog.templates)
+    assert [t["template"] for t in body["templates"]] == list(catalog.templates)
+    outage = next(t for t in body["templates"] if t["template"] == "aws-outage")
+    assert outage["type"] == "infrastructure"
+    assert outage["expectedImpact"]["streams"]
+    assert 0 < outage["causalProbability"] <= 1
+    injected = seeded_client.post("/api/events", json={"template": outage["template"]})
+    assert injected.json["event"]["expectedImpact"] == outage["expectedImpact"]
+
+
+def test_the_template_list_filters_by_category_and_refuses_an_unknown_one(seeded_client):
+    marketing = seeded_client.get("/api/events/templates?type=marketing").json
+    unknown = seeded_client.get("/api/events/templates?type=weather")
+
+    assert marketing["count"] > 0
+    assert {t["type"] for t in marketing["templates"]} == {"marketing"}
+    assert unknown.status_code == 400
+    assert unknown.json["error"]["code"] == "invalid_parameter"
+    assert "marketing" in unknown.json["error"]["hint"]
 
 
 def test_a_template_event_injected_now_is_recorded_and_listed(seeded_client):

@@ -135,6 +135,7 @@ def test_every_endpoint_answers_in_its_documented_shape(seeded_client):
     )  # fmt: skip
     _conforms(client, "GET", "/api/baseline/statistics", "/api/baseline/statistics", 200)
     events = _conforms(client, "GET", "/api/events", "/api/events", 200)
+    _conforms(client, "GET", "/api/events/templates", "/api/events/templates", 200)
     assert {e["source"]["kind"] for e in events["events"]} >= {"baseline", "api", "scenario"}
     for event_id in (injected[0]["id"], events["events"][0]["id"]):
         _conforms(
