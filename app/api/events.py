@@ -23,8 +23,8 @@ from app.api.schemas import (
     TemplateParams,
     TruthParams,
 )
-from app.domain.baseline import iso, template_json
-from app.domain.catalog import EVENT_TYPES, format_duration
+from app.domain.baseline import expected_impact_json, iso, template_json
+from app.domain.catalog import EVENT_TYPES
 from app.domain.scenario import Refused, external_record
 from app.extensions import simulation
 from app.services.scenarios import inject
@@ -150,8 +150,6 @@ def _custom(body: EventInjection) -> dict:
             "must be positive (and the delay not negative)",
             'e.g. "PT6H"',
         )
-    directions = {i.direction for i in impacts.streams}
-    order = ("low", "medium", "high")
     return {
         "type": body.type,
         "template": None,
@@ -159,22 +157,7 @@ def _custom(body: EventInjection) -> dict:
         "description": body.description or body.title,
         "severity": body.severity or "info",
         "icon": body.icon or "zap",
-        "expectedImpact": {
-            "streams": [i.stream for i in impacts.streams],
-            "direction": directions.pop() if len(directions) == 1 else "mixed",
-            "magnitude": max((i.magnitude for i in impacts.streams), key=order.index),
-            "duration": format_duration(impacts.duration),
-            "delay": format_duration(impacts.delay),
-            "details": [
-                {
-                    "stream": i.stream,
-                    "direction": i.direction,
-                    "magnitude": i.magnitude,
-                    "factor": round(catalog.magnitudes.factor(i.magnitude, i.direction), 4),
-                }
-                for i in impacts.streams
-            ],
-        },
+        "expectedImpact": expected_impact_json(impacts, catalog),
     }
 
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -86,9 +86,6 @@ class BaselineEvent:
 
 def template_json(template: EventTemplate, catalog: Catalog) -> dict[str, Any]:
     """The ExternalEvent fields a template gives: type, title, severity, expected impact."""
-    impacts = template.expected_impact.streams
-    directions = {i.direction for i in impacts}
-    magnitude_order = ("low", "medium", "high")
     return {
         "type": template.type,
         "template": template.id,
@@ -96,22 +93,38 @@ def template_json(template: EventTemplate, catalog: Catalog) -> dict[str, Any]:
         "description": template.description,
         "severity": template.severity,
         "icon": template.icon,
-        "expectedImpact": {
-            "streams": [i.stream for i in impacts],
-            "direction": directions.pop() if len(directions) == 1 else "mixed",
-            "magnitude": max((i.magnitude for i in impacts), key=magnitude_order.index),
-            "duration": format_duration(template.expected_impact.duration),
-            "delay": format_duration(template.expected_impact.delay),
-            "details": [
-                {
-                    "stream": i.stream,
-                    "direction": i.direction,
-                    "magnitude": i.magnitude,
-                    "factor": round(catalog.magnitudes.factor(i.magnitude, i.direction), 4),
-                }
-                for i in impacts
-            ],
-        },
+        "expectedImpact": expected_impact_json(template.expected_impact, catalog),
+    }
+
+
+class ImpactSpec(Protocol):
+    """An expected impact as a template or a custom event gives it."""
+
+    streams: Sequence[Any]  # each with stream, direction and magnitude
+    delay: timedelta
+    duration: timedelta
+
+
+def expected_impact_json(impact: ImpactSpec, catalog: Catalog) -> dict[str, Any]:
+    """An ExternalEvent's `expectedImpact`: the streams, their overall direction (`mixed` when
+    they differ) and largest magnitude, the timing, and each stream's multiplier."""
+    directions = {i.direction for i in impact.streams}
+    magnitude_order = ("low", "medium", "high")
+    return {
+        "streams": [i.stream for i in impact.streams],
+        "direction": directions.pop() if len(directions) == 1 else "mixed",
+        "magnitude": max((i.magnitude for i in impact.streams), key=magnitude_order.index),
+        "duration": format_duration(impact.duration),
+        "delay": format_duration(impact.delay),
+        "details": [
+            {
+                "stream": i.stream,
+                "direction": i.direction,
+                "magnitude": i.magnitude,
+                "factor": round(catalog.magnitudes.factor(i.magnitude, i.direction), 4),
+            }
+            for i in impact.streams
+        ],
     }
 
 
