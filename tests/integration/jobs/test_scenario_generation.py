@@ -83,27 +83,34 @@ def test_a_tenfold_modifier_multiplies_a_root_stream_while_it_lasts(
 
 
 def test_a_modifier_ended_early_stops_multiplying_its_stream_from_that_moment(
-    seeded_store, catalog
+    seeded_store, seeded_twin, catalog
 ):
-    live = generation(seeded_store, catalog)
+    """Against a twin run without the modifier, as above."""
+    twin_store = Store.connect(seeded_twin)
+    live, twin = generation(seeded_store, catalog), generation(twin_store, catalog)
     now = live.simulation.now()
     advance_all(live, now)
+    advance_all(twin, now)
     modifier = apply_modifier(live.simulation, "customer.app.opened", "multiplier", 10.0,
                               timedelta(hours=6))  # fmt: skip
     first = modifier.start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     ended_at = first + timedelta(hours=1)
     seeded_store.log.append([end_early(live.simulation.state(), modifier.modifier_id, ended_at)])
     advance_all(live, now + timedelta(hours=5))
+    advance_all(twin, now + timedelta(hours=5))
 
-    events = seeded_store.log.read_after(0, streams=["customer.app.opened"],
-                                         limit=1_000_000)  # fmt: skip
-    during = [e for e in events if first <= e.occurred_at < ended_at]
-    after = [e for e in events if ended_at <= e.occurred_at < ended_at + timedelta(hours=2)]
-    timeline = live.generator.timeline
-    row = live.model.index["customer.app.opened"]
-    hour = timeline.index(first)
-    assert len(during) > 6 * timeline.expected[row, hour]
-    assert len(after) / 2 < len(during) / 5  # per hour: back from tenfold to about the flow
+    def opened(store, start, end):
+        return [e for e in store.log.read_after(0, streams=["customer.app.opened"],
+                                                 limit=1_000_000)
+                if start <= e.occurred_at < end]  # fmt: skip
+
+    after_end = (ended_at, ended_at + timedelta(hours=2))
+    during = len(opened(seeded_store, first, ended_at)) / len(opened(twin_store, first, ended_at))
+    after = opened(seeded_store, *after_end)
+    twin_after = opened(twin_store, *after_end)
+    twin_store.close()
+    assert 8 < during < 12
+    assert 0.8 < len(after) / len(twin_after) < 1.25, (len(after), len(twin_after))
     assert modifier.modifier_id not in {e.correlation_id for e in after}
 
 
