@@ -36,6 +36,7 @@ SETTLING = "scenario.settling"
 SETTLED = "scenario.settled"
 MODIFIER = "modifier.applied"
 MODIFIER_ENDED = "modifier.ended"
+MODIFIER_EXPIRED = "modifier.expired"
 EXTERNAL = "external.event"
 SCHEDULED = "external.scheduled"
 RESET = "control.reset"
@@ -91,6 +92,8 @@ class ManualModifier:
     start: datetime
     end: datetime
     """When it stops acting: its planned end, or the moment it was ended early."""
+    end_logged: bool = False
+    """Its end is in the log (`modifier.ended`, or `modifier.expired` at its planned end)."""
 
     def in_force(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
@@ -168,7 +171,7 @@ def evolve(state: SimulationState, event: RecordedEvent) -> SimulationState:
             from_iso(data["until"]),
         )
         return replace(state, modifiers=(*state.modifiers, modifier))
-    if event.type == MODIFIER_ENDED:
+    if event.type in (MODIFIER_ENDED, MODIFIER_EXPIRED):
         return replace(state, modifiers=tuple(_modifier_after(m, event) for m in state.modifiers))
     if event.type == SCHEDULED:
         record = ExternalRecord(
@@ -203,7 +206,7 @@ def _run_after(run: Run, event: RecordedEvent) -> Run:
 def _modifier_after(modifier: ManualModifier, event: RecordedEvent) -> ManualModifier:
     if modifier.modifier_id != event.correlation_id:
         return modifier
-    return replace(modifier, end=min(modifier.end, event.occurred_at))
+    return replace(modifier, end=min(modifier.end, event.occurred_at), end_logged=True)
 
 
 # Settling -----------------------------------------------------------------------------------
@@ -456,7 +459,8 @@ def due(
     state: SimulationState, catalog: Catalog, model: MarketModel, now: datetime
 ) -> list[NewEvent]:
     """What time has brought about by `now`: runs that reached their end start settling, runs
-    that settled say so, scheduled external events happen."""
+    that settled say so, manual modifiers that reached their end expire, scheduled external
+    events happen."""
     events = []
     for run in state.runs:
         scenario = catalog.scenarios.get(run.scenario_id)
@@ -474,6 +478,10 @@ def due(
                     correlation_id=run.run_id,
                 )
             )
+    events.extend(
+        _expired(modifier) for modifier in state.modifiers
+        if not modifier.end_logged and modifier.end <= now
+    )  # fmt: skip
     for position, record in sorted(state.scheduled.items()):
         if record.occurred_at <= now:
             events.append(
@@ -487,6 +495,18 @@ def due(
                 )
             )
     return events
+
+
+def _expired(modifier: ManualModifier) -> NewEvent:
+    """A manual modifier's planned end, on record: feed subscribers and the console see the
+    stream go back without waiting for a poll."""
+    return NewEvent(
+        kind="scenario",
+        type=MODIFIER_EXPIRED,
+        occurred_at=modifier.end,
+        data={"modifierId": f"mod-{modifier.modifier_id}", "stream": modifier.stream},
+        correlation_id=modifier.modifier_id,
+    )
 
 
 # Effects ------------------------------------------------------------------------------------

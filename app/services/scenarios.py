@@ -16,6 +16,7 @@ from app.domain.scenario import (
     ACTIVATED,
     EXTERNAL,
     MODIFIER,
+    MODIFIER_EXPIRED,
     RESET,
     SCHEDULED,
     SETTLED,
@@ -42,6 +43,7 @@ _RECORDED = {
     STOPPED: "scenario stopped",
     SETTLING: "scenario settling",
     SETTLED: "scenario settled",
+    MODIFIER_EXPIRED: "modifier expired",
     EXTERNAL: "external event recorded",
     SCHEDULED: "external event scheduled",
 }
@@ -210,7 +212,9 @@ def _log_recorded(
             continue
         fields: dict[str, Any] = {"type": event.type, "position": position}
         run_id = position if event.type == ACTIVATED else event.correlation_id
-        if run_id is not None:
+        if event.type == MODIFIER_EXPIRED:
+            fields["modifier_id"] = event.correlation_id
+        elif run_id is not None:
             fields["run_id"] = run_id
             run = state.run(run_id) if state else None
             scenario = event.data.get("scenarioId") or (run.scenario_id if run else None)

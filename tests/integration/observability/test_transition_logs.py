@@ -64,6 +64,31 @@ def test_settling_and_settled_brought_by_time_are_logged_with_their_run(seeded_c
     ]
 
 
+def test_a_modifier_that_runs_its_course_expires_on_record_and_in_the_log(
+    seeded_client, seeded_store, log_lines
+):
+    modifier = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={
+            "stream": "customer.app.opened",
+            "type": "multiplier",
+            "value": 3,
+            "duration": "PT1H",
+        },
+    ).json["modifier"]
+    seeded_client.post("/api/simulation/clock", json={"speed": 100_000})  # a day per second
+    time.sleep(0.1)
+    with seeded_client.application.app_context():
+        advance_lifecycle(simulation())
+        advance_lifecycle(simulation())
+
+    (expired,) = seeded_store.log.read_after(0, types=["modifier.expired"])
+    assert expired.data == {"modifierId": modifier["id"], "stream": "customer.app.opened"}
+    assert expired.occurred_at.isoformat().replace("+00:00", "Z") == modifier["endsAt"]
+    (line,) = [line for line in lines_about(log_lines, SCENARIOS) if "modifier" in line["message"]]
+    assert (line["message"], line["modifier_id"]) == ("modifier expired", expired.correlation_id)
+
+
 def test_an_injected_event_and_a_reset_are_logged(seeded_client, log_lines):
     injected = seeded_client.post("/api/events", json={"template": "tiktok-mention"})
     event_id = injected.json["event"]["id"]

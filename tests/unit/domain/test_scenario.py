@@ -326,6 +326,30 @@ def test_a_modifier_ended_once_cannot_be_ended_again(catalog):
     assert refused.value.code == "modifier_over"
 
 
+def test_a_modifier_expires_on_record_at_its_planned_end_once(catalog, model):
+    log = Log()
+    modifier_id = tenfold_app_opens(log)
+
+    assert due(log.state, catalog, model, NOW + H) == []
+    (expired,) = due(log.state, catalog, model, NOW + 3 * H)
+    assert (expired.kind, expired.type, expired.correlation_id) == (
+        "scenario", "modifier.expired", modifier_id
+    )  # fmt: skip
+    assert expired.occurred_at == NOW + 2 * H
+    assert expired.data == {"modifierId": f"mod-{modifier_id}", "stream": "customer.app.opened"}
+    log.add(expired)
+    assert due(log.state, catalog, model, NOW + 4 * H) == []
+    assert log.state.modifiers[0].end == NOW + 2 * H
+
+
+def test_a_modifier_ended_early_does_not_expire_later(catalog, model):
+    log = Log()
+    modifier_id = tenfold_app_opens(log)
+    log.add(end_early(log.state, modifier_id, NOW + H / 2))
+
+    assert due(log.state, catalog, model, NOW + 3 * H) == []
+
+
 def test_a_modifier_of_an_earlier_epoch_is_unknown(catalog):
     log = Log()
     modifier_id = tenfold_app_opens(log)
