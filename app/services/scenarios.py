@@ -16,6 +16,7 @@ from app.domain.scenario import (
     ACTIVATED,
     EXTERNAL,
     MODIFIER,
+    MODIFIER_ENDED,
     MODIFIER_EXPIRED,
     RESET,
     SCHEDULED,
@@ -43,6 +44,7 @@ _RECORDED = {
     STOPPED: "scenario stopped",
     SETTLING: "scenario settling",
     SETTLED: "scenario settled",
+    MODIFIER_ENDED: "modifier ended early",
     MODIFIER_EXPIRED: "modifier expired",
     EXTERNAL: "external event recorded",
     SCHEDULED: "external event scheduled",
@@ -157,10 +159,7 @@ def end_modifier(simulation: Simulation, modifier_id: int) -> ManualModifier:
         state = _locked_state(simulation, writer)
         event = end_early(state, modifier_id, now)
         appended = writer.append([event], expected_epoch=state.epoch)
-    log.info(
-        "modifier ended early",
-        extra={"modifier_id": modifier_id, "position": appended.first_position},
-    )
+    _log_recorded([event], appended.positions, state)
     return next(m for m in simulation.state().modifiers if m.modifier_id == modifier_id)
 
 
@@ -204,15 +203,16 @@ def advance_lifecycle(simulation: Simulation) -> int:
 def _log_recorded(
     events: Sequence[NewEvent], positions: Iterable[int], state: SimulationState | None
 ) -> None:
-    """One log line per scenario transition or external event just committed, with the run
-    it belongs to (`run_id`, and `scenario` when `state` or the event names it)."""
+    """One log line per scenario transition, modifier end or external event just committed,
+    with the run it belongs to (`run_id`, and `scenario` when `state` or the event names it)
+    or the modifier (`modifier_id`)."""
     for event, position in zip(events, positions, strict=True):
         message = _RECORDED.get(event.type)
         if message is None:
             continue
         fields: dict[str, Any] = {"type": event.type, "position": position}
         run_id = position if event.type == ACTIVATED else event.correlation_id
-        if event.type == MODIFIER_EXPIRED:
+        if event.type in (MODIFIER_ENDED, MODIFIER_EXPIRED):
             fields["modifier_id"] = event.correlation_id
         elif run_id is not None:
             fields["run_id"] = run_id

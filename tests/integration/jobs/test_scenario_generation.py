@@ -55,60 +55,57 @@ def test_a_payment_outage_fails_charges_and_tags_them_with_its_run(seeded_store,
     assert sources[0]["source_type"] == "scenario.activated"
 
 
-def test_a_tenfold_modifier_multiplies_a_root_stream_while_it_lasts(
-    seeded_store, seeded_twin, catalog
-):
-    """Against a twin run without the modifier (same baseline, same seed), so that what the
-    baseline's own events do to the stream at that hour cancels out."""
+@pytest.fixture
+def twins(seeded_store, seeded_twin, catalog):
+    """Two generations at the same moment, same baseline and seed, in two databases: the
+    modifier tests change one and compare it with the other, so that what the baseline's own
+    events do to the stream at that hour cancels out."""
     twin_store = Store.connect(seeded_twin)
-    live, twin = generation(seeded_store, catalog), generation(twin_store, catalog)
+    pair = (generation(seeded_store, catalog), generation(twin_store, catalog))
+    now = pair[0].simulation.now()
+    advance_both(pair, now)
+    yield pair
+    twin_store.close()
+
+
+def advance_both(pair, until) -> None:
+    for live in pair:
+        advance_all(live, until)
+
+
+def app_opens(live: LiveGeneration, start, end) -> list:
+    events = live.store.log.read_after(0, streams=["customer.app.opened"], limit=1_000_000)
+    return [e for e in events if start <= e.occurred_at < end]
+
+
+def test_a_tenfold_modifier_multiplies_a_root_stream_while_it_lasts(twins):
+    live = twins[0]
     now = live.simulation.now()
-    advance_all(live, now)
-    advance_all(twin, now)
     modifier = apply_modifier(live.simulation, "customer.app.opened", "multiplier", 10.0,
                               timedelta(hours=2))  # fmt: skip
-    advance_all(live, now + timedelta(hours=3))
-    advance_all(twin, now + timedelta(hours=3))
+    advance_both(twins, now + timedelta(hours=3))
 
     first = modifier.start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    during, plain = (
-        [e for e in store.log.read_after(0, streams=["customer.app.opened"], limit=1_000_000)
-         if first <= e.occurred_at < first + timedelta(hours=1)]
-        for store in (seeded_store, twin_store)
-    )  # fmt: skip
-    twin_store.close()
+    during, plain = (app_opens(g, first, first + timedelta(hours=1)) for g in twins)
     ratio = len(during) / len(plain)
     assert 8 < ratio < 12, (len(during), len(plain))
     assert {e.correlation_id for e in during} == {modifier.modifier_id}
 
 
-def test_a_modifier_ended_early_stops_multiplying_its_stream_from_that_moment(
-    seeded_store, seeded_twin, catalog
-):
-    """Against a twin run without the modifier, as above."""
-    twin_store = Store.connect(seeded_twin)
-    live, twin = generation(seeded_store, catalog), generation(twin_store, catalog)
+def test_a_modifier_ended_early_stops_multiplying_its_stream_from_that_moment(twins):
+    live, twin = twins
     now = live.simulation.now()
-    advance_all(live, now)
-    advance_all(twin, now)
     modifier = apply_modifier(live.simulation, "customer.app.opened", "multiplier", 10.0,
                               timedelta(hours=6))  # fmt: skip
     first = modifier.start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     ended_at = first + timedelta(hours=1)
-    seeded_store.log.append([end_early(live.simulation.state(), modifier.modifier_id, ended_at)])
-    advance_all(live, now + timedelta(hours=5))
-    advance_all(twin, now + timedelta(hours=5))
-
-    def opened(store, start, end):
-        return [e for e in store.log.read_after(0, streams=["customer.app.opened"],
-                                                 limit=1_000_000)
-                if start <= e.occurred_at < end]  # fmt: skip
+    live.store.log.append([end_early(live.simulation.state(), modifier.modifier_id, ended_at)])
+    advance_both(twins, now + timedelta(hours=5))
 
     after_end = (ended_at, ended_at + timedelta(hours=2))
-    during = len(opened(seeded_store, first, ended_at)) / len(opened(twin_store, first, ended_at))
-    after = opened(seeded_store, *after_end)
-    twin_after = opened(twin_store, *after_end)
-    twin_store.close()
+    during = len(app_opens(live, first, ended_at)) / len(app_opens(twin, first, ended_at))
+    after = app_opens(live, *after_end)
+    twin_after = app_opens(twin, *after_end)
     assert 8 < during < 12
     assert 0.8 < len(after) / len(twin_after) < 1.25, (len(after), len(twin_after))
     assert modifier.modifier_id not in {e.correlation_id for e in after}
