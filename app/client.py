@@ -1,6 +1,6 @@
 """`marketsim scenarios | activate | stop | reset | state | templates | inject | modify |
-end-modifier | clock`: the simulation's API from a terminal. Each command is one HTTP call;
-errors print the API's message and hint."""
+end-modifier | clock | export | score`: the simulation's API from a terminal. Each command is
+one or two HTTP calls; errors print the API's message and hint."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -106,6 +107,144 @@ def cmd_clock(args: argparse.Namespace, _settings) -> int:
     return _print(*call(args.url, "POST", "/api/simulation/clock", {"speed": args.speed}))
 
 
+def _query(**params: str | None) -> str:
+    chosen = {k: v for k, v in params.items() if v}
+    return f"?{urllib.parse.urlencode(chosen)}" if chosen else ""
+
+
+def cmd_export(args: argparse.Namespace, _settings) -> int:
+    """A labelled dataset: every stream's hourly series and the ground truth of a range."""
+    from app.dataset import write_dataset
+
+    status, truth = call(
+        args.url,
+        "GET",
+        "/api/ground-truth" + _query(start=args.start, end=args.end, streams=args.streams),
+    )
+    if status >= 400:
+        return _print(status, truth)
+    span = truth["timeRange"]
+    status, history = call(
+        args.url,
+        "GET",
+        "/api/simulation/history"
+        + _query(start=span["start"], end=span["end"], streams=args.streams, resolution="1h"),
+    )
+    if status >= 400:
+        return _print(status, history)
+    series = history["streams"]
+    folder = Path(args.labels)
+    write_dataset(folder, series, {**truth, "streams": sorted(series)}, args.calendar)
+    causal = [w for w in truth["windows"] if w["causal"]]
+    clear = sum(w["detectability"] == "clear" for w in causal)
+    print(
+        f"marketsim: wrote {len(series)} series, {span['start']} to {span['end']}, and "
+        f"{len(truth['windows'])} windows ({len(causal)} causal, {clear} clear) of "
+        f"{len(truth['causes'])} causes to {folder}"
+    )
+    return 0
+
+
+def cmd_score(args: argparse.Namespace, _settings) -> int:
+    """Score a detector's findings: against an export (`--labels DIR`, no server needed) or
+    against the service's ground truth."""
+    from app.domain.scoring import DetectionError, read_detections
+
+    try:
+        document = json.loads(Path(args.detections).read_text())
+        detections = read_detections(document, args.min_score)
+    except (OSError, ValueError) as exc:
+        kind = "detections" if isinstance(exc, DetectionError) else "file"
+        print(f"marketsim: cannot read {args.detections} ({kind}): {exc}", file=sys.stderr)
+        return 2
+    if args.labels:
+        report = _score_export(Path(args.labels), detections, args)
+        if report is None:
+            return 2
+        status = 200
+    else:
+        body = {
+            "detections": [
+                {"stream": d.stream, "timestamp": d.at.isoformat()}
+                | ({"score": d.score} if d.score is not None else {})
+                for d in detections
+            ],
+            "calendar": args.calendar,
+        } | {k: v for k, v in (("start", args.start), ("end", args.end),
+                                ("streams", args.streams)) if v}  # fmt: skip
+        status, report = call(args.url, "POST", "/api/ground-truth/score", body)
+    if status >= 400 or args.json:
+        return _print(status, report)
+    print(summary(report))
+    return 0
+
+
+def _score_export(folder: Path, detections, args: argparse.Namespace) -> dict | None:
+    from app.dataset import read_ground_truth
+    from app.domain.calendar import from_iso
+    from app.domain.scoring import score
+
+    try:
+        truth = read_ground_truth(folder)
+    except (OSError, ValueError) as exc:
+        print(f"marketsim: {folder} holds no readable export: {exc}", file=sys.stderr)
+        return None
+    span = truth["timeRange"]
+    start = from_iso(args.start or span["start"])
+    end = from_iso(args.end or span["end"])
+    streams = _chosen(truth["streams"], args.streams)
+    if not streams:
+        print(f"marketsim: no stream of the export matches {args.streams!r}", file=sys.stderr)
+        return None
+    return score(truth["windows"], detections, start, end, streams, args.calendar)
+
+
+def _chosen(names: list[str], raw: str | None) -> list[str]:
+    """The names matching a comma-separated list of names or `domain.*` patterns."""
+    if not raw:
+        return names
+    wanted = [part.strip() for part in raw.split(",") if part.strip()]
+    return [n for n in names if any(n == w or (w.endswith(".*") and n.startswith(w[:-1]))
+                                    for w in wanted)]  # fmt: skip
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def summary(report: dict) -> str:
+    """A score report in a few lines."""
+    span, counts = report["timeRange"], report["detections"]
+    windows, causes = report["windows"], report["causes"]
+    alarms, herrings = report["falseAlarms"], report["redHerrings"]
+    worst = max(alarms["byStream"].items(), key=lambda kv: kv[1]["rate"] or 0, default=(None, None))
+    lines = [
+        f"scored {counts['scored']} of {counts['total']} detections on {report['streams']} "
+        f"streams, {span['start']} to {span['end']} (calendar: {report['calendar']})",
+        f"windows  recall {_percent(windows['recall'])} ({windows['detected']}/"
+        f"{windows['count']}); clear {_percent(windows['clear']['recall'])} "
+        f"({windows['clear']['detected']}/{windows['clear']['count']}); subtle "
+        f"{_percent(windows['subtle']['recall'])}",
+    ]
+    lines += [
+        f"  {kind:<10} clear {_percent(row['clear']['recall'])} "
+        f"({row['clear']['detected']}/{row['clear']['count']}), all "
+        f"{_percent(row['recall'])} ({row['detected']}/{row['count']})"
+        for kind, row in windows["byKind"].items()
+    ]
+    lines += [
+        f"causes   {causes['detected']}/{causes['count']} found; with a clear window "
+        f"{causes['withClearWindows']['detected']}/{causes['withClearWindows']['count']}",
+        f"precision {_percent(report['precision'])}; false alarms {alarms['total']} "
+        f"({_percent(alarms['rate'])} of quiet stream-hours"
+        + (f"; worst {worst[0]} {_percent(worst[1]['rate'])})" if worst[0] else ")"),
+        f"red herrings  {herrings['flagged']} of {herrings['unconfounded']} unconfounded "
+        f"flagged; base rate {_percent(herrings['baseRate'])}",
+        f"NAB score (standard profile) {report['nab']['score']}",
+    ]
+    return "\n".join(lines)
+
+
 def add_parsers(commands) -> None:
     """The client commands, for app/cli.py."""
     url = os.environ.get("MARKETSIM_URL", DEFAULT_URL)
@@ -147,4 +286,31 @@ def add_parsers(commands) -> None:
     clock = parser("clock", "show the simulated clock, or set its speed", cmd_clock)
     clock.add_argument(
         "speed", nargs="?", type=float, help="simulated seconds per wall second, e.g. 60"
+    )
+    export = parser(
+        "export", "write a labelled dataset: hourly series (CSV) and ground truth", cmd_export
+    )
+    export.add_argument("--labels", required=True, metavar="DIR", help="the folder to write")
+    _range_arguments(export)
+    score = parser("score", "score a detector's findings against the ground truth", cmd_score)
+    score.add_argument(
+        "detections", help="JSON: a list of {stream, timestamp, score?} (or {detections: [...]})"
+    )
+    score.add_argument(
+        "--labels", metavar="DIR", help="score against this export, offline (default: the service)"
+    )
+    score.add_argument("--min-score", type=float, help="leave out detections scored lower")
+    score.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    _range_arguments(score)
+
+
+def _range_arguments(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--start", help="ISO-8601 (default: the service's or the export's range)")
+    sub.add_argument("--end", help="ISO-8601 (default: now, or the export's end)")
+    sub.add_argument("--streams", help="comma-separated names or domain.* (default: all)")
+    sub.add_argument(
+        "--calendar",
+        choices=("expected", "anomaly"),
+        default="expected",
+        help="the academic calendar's windows: expected behaviour (default) or targets",
     )

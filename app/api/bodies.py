@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -63,6 +63,34 @@ class EventInjection(Body):
     timestamp: str | None = Field(default=None, description="ISO-8601; default: now")
     expected_impact: ExpectedImpactBody | None = Field(default=None, alias="expectedImpact")
     actual_impact: bool = Field(default=True, alias="actualImpact")
+
+
+MAX_DETECTIONS = 200_000
+SCORE_BODY_BYTES = 32 * 1024 * 1024
+"""A month of a detector's alarms on every stream fits many times over (about 100 bytes each)."""
+
+
+class DetectionBody(Body):
+    stream: str = Field(min_length=1, max_length=100)
+    timestamp: str = Field(
+        min_length=1, max_length=40, description="ISO-8601 (no offset means UTC)"
+    )
+    score: float | None = Field(default=None, allow_inf_nan=False)
+
+
+class ScoreBody(Body):
+    detections: list[DetectionBody] = Field(max_length=MAX_DETECTIONS)
+    start: str | None = Field(default=None, description="ISO-8601; default: end - 7 days")
+    end: str | None = Field(default=None, description="ISO-8601; default: now")
+    streams: str | None = Field(
+        default=None, description="the streams the detector watched (names or `domain.*`)"
+    )
+    calendar: Literal["expected", "anomaly"] = Field(
+        default="expected", description="whether the academic calendar's windows are targets"
+    )
+    min_score: float | None = Field(
+        default=None, alias="minScore", allow_inf_nan=False, description="drop weaker detections"
+    )
 
 
 def parse(model: type[Model]) -> Model:

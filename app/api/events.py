@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Response, jsonify, request
 
 from app.api import bp
-from app.api.bodies import EventInjection, parse
+from app.api.bodies import SCORE_BODY_BYTES, EventInjection, ScoreBody, parse
 from app.api.errors import ApiError, invalid_field
 from app.api.openapi import documented
 from app.api.params import invalid, parse_streams, parse_time
@@ -19,13 +19,16 @@ from app.api.schemas import (
     Impact,
     Injected,
     RangeParams,
+    ScoreReport,
     TemplateList,
     TemplateParams,
     TruthParams,
 )
-from app.domain.baseline import expected_impact_json, iso, template_json
+from app.domain.calendar import iso
 from app.domain.catalog import EVENT_TYPES
+from app.domain.impacts import expected_impact_json, template_json
 from app.domain.scenario import Refused, external_record
+from app.domain.scoring import DetectionError, read_detections, score
 from app.extensions import simulation
 from app.services.scenarios import inject
 from app.services.truth import causes, ground_truth, impact
@@ -161,6 +164,13 @@ def _custom(body: EventInjection) -> dict:
     }
 
 
+def _body_time(name: str, raw: str, now: datetime) -> datetime:
+    try:
+        return parse_time(name, raw, now)
+    except ApiError as exc:
+        raise invalid_field(name, exc.message.split(": ", 1)[-1], exc.hint) from None
+
+
 @bp.get("/events/<event_id>/impact")
 @documented(tag="events", responses={200: Impact}, errors=(404, 503))
 def event_impact(event_id: str) -> Response:
@@ -188,7 +198,36 @@ def stream_causes(name: str) -> Response:
 @bp.get("/ground-truth")
 @documented(tag="events", query=TruthParams, responses={200: GroundTruth}, errors=(503,))
 def truth() -> Response:
-    """Labelled windows per stream, to score a detector's findings against."""
+    """Every cause of the range with its labelled windows per stream: where it moved the
+    stream's expectation, by how much, how visible that is, and what the data shows."""
     start, end = _range(timedelta(days=7))
     streams = parse_streams("streams", request.args.get("streams"), simulation().catalog)
     return jsonify(ground_truth(simulation(), start, end, streams))
+
+
+@bp.post("/ground-truth/score")
+@documented(
+    tag="events", body=ScoreBody, responses={200: ScoreReport}, errors=(503,), read_only=True
+)
+def score_detections() -> Response:
+    """Score a detector's findings (stream and time each) against the ground truth of the
+    range: recall per window and cause, precision, false alarms, red herrings, NAB score.
+    A read: it changes nothing and needs no token."""
+    request.max_content_length = SCORE_BODY_BYTES
+    body = parse(ScoreBody)
+    sim = simulation()
+    now = sim.now()
+    end = _body_time("end", body.end, now) if body.end else now
+    start = _body_time("start", body.start, now) if body.start else end - timedelta(days=7)
+    if start >= end:
+        raise invalid_field("start", "must be before end", "swap them")
+    streams = parse_streams("streams", body.streams, sim.catalog)
+    try:
+        detections = read_detections(
+            {"detections": [d.model_dump(exclude_none=True) for d in body.detections]},
+            body.min_score,
+        )
+    except DetectionError as exc:
+        raise invalid_field("detections", str(exc), "see API.md, Scoring") from None
+    windows = ground_truth(sim, start, end, streams)["windows"]
+    return jsonify(score(windows, detections, start, end, streams, body.calendar))

@@ -48,6 +48,8 @@ class Operation:
     errors: tuple[int, ...] = ()
     content_type: str = "application/json"
     description: str = field(default="", compare=False)
+    read_only: bool = False
+    """A POST that changes nothing (its input is too big for a query string): no token."""
 
 
 def documented(
@@ -57,6 +59,7 @@ def documented(
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (),
+    read_only: bool = False,
 ) -> Callable[[View], View]:
     """Attach an `Operation` to a view; its docstring becomes the summary and description."""
 
@@ -68,6 +71,7 @@ def documented(
             body=body,
             errors=errors,
             description=inspect.getdoc(view) or "",
+            read_only=read_only,
         )
         return view
 
@@ -183,7 +187,7 @@ def _operation(
         "tags": [operation.tag],
         "summary": " ".join(summary.split()),
         "parameters": _path_parameters(path) + _query_parameters(operation.query),
-        "responses": _responses(operation, refs, mutating=method != "GET"),
+        "responses": _responses(operation, refs, mutating=_mutating(method, operation)),
     }
     if description:
         body["description"] = description
@@ -192,9 +196,18 @@ def _operation(
             "required": True,
             "content": {"application/json": {"schema": refs[(operation.body, "validation")]}},
         }
-    if method != "GET":
+    if _mutating(method, operation):
         body["security"] = [{"bearer": []}] if auth_required else [{}, {"bearer": []}]
     return body
+
+
+def _mutating(method: str, operation: Operation) -> bool:
+    return method != "GET" and not operation.read_only
+
+
+def is_read_only(view: Callable[..., Any] | None) -> bool:
+    """Whether a view is documented as a read, whatever its method."""
+    return bool(getattr(getattr(view, "openapi", None), "read_only", False))
 
 
 def _path_parameters(path: str) -> list[dict[str, Any]]:

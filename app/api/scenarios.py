@@ -20,7 +20,7 @@ from app.api.schemas import (
     State,
     Stopped,
 )
-from app.domain.baseline import iso
+from app.domain.calendar import iso
 from app.domain.catalog import format_duration
 from app.domain.scenario import ManualModifier, Refused, Run, SimulationState, weight
 from app.extensions import simulation

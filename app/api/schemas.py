@@ -255,6 +255,13 @@ class Trend(Schema):
     percent_per_month: float
 
 
+class ComputedOver(Schema):
+    start: datetime
+    end: datetime
+    hours: int
+    trend_against: str = Field(description="what `trend` was measured against")
+
+
 class Seasonality(Schema):
     daily: float
     weekly: float
@@ -266,7 +273,16 @@ class Patterns(Schema):
     weekend_avg: float
     weekend_uplift: float
     hour_of_day: list[float]
-    trend: Trend
+    hour_of_week: list[float] | None = Field(
+        None, description="168 means, Monday 00:00 UTC first (baselines from generator 2 on)"
+    )
+    trend: Trend = Field(
+        description="growth: the data against the expectation of the week, the calendar "
+        "and the labelled causes (see computedOver.trendAgainst)"
+    )
+    raw_trend: Trend | None = Field(
+        None, description="a straight line through the daily means (generator 2 on)"
+    )
     seasonality: Seasonality
 
 
@@ -293,6 +309,7 @@ class StreamStatistics(Schema):
     min: float
     max: float
     percentiles: dict[str, float]
+    computed_over: ComputedOver | None = Field(None, description="generator 2 on")
     patterns: Patterns
     slots: Slots
 
@@ -519,28 +536,173 @@ class Causes(Schema):
     correlated_events: list[CorrelatedSource]
 
 
+CauseKind = Literal["external", "scenario", "modifier", "anomaly", "calendar"]
+
+
 class WindowSource(Schema):
-    kind: Literal["external", "scenario", "modifier", "baseline-anomaly"]
-    id: str | None = None
+    kind: CauseKind
+    id: str
     title: str | None = None
+    template: str | None = Field(None, description="an external event's template")
     scenario_id: str | None = None
     run_id: int | None = Field(None, description="for an event a scenario recorded: its run")
-    phase: str | None = None
+    period: str | None = Field(None, description="a calendar period's id")
+    period_kind: str | None = None
+    multipliers: dict[str, float] | None = Field(
+        None, description="a calendar period's multiplier per profile"
+    )
+
+
+class ExpectedChange(Schema):
+    ratio: float = Field(description="with the cause over without it, across the window")
+    peak_ratio: float = Field(description="the same at the window's strongest hour")
+    absolute: float = Field(description="events added (negative: removed); a gauge's mean change")
+
+
+class ObservedChange(Schema):
+    ratio: float = Field(description="the data over the expectation without the cause")
+    sigma: float = Field(description="the data's departure from it, in noise units")
+    hours: int = Field(description="complete hours of data the figures cover")
 
 
 class TruthWindow(Schema):
+    id: str = Field(description="cause id, stream and number: stable for a log and baseline")
     stream: str
     start: datetime
     end: datetime
-    label: Literal["external", "scenario", "modifier", "anomaly"]
-    causal: bool
+    label: CauseKind
+    causal: bool = Field(description="false for a red herring's windows (nothing changed)")
     source: WindowSource
-    lag_seconds: float | None = None
-    expected_direction: Direction | None = None
-    effect_size: float | None = None
+    named: bool = Field(description="the cause names (or targets) this stream itself")
+    phase: Literal["active", "settling", "settled"] | None = Field(
+        None, description="a scenario run's phase when the window starts"
+    )
+    ongoing: bool | None = Field(
+        None, description="true when the window runs to the range's end (or now): it may go on"
+    )
+    lag_seconds: float
+    expected_direction: Direction | None
+    effect_size: float = Field(description="expected.ratio - 1")
+    expected: ExpectedChange
+    sigma: float = Field(description="expected change over the window in Poisson/gauge noise")
+    peak_sigma: float
+    slot_sigma: float = Field(description="peak change in deviations of the stream's slot")
+    detectability: Literal["clear", "subtle", "none"]
+    observed: ObservedChange | None
+    confounded: bool | None = Field(
+        None, description="a red herring overlapping a causal window on the same stream"
+    )
+    confounded_by: list[str] | None = None
+
+
+class TruthCause(Schema):
+    id: str
+    kind: CauseKind
+    title: str | None
+    causal: bool
+    occurred_at: datetime
+    start: datetime
+    end: datetime
+    named: list[str]
+    source: WindowSource
+    windows: int
+    clear_windows: int
+    streams: list[str]
+
+
+class TruthMethod(Schema):
+    threshold: float = Field(description="the relative change of the expectation that labels")
+    clear_sigma: float
+    clear_slot_sigma: float
+    description: str
+
+
+Spans = dict[str, list[tuple[datetime, datetime]]]
 
 
 class GroundTruth(Schema):
     time_range: TimeRange
+    method: TruthMethod
+    causes: list[TruthCause]
     windows: list[TruthWindow]
-    causal_windows: dict[str, list[tuple[datetime, datetime]]]
+    causal_windows: Spans = Field(description="NAB combined_windows: the causal, not calendar")
+    calendar_windows: Spans
+
+
+class Tally(Schema):
+    count: int
+    detected: int
+    recall: float | None
+
+
+class KindTally(Tally):
+    clear: Tally
+
+
+class WindowRecall(Tally):
+    clear: Tally
+    subtle: Tally
+    by_kind: dict[str, KindTally]
+
+
+class CauseCount(Schema):
+    count: int
+    detected: int
+
+
+class CauseRecall(Tally):
+    with_clear_windows: Tally
+    by_kind: dict[str, CauseCount]
+
+
+class DetectionCounts(Schema):
+    total: int
+    scored: int
+    ignored: int = Field(description="outside the range or on streams not scored")
+    in_causal_windows: int
+    false_alarms: int
+
+
+class StreamAlarms(Schema):
+    alarms: int
+    hours: float = Field(description="hours of the range outside every target window")
+    rate: float | None
+
+
+class FalseAlarms(Schema):
+    total: int
+    rate: float | None
+    max_stream_rate: float | None
+    by_stream: dict[str, StreamAlarms]
+
+
+class HerringReport(Schema):
+    windows: int
+    unconfounded: int
+    flagged: int
+    flagged_share: float | None
+    base_rate: float | None = Field(
+        description="the share a detector alarming at its background rate would flag"
+    )
+    ratio_to_base: float | None
+
+
+class NabScore(Schema):
+    profile: Literal["standard"]
+    windows: int
+    raw: float
+    score: float | None = Field(description="0 = no detections, 100 = every window at its start")
+
+
+class ScoreReport(Schema):
+    time_range: TimeRange
+    calendar: Literal["expected", "anomaly"]
+    streams: int
+    detections: DetectionCounts
+    precision: float | None
+    windows: WindowRecall
+    causes: CauseRecall
+    false_alarms: FalseAlarms
+    red_herrings: HerringReport
+    nab: NabScore
+    missed_clear: list[str]

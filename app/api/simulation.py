@@ -12,7 +12,8 @@ from app.api.errors import ApiError
 from app.api.openapi import documented
 from app.api.params import invalid, parse_streams, parse_time
 from app.api.schemas import BaselineStatistics, Clock, Diff, History, HistoryParams, StreamsParam
-from app.domain.baseline import GENERATOR_VERSION, iso
+from app.domain.baseline import GENERATOR_VERSION
+from app.domain.calendar import iso
 from app.domain.clock import SimClock
 from app.domain.history import RESOLUTIONS
 from app.domain.timerange import TimeRangeError, parse_range

@@ -28,6 +28,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.api.errors import ApiError
+from app.api.openapi import is_read_only
 from app.settings import Settings
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -92,7 +93,8 @@ def _guard() -> BaseResponse | None:
     path = request.path
     if path.startswith(OPEN_PREFIXES):
         return None
-    if request.method in SAFE_METHODS:
+    reads = is_read_only(current_app.view_functions.get(request.endpoint or ""))
+    if request.method in SAFE_METHODS or reads:
         if path.startswith(PAGES) and not session.get("admin"):
             return redirect(url_for("auth.login_form", next=request.full_path.rstrip("?")))
         return None

@@ -13,21 +13,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, utc
-from app.domain.catalog import Catalog, EventTemplate, format_duration
-from app.domain.hourly import Conditions, HourlyRun, simulate
-from app.domain.impacts import impact_factors, impact_window, trapezoid
+from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, iso, utc
+from app.domain.catalog import Catalog, EventTemplate
+from app.domain.causes import CauseSet, anomaly_causes, external_causes
+from app.domain.hourly import HourlyRun, simulate
+from app.domain.impacts import impact_window, template_json
 from app.domain.model import MarketModel
 from app.domain.statistics import StreamStatistics, aggregate, stream_statistics
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
+"""2: events act with the live generator's hourly shape, anomalies have ids, expectations
+stop sweeping a loop once it is negligible, and the causes are labelled from the flow."""
 BASELINE_DAYS = 30
 WARMUP_DAYS = 14
 BUCKET_HOURS = 12
@@ -45,6 +48,7 @@ def rng_for(seed: int, purpose: str) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class Anomaly:
+    id: str
     stream: str
     start: datetime
     end: datetime
@@ -52,6 +56,7 @@ class Anomaly:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "stream": self.stream,
             "start": iso(self.start),
             "end": iso(self.end),
@@ -82,50 +87,6 @@ class BaselineEvent:
             "injectedByAI": False,
             "source": {"kind": "baseline"},
         }
-
-
-def template_json(template: EventTemplate, catalog: Catalog) -> dict[str, Any]:
-    """The ExternalEvent fields a template gives: type, title, severity, expected impact."""
-    return {
-        "type": template.type,
-        "template": template.id,
-        "title": template.title,
-        "description": template.description,
-        "severity": template.severity,
-        "icon": template.icon,
-        "expectedImpact": expected_impact_json(template.expected_impact, catalog),
-    }
-
-
-class ImpactSpec(Protocol):
-    """An expected impact as a template or a custom event gives it."""
-
-    streams: Sequence[Any]  # each with stream, direction and magnitude
-    delay: timedelta
-    duration: timedelta
-
-
-def expected_impact_json(impact: ImpactSpec, catalog: Catalog) -> dict[str, Any]:
-    """An ExternalEvent's `expectedImpact`: the streams, their overall direction (`mixed` when
-    they differ) and largest magnitude, the timing, and each stream's multiplier."""
-    directions = {i.direction for i in impact.streams}
-    magnitude_order = ("low", "medium", "high")
-    return {
-        "streams": [i.stream for i in impact.streams],
-        "direction": directions.pop() if len(directions) == 1 else "mixed",
-        "magnitude": max((i.magnitude for i in impact.streams), key=magnitude_order.index),
-        "duration": format_duration(impact.duration),
-        "delay": format_duration(impact.delay),
-        "details": [
-            {
-                "stream": i.stream,
-                "direction": i.direction,
-                "magnitude": i.magnitude,
-                "factor": round(catalog.magnitudes.factor(i.magnitude, i.direction), 4),
-            }
-            for i in impact.streams
-        ],
-    }
 
 
 @dataclass(frozen=True)
@@ -227,16 +188,22 @@ def generate_baseline(
     hours = (BASELINE_DAYS + WARMUP_DAYS) * 24
     model = MarketModel(catalog, anchor=end)
     expected = simulate(model, warm_start, hours)
-    factor = np.ones((model.stream_count, hours))
-    anomalies = _anomalies(model, rng_for(seed, "anomalies"), start, warm_start, factor)
+    anomalies = _anomalies(model, rng_for(seed, "anomalies"), start)
     scheduled = _schedule_events(catalog, rng_for(seed, "events"), start, end)
-    impacts: dict[tuple[str, int], np.ndarray] = {}
-    for occurred_at, template, causal in scheduled:
-        if causal:
-            _add_impact(model, template, occurred_at, warm_start, hours, impacts)
-    for (_, stream), row in impacts.items():
-        factor[stream] *= row
-    conditions = Conditions(stream_factor=factor)
+    unmeasured = [
+        BaselineEvent(_event_id(n), at, template, causal, *impact_window(template, at), {})
+        for n, (at, template, causal) in enumerate(scheduled)
+    ]
+    causes = CauseSet(
+        model,
+        warm_start,
+        hours,
+        [
+            *anomaly_causes(model, [a.to_json() for a in anomalies]),
+            *external_causes(model, [e.to_json(catalog) for e in unmeasured], "baseline"),
+        ],
+    )
+    conditions = causes.conditions()
     conditioned = simulate(model, warm_start, hours, expected=expected, conditions=conditions)
     drawn = simulate(
         model,
@@ -252,13 +219,19 @@ def generate_baseline(
         np.round(aggregate(values[i], BUCKET_HOURS, catalog.stream(name).aggregation), 4)
         for i, name in enumerate(model.names)
     ])  # fmt: skip
+    shapes = _shapes(model, conditioned, start)
     statistics = {
         name: stream_statistics(
-            name, start, values[i], bucket_hours=BUCKET_HOURS, how=catalog.stream(name).aggregation
+            name,
+            start,
+            values[i],
+            bucket_hours=BUCKET_HOURS,
+            how=catalog.stream(name).aggregation,
+            shape=shapes[i],
         )
         for i, name in enumerate(model.names)
     }
-    events = _measure(model, scheduled, conditioned, drawn, warm_start, end)
+    events = _measure(model, unmeasured, causes, conditioned, drawn, end)
     pending = {
         rule_key(model, rule): int(np.rint(drawn.pending[rule.index])) for rule in model.rules
     }
@@ -285,6 +258,18 @@ def generate_baseline(
     )
 
 
+def _shapes(model: MarketModel, conditioned: HourlyRun, start: datetime) -> np.ndarray:
+    """The month's expectation of every labelled cause, the calendar and the week, without
+    the growth: what the statistics measure the trend against. Counts grow with the roots;
+    gauges follow their load against its own expectation, so they carry no growth."""
+    shapes = conditioned.values[:, -BASELINE_HOURS:].copy()
+    growth = model.growth_curve(hour_grid(start, BASELINE_HOURS))
+    for stream in range(model.stream_count):
+        if model.is_entity(stream):
+            shapes[stream] /= growth
+    return shapes
+
+
 def rule_key(model: MarketModel, rule) -> str:
     """How exports name a rule: its id and its target (a chain has one rule per outcome)."""
     return f"{rule.rule_id}:{model.names[rule.target]}"
@@ -299,16 +284,11 @@ def _rounded(model: MarketModel, values: np.ndarray) -> np.ndarray:
 
 
 def _anomalies(
-    model: MarketModel,
-    rng: np.random.Generator,
-    start: datetime,
-    warm_start: datetime,
-    factor: np.ndarray,
+    model: MarketModel, rng: np.random.Generator, start: datetime
 ) -> tuple[Anomaly, ...]:
     """Small spikes and dips on the roots and gauges in a share of their 12-hour intervals;
-    the streams they cause inherit them through the rules."""
+    the streams they cause inherit them through the rules. Numbered in time order."""
     settings = model.catalog.anomalies
-    offset = int((start - warm_start) / HOUR)
     found = []
     streams = sorted([r.stream for r in model.roots] + [g.stream for g in model.gauges])
     for stream in streams:
@@ -319,16 +299,23 @@ def _anomalies(
             value = 1 / magnitude if rng.random() < settings.dip_share else magnitude
             length = int(rng.integers(2, 7))
             first = interval * BUCKET_HOURS + int(rng.integers(0, BUCKET_HOURS - length + 1))
-            factor[stream, offset + first : offset + first + length] *= value
             found.append(
-                Anomaly(
-                    model.names[stream],
-                    start + first * HOUR,
-                    start + (first + length) * HOUR,
-                    float(value),
-                )
+                (start + first * HOUR, model.names[stream], start + (first + length) * HOUR, value)
             )
-    return tuple(sorted(found, key=lambda a: (a.start, a.stream)))
+    found.sort(key=lambda a: (a[0], a[1]))
+    return tuple(
+        Anomaly(anomaly_id(n), name, begin, finish, float(value))
+        for n, (begin, name, finish, value) in enumerate(found)
+    )
+
+
+def anomaly_id(number: int) -> str:
+    """The id of the baseline's `number`-th anomaly (from 0, in time order)."""
+    return f"banom-{number + 1:03d}"
+
+
+def _event_id(number: int) -> str:
+    return f"bevt-{number + 1:03d}"
 
 
 def _schedule_events(
@@ -389,37 +376,12 @@ def _choose_causal(
     return [(at, template, i in causal) for i, (at, template) in enumerate(moments)]
 
 
-def _add_impact(
-    model: MarketModel,
-    template: EventTemplate,
-    occurred_at: datetime,
-    grid_start: datetime,
-    hours: int,
-    impacts: dict[tuple[str, int], np.ndarray],
-) -> None:
-    """Record an event's multipliers over its impact window (ramping in and out). Events of one
-    template overlapping on a stream do not compound: the strongest holds at each hour."""
-    start, end = impact_window(template, occurred_at)
-    first = int(np.floor((start - grid_start) / HOUR))
-    last = int(np.ceil((end - grid_start) / HOUR))
-    steps = np.arange(first, last)
-    inside = (steps >= 0) & (steps < hours)
-    shape = trapezoid(last - first)[inside]
-    for stream, multiplier in impact_factors(model, template).items():
-        row = impacts.setdefault((template.id, stream), np.ones(hours))
-        value = 1 + (multiplier - 1) * shape
-        current = row[steps[inside]]
-        row[steps[inside]] = np.where(
-            np.abs(np.log(value)) > np.abs(np.log(current)), value, current
-        )
-
-
 def _measure(
     model: MarketModel,
-    scheduled: list[tuple[datetime, EventTemplate, bool]],
+    events: list[BaselineEvent],
+    causes: CauseSet,
     conditioned: HourlyRun,
     drawn: HourlyRun,
-    grid_start: datetime,
     end: datetime,
 ) -> tuple[BaselineEvent, ...]:
     """Each event's effect on the streams it names, measured in the drawn data against what
@@ -430,74 +392,35 @@ def _measure(
     `confounded` says that another causal event named the same stream in an overlapping
     window: a reader correlating by eye would see both."""
     hours = drawn.values.shape[1]
-    windows = [impact_window(t, at) for at, t, _ in scheduled]
-    events = []
-    for number, (at, template, causal) in enumerate(scheduled):
-        start, stop = windows[number]
-        first = max(0, int(np.floor((start - grid_start) / HOUR)))
-        last = min(hours, int(np.ceil((min(stop, end) - grid_start) / HOUR)))
-        own = _own_factors(model, template, start, stop, grid_start, first, last, causal)
+    measured_events = []
+    for number, event in enumerate(events):
+        first = max(0, int(np.floor((event.impact_start - causes.start) / HOUR)))
+        last = min(hours, int(np.ceil((min(event.impact_end, end) - causes.start) / HOUR)))
+        own = causes.rows_of(causes.by_id[event.id]) if event.causal else {}
         measured = {}
-        for impact in template.expected_impact.streams:
+        for impact in event.template.expected_impact.streams:
             stream = model.index[impact.stream]
-            without = conditioned.values[stream, first:last] / own.get(stream, 1.0)
+            without = conditioned.values[stream, first:last]
+            if stream in own:
+                without = without / own[stream][first:last]
             measured[impact.stream] = _effect(
                 model, stream, drawn.values[stream, first:last], without
-            ) | {"confounded": _confounded(model, scheduled, windows, number, stream)}
-        events.append(
-            BaselineEvent(
-                id=f"bevt-{number + 1:03d}",
-                occurred_at=at,
-                template=template,
-                causal=causal,
-                impact_start=start,
-                impact_end=stop,
-                measured=measured,
-            )
-        )
-    return tuple(events)
+            ) | {"confounded": _confounded(events, number, impact.stream)}
+        measured_events.append(replace(event, measured=measured))
+    return tuple(measured_events)
 
 
-def _own_factors(
-    model: MarketModel,
-    template: EventTemplate,
-    start: datetime,
-    stop: datetime,
-    grid_start: datetime,
-    first: int,
-    last: int,
-    causal: bool,
-) -> dict[int, np.ndarray]:
-    """The total multiplier the event put on each named stream over [first, last): its
-    template multiplier (upstream and residual together), shaped like the impact window."""
-    if not causal or last <= first:
-        return {}
-    window_first = int(np.floor((start - grid_start) / HOUR))
-    window_last = int(np.ceil((stop - grid_start) / HOUR))
-    shape = trapezoid(window_last - window_first)[first - window_first : last - window_first]
-    return {
-        model.index[i.stream]: 1
-        + (model.catalog.magnitudes.factor(i.magnitude, i.direction) - 1) * shape
-        for i in template.expected_impact.streams
-    }
-
-
-def _confounded(
-    model: MarketModel,
-    scheduled: list[tuple[datetime, EventTemplate, bool]],
-    windows: list[tuple[datetime, datetime]],
-    number: int,
-    stream: int,
-) -> bool:
+def _confounded(events: list[BaselineEvent], number: int, stream: str) -> bool:
     """Whether another causal event names the same stream in an overlapping window."""
-    start, stop = windows[number]
-    name = model.names[stream]
-    for other, (_, template, causal) in enumerate(scheduled):
-        if other == number or not causal:
+    event = events[number]
+    for other, candidate in enumerate(events):
+        if other == number or not candidate.causal:
             continue
-        other_start, other_stop = windows[other]
-        overlaps = other_start < stop and start < other_stop
-        if overlaps and any(i.stream == name for i in template.expected_impact.streams):
+        overlaps = candidate.impact_start < event.impact_end and event.impact_start < (
+            candidate.impact_end
+        )
+        named = any(i.stream == stream for i in candidate.template.expected_impact.streams)
+        if overlaps and named:
             return True
     return False
 
@@ -526,11 +449,6 @@ def _effect(
 
 
 # Serialization and checksums ---------------------------------------------------------------------
-
-
-def iso(moment: datetime) -> str:
-    """UTC, ISO-8601 with Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def number_list(values: np.ndarray) -> list[float | int]:

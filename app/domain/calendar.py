@@ -20,6 +20,11 @@ def utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def iso(moment: datetime) -> str:
+    """How every time goes out: UTC, ISO-8601 to the second, with Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def from_iso(text: str) -> datetime:
     """A time the log or the API wrote as ISO-8601 (`Z` or an offset)."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

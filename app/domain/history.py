@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.baseline import BASELINE_HOURS, BUCKET_HOURS, iso
-from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, utc
+from app.domain.baseline import BASELINE_HOURS, BUCKET_HOURS, anomaly_id
+from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, iso, utc
 from app.domain.events import Flag
 from app.domain.normalize import flags_array, normalize_array
 
@@ -65,7 +65,12 @@ class BaselineView:
         self.end = self.start + BASELINE_HOURS * HOUR
         self.values = values
         self.carry_over = carry_over or {}
-        self.anomalies = list(anomalies)
+        self.anomalies = [
+            {**anomaly, "id": anomaly.get("id") or anomaly_id(number)}
+            for number, anomaly in enumerate(anomalies)
+        ]
+        """With their ids (a baseline seeded before anomalies had ids gets them here, in the
+        same order)."""
         self.statistics = statistics
         self.aggregation = aggregation
         self.slots = {

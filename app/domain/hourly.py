@@ -30,6 +30,9 @@ from app.domain.effects import Adjust, Effects
 from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Rule
 
 MAX_SWEEPS = 12
+SWEEP_TOLERANCE = 1e-9
+"""Sweeps stop once the events a loop still sends round are this share of all events: an
+expectation's loop never empties (it shrinks by the loop's gain each sweep), a draw's does."""
 _FEW_OFFSETS = 4
 
 
@@ -149,6 +152,9 @@ class _Flow:
         self.overflow: dict[int, np.ndarray] = {}
         self.lagged = lagged
         self._kernels: dict[int, np.ndarray] = {}
+        self._shares: dict[str, list[np.ndarray]] = {}
+        self._cascade_probability: dict[int, np.ndarray] = {}
+        self._landings: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _driver_values(self, stream: int, lagged: bool) -> np.ndarray:
         """A driver's values: as computed so far, or (for a link that closes a loop) from the
@@ -177,13 +183,15 @@ class _Flow:
         for node in self.model.order:
             self._step(node, first_sweep=True)
         sweeps = 1
-        while self.deferred.sum() > 1e-9 and sweeps < MAX_SWEEPS:
+        while self._loop_open() and sweeps < MAX_SWEEPS:
             self.arrivals, self.deferred = self.deferred, np.zeros_like(self.deferred)
-            for kind, stream in self.model.order:
-                if self.model.is_chain(stream):
-                    self._step((kind, stream), first_sweep=False)
+            for node in self.model.chain_order:
+                self._step(node, first_sweep=False)
             sweeps += 1
         return HourlyRun(self.start, self.values, self.pending, self.overflow)
+
+    def _loop_open(self) -> bool:
+        return self.deferred.sum() > max(SWEEP_TOLERANCE * self.values.sum(), 1e-9)
 
     def _step(self, node: tuple[str, int], first_sweep: bool) -> None:
         kind, stream = node
@@ -199,11 +207,11 @@ class _Flow:
             self._update_couplings(stream)
 
     def _own_values(self, stream: int) -> np.ndarray:
-        root = next((r for r in self.model.roots if r.stream == stream), None)
+        root = self.model.root_of.get(stream)
         if root is not None:
             lam = self._adjusted(stream, self.model.root_rate(root, self.grid))
             return self._poisson(np.maximum(lam * self.coupled_stream[stream], 0.0))
-        gauge = next((g for g in self.model.gauges if g.stream == stream), None)
+        gauge = self.model.gauge_of.get(stream)
         if gauge is not None:
             return self._gauge_values(gauge)
         return self.arrivals[stream].copy()
@@ -262,46 +270,53 @@ class _Flow:
         return np.minimum(p * rule.share * target, 1.0)
 
     def _apply_rules(self, stream: int) -> None:
+        """The rules the stream's new events start. Probabilities are final once the sweep
+        reaches a stream's rules (the couplings that change them come first in the order),
+        so later sweeps reuse them."""
         events = self.added[stream]
         if not events.any():
             return
-        for group in self.model.chains:
-            if group.source == stream:
-                self._split_chain(group, events)
-        for index in self.model.cascades:
-            rule = self.model.rules[index]
-            if rule.source == stream:
-                self._spread(rule, self._binomial(events, self._probability(rule)))
+        for group in self.model.chains_from[stream]:
+            self._split_chain(group, events)
+        for rule in self.model.cascades_from[stream]:
+            if rule.index not in self._cascade_probability:
+                self._cascade_probability[rule.index] = self._probability(rule)
+            p = self._cascade_probability[rule.index]
+            self._spread(rule, self._binomial(events, p))
 
     def _split_chain(self, group: ChainGroup, events: np.ndarray) -> None:
         rules = [self.model.rules[i] for i in group.rules]
-        base = np.array([self.model.rates[r.rate] for r in rules])
-        rates = np.vstack([self._rate(r) for r in rules])
-        probabilities = exclusive_probabilities(
-            base,
-            np.vstack([self._probability(r) for r in rules]),
-            group.has_remainder,
-            fixed=~np.isclose(rates, base[:, None]),
-        )
         remaining = events
-        left = np.ones(self.hours)
-        for rule, p in zip(rules, probabilities, strict=True):
-            share = np.divide(p, left, out=np.zeros_like(p), where=left > 1e-12)
+        for rule, share in zip(rules, self._chain_shares(group, rules), strict=True):
             outcome = self._binomial(remaining, share)
             self._spread(rule, outcome)
             remaining = remaining - outcome
-            left = left - p
+
+    def _chain_shares(self, group: ChainGroup, rules: list[Rule]) -> list[np.ndarray]:
+        """Each outcome's share of the events the outcomes before it left over."""
+        if group.rule_id not in self._shares:
+            base = np.array([self.model.rates[r.rate] for r in rules])
+            rates = np.vstack([self._rate(r) for r in rules])
+            probabilities = exclusive_probabilities(
+                base,
+                np.vstack([self._probability(r) for r in rules]),
+                group.has_remainder,
+                fixed=~np.isclose(rates, base[:, None]),
+            )
+            shares = []
+            left = np.ones(self.hours)
+            for p in probabilities:
+                shares.append(np.divide(p, left, out=np.zeros_like(p), where=left > 1e-12))
+                left = left - p
+            self._shares[group.rule_id] = shares
+        return self._shares[group.rule_id]
 
     def _spread(self, rule: Rule, events: np.ndarray) -> None:
         """Place the events a rule causes in the hours their delays lead to."""
-        kernel = self._kernel(rule)
-        width = kernel.shape[-1]
         if self.rng is None:
-            landed = _convolve(events, kernel, self.hours)
-        elif width <= _FEW_OFFSETS:
-            landed = self._draw_offsets_by_hour(events, kernel)
+            landed = self._expected_landings(rule, events)
         else:
-            landed = self._draw_offsets_by_event(events, kernel)
+            landed = self._drawn_landings(rule, events)
         target = self.deferred if rule.index in self.model.loops.deferred_rules else self.arrivals
         target[rule.target] += landed[: self.hours]
         beyond = landed[self.hours :]
@@ -310,6 +325,29 @@ class _Flow:
             self.overflow[rule.index] = self.overflow[rule.index] + beyond
         else:
             self.overflow[rule.index] = beyond
+
+    def _expected_landings(self, rule: Rule, events: np.ndarray) -> np.ndarray:
+        """Expected landings: each hour's events times the kernel, added at their offsets.
+
+        With a landing profile the kernel of source hour h is `kernel[k] x w[h + k] / n[h]`
+        (n normalizes each row), so the landings at hour t are `w[t]` times the plain
+        convolution of `events / n` with the kernel: one 1-D convolution, not hours x width
+        products."""
+        width = rule.kernel.size
+        landed = np.zeros(self.hours + width)
+        if rule.landing_profile is None:
+            landed[: self.hours + width - 1] = np.convolve(events, rule.kernel)
+            return landed
+        weights, norms = self._landing(rule)
+        landed[: self.hours + width - 1] = np.convolve(events / norms, rule.kernel)
+        return landed * weights
+
+    def _drawn_landings(self, rule: Rule, events: np.ndarray) -> np.ndarray:
+        kernel = self._kernel(rule)
+        width = kernel.shape[-1]
+        if width <= _FEW_OFFSETS:
+            return self._draw_offsets_by_hour(events, kernel)
+        return self._draw_offsets_by_event(events, kernel)
 
     def _draw_offsets_by_hour(self, events: np.ndarray, kernel: np.ndarray) -> np.ndarray:
         """Multinomial split of each hour's events over a few offsets (sequential binomials)."""
@@ -350,23 +388,21 @@ class _Flow:
         return self._kernels[rule.index]
 
     def _landing_kernel(self, rule: Rule) -> np.ndarray:
-        width = rule.kernel.size
-        weights = self.model.landing_weights(rule.landing_profile, self.start, self.hours + width)
-        offsets = np.arange(self.hours)[:, None] + np.arange(width)[None, :]
-        kernel = rule.kernel[None, :] * weights[offsets]
-        return kernel / kernel.sum(axis=1, keepdims=True)
+        weights, norms = self._landing(rule)
+        offsets = np.arange(self.hours)[:, None] + np.arange(rule.kernel.size)[None, :]
+        return rule.kernel[None, :] * weights[offsets] / norms[:, None]
 
-
-def _convolve(events: np.ndarray, kernel: np.ndarray, hours: int) -> np.ndarray:
-    """Expected landings: each hour's events times the kernel, added at their offsets."""
-    width = kernel.shape[-1]
-    if kernel.ndim == 1:
-        landed = np.zeros(hours + width)
-        landed[: hours + width - 1] = np.convolve(events, kernel)
-        return landed
-    contributions = events[:, None] * np.broadcast_to(kernel, (hours, width))
-    slots = np.arange(hours)[:, None] + np.arange(width)[None, :]
-    return np.bincount(slots.ravel(), weights=contributions.ravel(), minlength=hours + width)
+    def _landing(self, rule: Rule) -> tuple[np.ndarray, np.ndarray]:
+        """A landing profile's weight at each hour of the span and past it, and for each
+        source hour the sum that normalizes its row of the kernel."""
+        if rule.index not in self._landings:
+            width = rule.kernel.size
+            weights = self.model.landing_weights(
+                rule.landing_profile, self.start, self.hours + width
+            )
+            norms = np.correlate(weights, rule.kernel, mode="valid")[: self.hours]
+            self._landings[rule.index] = (weights, norms)
+        return self._landings[rule.index]
 
 
 def exclusive_probabilities(

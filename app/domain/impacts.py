@@ -1,20 +1,66 @@
-"""What an external event does to the streams: which multipliers, over which window, in what
-shape. Shared by the baseline (hourly) and the live generator (at any moment)."""
+"""External events: their JSON shape from a template, and what they do to the streams (which
+multipliers, over which window, in what shape). Shared by the baseline (hourly) and the live
+generator (at any moment)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import numpy as np
 
 from app.domain.calendar import HOUR, from_iso
-from app.domain.catalog import EventTemplate
+from app.domain.catalog import Catalog, EventTemplate, format_duration
 from app.domain.effects import Adjust, Effects, EffectsSource
 from app.domain.model import MarketModel
+
+
+def template_json(template: EventTemplate, catalog: Catalog) -> dict[str, Any]:
+    """The ExternalEvent fields a template gives: type, title, severity, expected impact."""
+    return {
+        "type": template.type,
+        "template": template.id,
+        "title": template.title,
+        "description": template.description,
+        "severity": template.severity,
+        "icon": template.icon,
+        "expectedImpact": expected_impact_json(template.expected_impact, catalog),
+    }
+
+
+class ImpactSpec(Protocol):
+    """An expected impact as a template or a custom event gives it."""
+
+    streams: Sequence[Any]  # each with stream, direction and magnitude
+    delay: timedelta
+    duration: timedelta
+
+
+def expected_impact_json(impact: ImpactSpec, catalog: Catalog) -> dict[str, Any]:
+    """An ExternalEvent's `expectedImpact`: the streams, their overall direction (`mixed` when
+    they differ) and largest magnitude, the timing, and each stream's multiplier."""
+    directions = {i.direction for i in impact.streams}
+    magnitude_order = ("low", "medium", "high")
+    return {
+        "streams": [i.stream for i in impact.streams],
+        "direction": directions.pop() if len(directions) == 1 else "mixed",
+        "magnitude": max((i.magnitude for i in impact.streams), key=magnitude_order.index),
+        "duration": format_duration(impact.duration),
+        "delay": format_duration(impact.delay),
+        "details": [
+            {
+                "stream": i.stream,
+                "direction": i.direction,
+                "magnitude": i.magnitude,
+                "factor": round(catalog.magnitudes.factor(i.magnitude, i.direction), 4),
+            }
+            for i in impact.streams
+        ],
+    }
+
 
 RAMP_SHARE = 0.15
 """An impact ramps in over the first and out over the last 15% of its window (>= 1 hour)."""
@@ -51,23 +97,39 @@ def impact_factors(model: MarketModel, template: EventTemplate) -> dict[int, flo
     return factors
 
 
-def trapezoid(length: int) -> np.ndarray:
-    """1 in the middle, rising and falling linearly over the first and last 15% (>= 1 hour)."""
-    ramp = max(1, round(length * RAMP_SHARE))
-    steps = np.arange(length, dtype=float)
-    rise = np.minimum((steps + 1) / (ramp + 1), 1.0)
-    fall = np.minimum((length - steps) / (ramp + 1), 1.0)
-    return np.minimum(rise, fall)
-
-
 def shape_at(start: datetime, end: datetime, moment: datetime) -> float:
-    """The impact's weight at `moment`: the continuous form of `trapezoid`."""
+    """The impact's weight at `moment`: 1 in the middle, rising and falling linearly over the
+    first and last 15% of the window (at least an hour each)."""
     if not start <= moment < end:
         return 0.0
     hours = (end - start) / HOUR
     ramp = max(1, round(hours * RAMP_SHARE)) + 1
     since, left = (moment - start) / HOUR + 1, (end - moment) / HOUR
     return float(min(1.0, since / ramp, left / ramp))
+
+
+SLICE_STARTS = np.arange(0, 60, 5) / 60
+"""Where in each hour the live generator takes effects as constant (its 5-minute slices)."""
+
+
+def hourly_shape(start: datetime, end: datetime, grid_start: datetime, hours: int) -> np.ndarray:
+    """The impact's weight in each hour of a grid: `shape_at` averaged over the hour's
+    5-minute slices, as the live generator meets it. The baseline and the truth use it, so
+    an event acts the same in the past, in the live data and in its counterfactual."""
+    shape = np.zeros(hours)
+    first = max(0, int(np.floor((start - grid_start) / HOUR)))
+    last = min(hours, int(np.ceil((end - grid_start) / HOUR)))
+    if last <= first:
+        return shape
+    length = (end - start) / HOUR
+    ramp = max(1, round(length * RAMP_SHARE)) + 1
+    moments = np.arange(first, last)[:, None] + SLICE_STARTS[None, :]
+    since = moments - (start - grid_start) / HOUR
+    left = length - since
+    weight = np.minimum(1.0, np.minimum((since + 1) / ramp, left / ramp))
+    weight[(since < 0) | (left <= 0)] = 0.0
+    shape[first:last] = weight.mean(axis=1)
+    return shape
 
 
 @dataclass(frozen=True)
@@ -82,24 +144,33 @@ class Impact:
     source: int | None = None
 
 
+def event_impact(model: MarketModel, event: Mapping[str, Any], source: int | None = None) -> Impact:
+    """What a recorded external event (in the ExternalEvent JSON shape) does if it is causal:
+    its template's multipliers, or a custom event's own, over its impact window. `source` is
+    its log position (it keys a custom event, which has no template)."""
+    window = event["impactWindow"]
+    template = event.get("template")
+    if template and template in model.catalog.templates:
+        factors = impact_factors(model, model.catalog.template(template))
+    else:
+        magnitudes = model.catalog.magnitudes
+        factors = {
+            model.index[d["stream"]]: magnitudes.factor(d["magnitude"], d["direction"])
+            for d in event["expectedImpact"].get("details", [])
+        }
+    return Impact(
+        str(template or f"custom-{source}"),
+        from_iso(window["start"]),
+        from_iso(window["end"]),
+        factors,
+        source,
+    )
+
+
 def logged_impacts(model: MarketModel, events: Iterable[Mapping[str, Any]]) -> list[Impact]:
     """The impacts of recorded causal external events (in the ExternalEvent JSON shape):
     baseline events whose window runs past the baseline's end go on acting live."""
-    impacts = []
-    for event in events:
-        if not event.get("actualImpact"):
-            continue
-        template = model.catalog.template(event["template"])
-        window = event["impactWindow"]
-        impacts.append(
-            Impact(
-                template.id,
-                from_iso(window["start"]),
-                from_iso(window["end"]),
-                impact_factors(model, template),
-            )
-        )
-    return impacts
+    return [event_impact(model, event) for event in events if event.get("actualImpact")]
 
 
 class ImpactEffects(EffectsSource):
@@ -130,22 +201,3 @@ class ImpactEffects(EffectsSource):
                 sources[stream] = source
         adjusts = {stream: Adjust(factor=value) for stream, value in factors.items()}
         return Effects(streams=adjusts, stream_sources=sources)
-
-
-class AnomalyEffects(EffectsSource):
-    """The baseline's natural anomalies (stream, start, end, factor) as effects."""
-
-    def __init__(self, model: MarketModel, anomalies: Iterable[Mapping[str, Any]]) -> None:
-        self.model = model
-        self.anomalies = [
-            (model.index[a["stream"]], from_iso(a["start"]), from_iso(a["end"]), float(a["factor"]))
-            for a in anomalies
-        ]
-
-    def at(self, moment: datetime) -> Effects:
-        streams = {
-            stream: Adjust(factor=factor)
-            for stream, start, end, factor in self.anomalies
-            if start <= moment < end
-        }
-        return Effects(streams=streams)

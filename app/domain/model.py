@@ -136,7 +136,7 @@ class MarketModel:
         self.cascades = tuple(r.index for r in self.rules if r.kind == "cascade")
         self.couplings = tuple(self._couplings())
         self.order, self.loops = self._processing_order()
-        self._calendar_curves: dict[tuple[str, int, int], np.ndarray] = {}
+        self._calendar_curves: dict[tuple[str, int, int, str | None], np.ndarray] = {}
 
     # Compilation -------------------------------------------------------------------------------
 
@@ -290,6 +290,78 @@ class MarketModel:
             found.append(frozenset(seen))
         return tuple(found)
 
+    @cached_property
+    def root_of(self) -> dict[int, Root]:
+        return {root.stream: root for root in self.roots}
+
+    @cached_property
+    def gauge_of(self) -> dict[int, Gauge]:
+        return {gauge.stream: gauge for gauge in self.gauges}
+
+    @cached_property
+    def chains_from(self) -> dict[int, tuple[ChainGroup, ...]]:
+        """Per stream, the exclusive chains its events start."""
+        return {s: tuple(g for g in self.chains if g.source == s) for s in range(self.stream_count)}
+
+    @cached_property
+    def cascades_from(self) -> dict[int, tuple[Rule, ...]]:
+        """Per stream, the cascades its events start."""
+        return {
+            s: tuple(self.rules[i] for i in self.cascades if self.rules[i].source == s)
+            for s in range(self.stream_count)
+        }
+
+    @cached_property
+    def chain_order(self) -> tuple[Node, ...]:
+        """The processing order's steps of chain streams (what a further sweep revisits)."""
+        return tuple(node for node in self.order if self.is_chain(node[1]))
+
+    @cached_property
+    def reaches(self) -> tuple[frozenset[int], ...]:
+        """For each stream, itself and every stream a change in it can move: through rules,
+        gauge loads and couplings (a coupling on a rate moves the streams its rules make)."""
+        children: dict[int, set[int]] = {i: set() for i in range(self.stream_count)}
+        for rule in self.rules:
+            children[rule.source].add(rule.target)
+        for gauge in self.gauges:
+            if gauge.load is not None:
+                children[gauge.load].add(gauge.stream)
+        for coupling in self.couplings:
+            if coupling.target_stream is not None:
+                children[coupling.driver] |= self.outcomes_moved_with(coupling.target_stream)
+            else:
+                children[coupling.driver] |= self.rate_targets(coupling.target_rate)
+        found = []
+        for stream in range(self.stream_count):
+            seen = {stream}
+            todo = list(children[stream])
+            while todo:
+                child = todo.pop()
+                if child not in seen:
+                    seen.add(child)
+                    todo.extend(children[child])
+            found.append(frozenset(seen))
+        return tuple(found)
+
+    def rate_targets(self, rate: str) -> frozenset[int]:
+        """The streams a change of a named rate moves directly: the targets of the rules that
+        read it, with every other outcome of their exclusive chains (which share the rest)."""
+        found: set[int] = set()
+        for rule in self.rules:
+            if rule.rate == rate:
+                found |= self.outcomes_moved_with(rule.target)
+        return frozenset(found)
+
+    def outcomes_moved_with(self, stream: int) -> frozenset[int]:
+        """The stream and, when it is an outcome of an exclusive chain, the chain's other
+        outcomes: a change in its probability is shared out among them."""
+        found = {stream}
+        for group in self.chains:
+            targets = {self.rules[i].target for i in group.rules}
+            if stream in targets:
+                found |= targets
+        return frozenset(found)
+
     def _label(self, node: Node) -> str:
         return f"{node[0]} of {self.names[node[1]]}"
 
@@ -309,23 +381,26 @@ class MarketModel:
             tables[name] = np.vstack([weekday, weekend])
         return tables
 
-    def calendar_curve(self, profile: str, grid: np.ndarray) -> np.ndarray:
-        """The academic calendar's factor for this profile at each hour of `grid`.
+    def calendar_curve(
+        self, profile: str, grid: np.ndarray, without: str | None = None
+    ) -> np.ndarray:
+        """The academic calendar's factor for this profile at each hour of `grid` (`without`
+        one of its periods).
 
         The calendar ramps linearly over days, so it is evaluated at each midnight and
         interpolated in between (and remembered per profile and span)."""
-        key = (profile, int(grid[0].astype(np.int64)), grid.size)
+        key = (profile, int(grid[0].astype(np.int64)), grid.size, without)
         if key not in self._calendar_curves:
-            self._calendar_curves[key] = self._evaluate_calendar(profile, grid)
+            self._calendar_curves[key] = self._evaluate_calendar(profile, grid, without)
         return self._calendar_curves[key]
 
-    def _evaluate_calendar(self, profile: str, grid: np.ndarray) -> np.ndarray:
+    def _evaluate_calendar(self, profile: str, grid: np.ndarray, without: str | None) -> np.ndarray:
         days = grid.astype("datetime64[D]")
         first, last = days[0], days[-1] + np.timedelta64(1, "D")
         midnights = np.arange(first, last + np.timedelta64(1, "D"))
         calendar = self.catalog.calendar
         factors = np.array([
-            calendar.multiplier(profile, _to_datetime(day)) for day in midnights
+            calendar.multiplier(profile, _to_datetime(day), without) for day in midnights
         ])  # fmt: skip
         x = (grid - first.astype("datetime64[h]")).astype(float) / 24.0
         return np.interp(x, np.arange(midnights.size, dtype=float), factors)

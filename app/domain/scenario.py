@@ -22,12 +22,11 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from app.domain.baseline import iso, template_json
-from app.domain.calendar import from_iso
+from app.domain.calendar import from_iso, iso
 from app.domain.catalog import Catalog, Modifier, Scenario, format_duration
 from app.domain.effects import Adjust, Effects, EffectsSource, combine
 from app.domain.events import NewEvent, RecordedEvent
-from app.domain.impacts import Impact, ImpactEffects, impact_factors
+from app.domain.impacts import ImpactEffects, event_impact, template_json
 from app.domain.model import MarketModel
 
 ACTIVATED = "scenario.activated"
@@ -527,26 +526,10 @@ class StateEffects(EffectsSource):
             if run.scenario_id in catalog.scenarios
         ]
         self.impacts = ImpactEffects(
-            Impact(
-                str(record.data.get("template") or f"custom-{record.position}"),
-                from_iso(record.data["impactWindow"]["start"]),
-                from_iso(record.data["impactWindow"]["end"]),
-                self._factors(record.data),
-                record.position,
-            )
+            event_impact(model, record.data, record.position)
             for record in state.externals
             if record.data.get("actualImpact")
         )
-
-    def _factors(self, data: Mapping[str, Any]) -> dict[int, float]:
-        template = data.get("template")
-        if template and template in self.model.catalog.templates:
-            return impact_factors(self.model, self.model.catalog.template(template))
-        magnitudes = self.model.catalog.magnitudes
-        return {
-            self.model.index[d["stream"]]: magnitudes.factor(d["magnitude"], d["direction"])
-            for d in data["expectedImpact"].get("details", [])
-        }
 
     def at(self, moment: datetime) -> Effects:
         parts = [self._run_effects(run, scenario, moment) for run, scenario in self.runs]

@@ -1,8 +1,15 @@
 """Baseline statistics of one stream's hourly series, found in the data itself.
 
 Besides the summary figures (mean, spread, percentiles) it finds the patterns a dashboard
-reader looks for (weekday vs weekend, the hour-of-day profile, the trend, daily and weekly
-seasonality) and the per-slot expectation and spread that normalization compares against.
+reader looks for (weekday vs weekend, the hour-of-day and hour-of-week profiles, the trend,
+daily and weekly seasonality) and the per-slot expectation and spread that normalization
+compares against.
+
+The trend of a month of marketplace data is mostly its calendar and its events (exam season
+ramps up, Thanksgiving halves demand): a straight line through the data says little about
+growth. So `trend` is measured against a shape the caller knows, the model's expectation of
+the week profile, the calendar and every labelled cause without growth: what is left is the
+growth. `rawTrend` keeps the straight line through the data itself.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import WEEKDAY, WEEKEND, day_type, hour_grid, hour_of_day
+from app.domain.calendar import HOUR, WEEKDAY, WEEKEND, day_type, hour_grid, hour_of_day, iso
 
 PERCENTILES = (25, 50, 75, 90, 95)
 DAILY_LAG, WEEKLY_LAG = 24, 168
@@ -70,19 +77,41 @@ def slot_baseline(values: np.ndarray, days: np.ndarray, blocks: np.ndarray, n_bl
 
 
 def stream_statistics(
-    name: str, start: datetime, values: np.ndarray, *, bucket_hours: int = 12, how: str = "sum"
+    name: str,
+    start: datetime,
+    values: np.ndarray,
+    *,
+    bucket_hours: int = 12,
+    how: str = "sum",
+    shape: np.ndarray | None = None,
 ) -> StreamStatistics:
-    """Statistics of an hourly series starting at `start` (whole days, aligned buckets)."""
+    """Statistics of an hourly series starting at `start` (whole days, aligned buckets).
+    `shape`: the expected series without growth, that `trend` is measured against (without
+    it, `trend` is the straight line through the data)."""
     grid = hour_grid(start, values.size)
     days, hours = day_type(grid), hour_of_day(grid)
     buckets = aggregate(values, bucket_hours, how)
     bucket_grid = grid[::bucket_hours]
+    raw = _trend(values, days)
     summary = {
         **_summary(values),
+        "computedOver": {
+            "start": iso(start),
+            "end": iso(start + values.size * HOUR),
+            "hours": int(values.size),
+            "trendAgainst": (
+                "the expectation of the week profile, the academic calendar and every "
+                "labelled cause, without growth"
+                if shape is not None
+                else "a straight line through the daily means, weekends as their own level"
+            ),
+        },
         "patterns": {
             **_weekday_weekend(values, days),
             "hourOfDay": _round_list(_hour_profile(values, hours)),
-            "trend": _trend(values, days),
+            "hourOfWeek": _round_list(_week_profile(values, grid)),
+            "trend": raw if shape is None else _trend_against(values, shape),
+            "rawTrend": raw,
             "seasonality": _seasonality(values),
         },
     }
@@ -122,6 +151,38 @@ def _hour_profile(values: np.ndarray, hours: np.ndarray) -> np.ndarray:
     return np.array([values[hours == h].mean() for h in range(24)])
 
 
+def _week_profile(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """The mean of each hour of the week, Monday 00:00 first."""
+    weekday = (grid.astype("datetime64[D]").astype(np.int64) + 3) % 7
+    slot = weekday * 24 + hour_of_day(grid)
+    sums = np.bincount(slot, weights=values, minlength=168)
+    counts = np.bincount(slot, minlength=168)
+    return np.divide(sums, counts, out=np.zeros(168), where=counts > 0)
+
+
+def _trend_against(values: np.ndarray, shape: np.ndarray) -> dict[str, Any]:
+    """Least squares of the log of each day's data over the day's expected shape: with the
+    week, the calendar and the causes in the shape, the slope is the growth."""
+    daily = values.reshape(-1, 24).sum(axis=1)
+    expected = shape.reshape(-1, 24).sum(axis=1)
+    usable = (daily > 0) & (expected > 0)
+    if usable.sum() < 2:
+        return _trend_result(0.0, 0.0)
+    x = np.arange(daily.size, dtype=float)[usable]
+    slope = np.polyfit(x, np.log(daily[usable] / expected[usable]), 1)[0]
+    per_month = float(np.expm1(30 * slope))
+    return _trend_result(float(np.expm1(slope)) * float(daily.mean() / 24), per_month)
+
+
+def _trend_result(slope_per_day: float, per_month: float) -> dict[str, Any]:
+    label = "growing" if per_month > 0.01 else "declining" if per_month < -0.01 else "flat"
+    return {
+        "slopePerDay": _r(slope_per_day),
+        "percentPerMonth": _r(100 * per_month),
+        "direction": label,
+    }
+
+
 def _trend(values: np.ndarray, days: np.ndarray) -> dict[str, Any]:
     """Least squares of the daily mean on the day number, with weekends as their own level
     (so that where the window starts in the week does not tilt the slope)."""
@@ -131,8 +192,7 @@ def _trend(values: np.ndarray, days: np.ndarray) -> dict[str, Any]:
     (_, slope, _), *_ = np.linalg.lstsq(design, daily, rcond=None)
     level = daily.mean()
     per_month = 30 * slope / level if level else 0.0
-    label = "growing" if per_month > 0.01 else "declining" if per_month < -0.01 else "flat"
-    return {"slopePerDay": _r(slope), "percentPerMonth": _r(100 * per_month), "direction": label}
+    return _trend_result(float(slope), float(per_month))
 
 
 def _autocorrelation(values: np.ndarray, lag: int) -> float:

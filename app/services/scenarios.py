@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.domain.baseline import iso
+from app.domain.calendar import iso
 from app.domain.events import NewEvent
 from app.domain.scenario import (
     ACTIVATED,

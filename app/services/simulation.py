@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.domain.baseline import WARMUP_DAYS, iso
-from app.domain.calendar import HOUR, from_iso, hour_grid, hour_of_day
+from app.domain.baseline import WARMUP_DAYS
+from app.domain.calendar import HOUR, from_iso, hour_grid, hour_of_day, iso
 from app.domain.catalog import Catalog
 from app.domain.clock import SimClock
 from app.domain.generator import GROUPS, restored_history
@@ -79,6 +79,8 @@ class Simulation:
         self._plain: HourlyRun | None = None
         self._regenerated: dict[tuple, Regenerated | None] = {}
         self._restored: dict[datetime, HourlyRun] = {}
+        self.truth_cache: dict[tuple, Any] = {}
+        """Ground truth's windows, per log state and grid (`app/services/truth.py`)."""
 
     @property
     def baseline(self) -> BaselineView:

@@ -4,28 +4,32 @@ stream, and the labelled windows a detector's findings can be scored against."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
-from app.domain.baseline import iso
-from app.domain.calendar import HOUR, from_iso
-from app.domain.effects import CombinedEffects, hour_average
-from app.domain.hourly import Conditions, simulate
-from app.domain.impacts import AnomalyEffects, ImpactEffects, logged_impacts
-from app.domain.scenario import (
-    ManualModifier,
-    Refused,
-    SimulationState,
-    StateEffects,
-    deviation,
-    weight,
+from app.domain.calendar import HOUR, floor_hours, from_iso, iso
+from app.domain.causes import (
+    Cause,
+    CauseSet,
+    anomaly_causes,
+    calendar_causes,
+    external_causes,
+    modifier_cause,
+    run_cause,
+    scenario_streams,
 )
-from app.services.simulation import HistoryQuery, Simulation, external_json
+from app.domain.counterfactual import REACH_TAIL
+from app.domain.ground_truth import Truth, label, truth_json
+from app.domain.hourly import simulate
+from app.domain.labels import Noise
+from app.domain.scenario import Refused, SimulationState
+from app.services.simulation import WARMUP, HistoryQuery, Simulation, external_json
 
 SCORE_FLOOR = 2.0
+TRUTHS_KEPT = 4
+"""Ground truths kept per process (the most recently used), each about a megabyte."""
 SCORE_SPAN = 8.0
 
 
@@ -54,23 +58,16 @@ def find_event(simulation: Simulation, event_id: str) -> dict[str, Any]:
 def expectation_without(
     simulation: Simulation, event_id: str | None, start: datetime, end: datetime
 ) -> np.ndarray:
-    """What the flow expected per stream for whole hours [start, end), with everything the
-    log and the baseline record acting (their external events, the baseline's anomalies,
-    scenarios and modifiers) except the event `event_id`."""
-    warm = start - timedelta(days=14)
+    """What the flow expected per stream for whole hours [start, end), with every cause on
+    record acting (external events, the baseline's anomalies, the calendar, scenarios and
+    modifiers) except the cause `event_id`: the conditions ground truth uses."""
+    warm = start - WARMUP
     hours = int((end - warm) / HOUR)
     model = simulation.model
-    state = simulation.state()
-    others = [e for e in simulation.baseline.events if e["id"] != event_id]
-    kept = tuple(r for r in state.externals if r.id != event_id)
-    effects = CombinedEffects(
-        ImpactEffects(logged_impacts(model, others)),
-        AnomalyEffects(model, simulation.baseline.anomalies),
-        StateEffects(replace(state, externals=kept), model),
-    )
-    per_hour = [hour_average(effects, warm + h * HOUR) for h in range(hours)]
+    causes = _causes(simulation, simulation.state(), warm, end, simulation.now())
+    conditions = CauseSet(model, warm, hours, causes).conditions({event_id} if event_id else set())
     plain = simulate(model, warm, hours)
-    run = simulate(model, warm, hours, expected=plain, conditions=Conditions(effects=per_hour))
+    run = simulate(model, warm, hours, expected=plain, conditions=conditions)
     return run.values[:, int((start - warm) / HOUR) :]
 
 
@@ -168,8 +165,9 @@ def causes(simulation: Simulation, stream: str) -> dict[str, Any]:
         event = external_json(record)
         if stream in event["expectedImpact"]["streams"]:
             found.append(_cause(event, None))
-    for run, targets in _run_targets(simulation, state):
-        if stream in targets:
+    for run in state.runs:
+        scenario = simulation.catalog.scenarios.get(run.scenario_id)
+        if scenario is not None and stream in scenario_streams(simulation.model, scenario):
             found.append(
                 {
                     "kind": "scenario",
@@ -232,154 +230,108 @@ def _scenario_of(event: Mapping[str, Any]) -> dict[str, Any]:
     return {"scenarioId": source["scenarioId"], "runId": source["runId"]}
 
 
-def _run_targets(simulation: Simulation, state: SimulationState):
-    """Each scenario run with the streams it changes (a rate's change reaches the streams
-    its rules produce)."""
-    model = simulation.model
-    for run in state.runs:
-        scenario = simulation.catalog.scenarios.get(run.scenario_id)
-        if scenario is None:
-            continue
-        targets: dict[str, float] = {}
-        for modifier in [*scenario.modifiers, *scenario.cascade_rules]:
-            size = deviation(modifier, model)
-            if modifier.target.stream:
-                targets[modifier.target.stream] = max(targets.get(modifier.target.stream, 0), size)
-            else:
-                for rule in model.rules:
-                    if rule.rate == modifier.target.rate:
-                        name = model.names[rule.target]
-                        targets[name] = max(targets.get(name, 0), size)
-        yield run, targets
-
-
 def ground_truth(
     simulation: Simulation, start: datetime, end: datetime, streams: Iterable[str]
 ) -> dict[str, Any]:
-    """Labelled windows per stream: scenario phases, causal external events (with lag and
-    effect size), red herrings (marked non-causal) and the baseline's natural anomalies; and
-    per stream the causal windows alone, NAB-style, to score a detector against."""
-    wanted = set(streams)
+    """Labelled windows per stream over [start, end): every cause on record (external
+    events, scenario runs, manual modifiers, the baseline's anomalies, the academic calendar)
+    with its windows, computed from the model's counterfactuals, and what the data shows in
+    them; per stream the causal windows in NAB's shape."""
+    truth = labelled(simulation, start, end)
+    return truth_json(truth.between(start, end, list(streams)), start, end)
+
+
+def labelled(simulation: Simulation, start: datetime, end: datetime) -> Truth:
+    """The truth of a grid covering [start, end) and every cause that reaches into it, with
+    the data's view of each window. The windows themselves depend only on the log's state
+    and the grid, so they are kept per process until either changes."""
     state = simulation.state()
-    windows: list[dict[str, Any]] = []
-    for event in [*simulation.baseline.events, *map(external_json, state.externals)]:
-        windows.extend(_event_windows(event, wanted))
-    for run, targets in _run_targets(simulation, state):
-        windows.extend(_run_windows(simulation, run, targets, wanted))
-    windows.extend(
-        {
-            "stream": modifier.stream,
-            "start": iso(modifier.start),
-            "end": iso(modifier.end),
-            "label": "modifier",
-            "causal": True,
-            "source": {"kind": "modifier", "id": f"mod-{modifier.modifier_id}"},
-            "lagSeconds": 0.0,
-            "effectSize": _modifier_size(simulation, modifier),
-        }
-        for modifier in state.modifiers
-        if modifier.stream in wanted
-    )
-    for anomaly in simulation.baseline.anomalies:
-        if anomaly["stream"] in wanted:
-            windows.append(
-                {
-                    "stream": anomaly["stream"],
-                    "start": anomaly["start"],
-                    "end": anomaly["end"],
-                    "label": "anomaly",
-                    "causal": True,
-                    "source": {"kind": "baseline-anomaly"},
-                    "effectSize": round(anomaly["factor"] - 1, 4),
-                }
-            )
-    windows = [w for w in windows if from_iso(w["start"]) < end and from_iso(w["end"]) > start]
-    windows.sort(key=lambda w: (w["start"], w["stream"]))
-    by_stream: dict[str, list[list[str]]] = {name: [] for name in sorted(wanted)}
-    for window in windows:
-        if window["causal"]:
-            by_stream[window["stream"]].append([window["start"], window["end"]])
-    return {
-        "timeRange": {"start": iso(start), "end": iso(end)},
-        "windows": windows,
-        "causalWindows": by_stream,
-    }
-
-
-def _modifier_size(simulation: Simulation, modifier: ManualModifier) -> float:
-    """The relative change a manual modifier asks for, against the stream's baseline mean."""
-    if modifier.type == "multiplier":
-        return round(modifier.value - 1, 4)
-    mean = simulation.baseline.statistics[modifier.stream]["mean"]
-    if mean <= 0:
-        return 0.0
-    change = modifier.value if modifier.type == "additive" else modifier.value - mean
-    return round(change / mean, 4)
-
-
-def _event_windows(event: Mapping[str, Any], wanted: set[str]) -> list[dict[str, Any]]:
-    delay = from_iso(event["impactWindow"]["start"]) - from_iso(event["timestamp"])
-    details = {d["stream"]: d for d in event["expectedImpact"].get("details", [])}
-    measured = event.get("measuredEffect", {})
-    found = []
-    for stream in event["expectedImpact"]["streams"]:
-        if stream not in wanted:
-            continue
-        detail = details.get(stream, {})
-        found.append(
-            {
-                "stream": stream,
-                "start": event["impactWindow"]["start"],
-                "end": event["impactWindow"]["end"],
-                "label": "external",
-                "causal": bool(event.get("actualImpact")),
-                "source": {
-                    "kind": "external",
-                    "id": event["id"],
-                    "title": event["title"],
-                    **_scenario_of(event),
-                },
-                "lagSeconds": delay.total_seconds(),
-                "expectedDirection": detail.get("direction"),
-                "effectSize": (measured.get(stream) or {}).get(
-                    "effect", round(detail["factor"] - 1, 4) if detail else None
-                ),
-            }
-        )
-    return found
-
-
-def _run_windows(simulation: Simulation, run, targets: Mapping[str, float], wanted: set[str]):
-    scenario = simulation.catalog.scenarios[run.scenario_id]
     now = simulation.now()
-    settling_from = run.settling_from or run.ends_at
-    settled_at = run.settled_at or now
-    phases = [("active", run.activated_at, min(settling_from, now))]
-    if settling_from < now:
-        phases.append(("settling", settling_from, min(settled_at, now)))
-    found = []
-    for stream, size in targets.items():
-        if stream not in wanted:
-            continue
-        for phase, begin, finish in phases:
-            if finish <= begin:
+    model = simulation.model
+    grid_start, grid_end = _grid(simulation, state, start, end, now)
+    hours = int((grid_end - grid_start) / HOUR)
+    noise = _noise(simulation)
+    listed_until = max(grid_end, end)
+    key = (state.epoch, state.last_position, grid_start, hours, listed_until)
+    truth = simulation.truth_cache.pop(key, None)
+    if truth is None:
+        # causes on record up to the range's end are listed; those still to come have no
+        # windows yet (the grid stops at now)
+        causes = _causes(simulation, state, grid_start, listed_until, now)
+        truth = label(model, causes, grid_start, hours, noise)
+    simulation.truth_cache[key] = truth
+    while len(simulation.truth_cache) > TRUTHS_KEPT:
+        simulation.truth_cache.pop(next(iter(simulation.truth_cache)))
+    return truth.observed(model, _observed(simulation, grid_start, hours), noise)
+
+
+def _causes(
+    simulation: Simulation,
+    state: SimulationState,
+    grid_start: datetime,
+    grid_end: datetime,
+    now: datetime,
+) -> list[Cause]:
+    model = simulation.model
+    view = simulation.baseline
+    logged = [{**external_json(r), "position": r.position} for r in state.externals]
+    causes = [
+        *calendar_causes(model, grid_start, grid_end),
+        *anomaly_causes(model, view.anomalies),
+        *external_causes(model, view.events, "baseline"),
+        *external_causes(model, logged, "log"),
+        *filter(None, (run_cause(model, run, now) for run in state.runs)),
+        *(modifier_cause(modifier) for modifier in state.modifiers),
+    ]
+    return [c for c in causes if c.start < grid_end and c.end + REACH_TAIL > grid_start]
+
+
+def _grid(
+    simulation: Simulation,
+    state: SimulationState,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> tuple[datetime, datetime]:
+    """Hours to compute over: from a fortnight's warm-up before the range or the earliest
+    cause reaching into it (never before the baseline's own warm-up), to the range's end
+    (never past now). The truth of a range is thus the truth as it stood at its end: what
+    came after (a window's continuation) does not change it."""
+    view = simulation.baseline
+    reaching = [
+        c
+        for c in _causes(simulation, state, start, max(end, start + HOUR), now)
+        if c.kind != "calendar"
+    ]
+    first = min([start, *(c.start for c in reaching)])
+    grid_start = max(view.start - WARMUP, floor_hours(first, 24) - WARMUP)
+    last = min(end, now)
+    grid_end = floor_hours(last) + (HOUR if last > floor_hours(last) else timedelta(0))
+    return grid_start, max(grid_end, grid_start + HOUR)
+
+
+def _noise(simulation: Simulation) -> Noise:
+    view, model = simulation.baseline, simulation.model
+    spread = view.slots[1].spread
+    return Noise.of(model, spread[[view.index[name] for name in model.names]])
+
+
+def _observed(simulation: Simulation, grid_start: datetime, hours: int) -> np.ndarray:
+    """The data per stream and hour of the grid as history serves it; NaN where history has
+    no complete hour (before the baseline, the hour still running, beyond now)."""
+    model = simulation.model
+    values = np.full((model.stream_count, hours), np.nan)
+    begin = max(grid_start, simulation.baseline.start)
+    finish = grid_start + hours * HOUR
+    if begin >= finish:
+        return values
+    served = simulation.history(HistoryQuery(begin, finish, model.names, 1))["streams"]
+    for name, points in served.items():
+        row = model.index[name]
+        for point in points:
+            if point.get("partial"):
                 continue
-            strength = weight(scenario, run, begin)
-            found.append(
-                {
-                    "stream": stream,
-                    "start": iso(begin),
-                    "end": iso(finish),
-                    "label": "scenario",
-                    "causal": True,
-                    "source": {
-                        "kind": "scenario",
-                        "id": f"run-{run.run_id}",
-                        "scenarioId": run.scenario_id,
-                        "phase": phase,
-                    },
-                    "lagSeconds": 0.0,
-                    "effectSize": round(size * strength, 4),
-                }
-            )
-    return found
+            offset = int((from_iso(point["timestamp"]) - grid_start) / HOUR)
+            if 0 <= offset < hours:
+                values[row, offset] = point["value"]
+    return values

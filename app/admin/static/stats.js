@@ -28,7 +28,10 @@ function figures(stats, unit) {
       `${formatNumber(patterns.weekdayAvg, 2)} / ${formatNumber(patterns.weekendAvg, 2)}`,
     ),
     row("Weekend uplift", formatPercent(patterns.weekendUplift)),
-    row("Trend", `${trend.direction}, ${formatNumber(trend.percentPerMonth, 1)}% a month`),
+    row("Growth", `${trend.direction}, ${formatNumber(trend.percentPerMonth, 1)}% a month`),
+    ...(patterns.rawTrend
+      ? [row("Raw trend", `${formatNumber(patterns.rawTrend.percentPerMonth, 1)}% a month`)]
+      : []),
     row(
       "Seasonality",
       `${seasonality.found} (daily ${formatNumber(seasonality.daily, 2)}, ` +

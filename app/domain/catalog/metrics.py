@@ -245,10 +245,13 @@ class Calendar(ConfigModel):
     )
     periods: tuple[CalendarPeriod, ...] = Field(description="The seasons and holidays.")
 
-    def multiplier(self, profile: str, moment: datetime) -> float:
-        """The calendar factor of a seasonal stream with this profile at `moment` (UTC)."""
+    def multiplier(self, profile: str, moment: datetime, without: str | None = None) -> float:
+        """The calendar factor of a seasonal stream with this profile at `moment` (UTC);
+        `without` leaves one period out (what the calendar would be without it)."""
         factor = 1.0
         for period in self.periods:
+            if period.id == without:
+                continue
             target = period.multipliers.get(profile)
             if target is not None:
                 factor *= 1 + (target - 1) * period.weight(moment, self.ramp_days)

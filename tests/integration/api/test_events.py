@@ -199,29 +199,49 @@ def test_the_causes_of_a_stream_list_the_events_and_scenarios_that_acted_on_it(s
     assert any(c["kind"] == "external" and "measuredEffect" in c for c in body["causes"])
 
 
-def test_ground_truth_labels_causal_windows_red_herrings_and_scenario_phases(
+def test_ground_truth_labels_every_kind_of_cause_in_the_baseline_month(
     seeded_client, fresh_baseline
 ):
-    seeded_client.post("/api/simulation/scenario", json={"scenarioId": "supply-crisis"})
-    until = datetime.now(UTC) + timedelta(minutes=5)
-
     body = seeded_client.get(
-        f"/api/ground-truth?start={iso(fresh_baseline.start)}&end={iso(until)}"
+        f"/api/ground-truth?start={iso(fresh_baseline.start)}&end={iso(fresh_baseline.end)}"
     ).json
 
     labels = {(w["label"], w["causal"]) for w in body["windows"]}
-    assert {("external", True), ("external", False), ("anomaly", True), ("scenario", True)} <= (
+    assert {("external", True), ("external", False), ("anomaly", True), ("calendar", True)} <= (
         labels
     )
+    assert {c["kind"] for c in body["causes"]} >= {"external", "anomaly", "calendar"}
+    herrings = [w for w in body["windows"] if not w["causal"]]
+    assert all(w["effectSize"] == 0 and w["detectability"] == "none" for w in herrings)
+    causal = [w for w in body["windows"] if w["causal"] and w["label"] != "calendar"]
+    for herring in herrings:
+        overlapping = {
+            w["source"]["id"]
+            for w in causal
+            if w["stream"] == herring["stream"]
+            and w["start"] < herring["end"]
+            and herring["start"] < w["end"]
+        }
+        assert set(herring["confoundedBy"]) == overlapping
+        assert herring["confounded"] == bool(overlapping)
+    calendar = [w for w in body["windows"] if w["label"] == "calendar"]
+    assert calendar and set(body["calendarWindows"]) == {w["stream"] for w in calendar}
+
+
+def test_a_scenario_is_labelled_on_every_stream_it_moves_in_its_phase(seeded_client):
+    seeded_client.post("/api/simulation/clock", json={"speed": 100_000})
+    seeded_client.post("/api/simulation/scenario", json={"scenarioId": "supply-crisis"})
+    time.sleep(0.2)  # about five and a half simulated hours
+
+    body = seeded_client.get("/api/ground-truth?range=24h").json
+
     scenario = [w for w in body["windows"] if w["label"] == "scenario"]
-    assert {w["stream"] for w in scenario} >= {"tutor.availability.updated"}
-    assert all(w["source"]["phase"] == "active" for w in scenario)
-    herrings = {(w["stream"], w["start"]) for w in body["windows"] if not w["causal"]}
-    for stream, windows in body["causalWindows"].items():
-        for start, _ in windows:
-            assert (stream, start) not in herrings or any(
-                w["causal"] for w in body["windows"] if (w["stream"], w["start"]) == (stream, start)
-            )
+    streams = {w["stream"] for w in scenario}
+    assert "tutor.availability.updated" in streams
+    assert any(not w["named"] for w in scenario), "effects down the chains are labelled too"
+    assert {w["phase"] for w in scenario} == {"active"}
+    (cause,) = [c for c in body["causes"] if c["kind"] == "scenario"]
+    assert cause["source"]["scenarioId"] == "supply-crisis" and cause["windows"] == len(scenario)
 
 
 def test_a_scenarios_own_events_name_its_run_in_ground_truth_and_causes(seeded_client):
@@ -234,12 +254,12 @@ def test_a_scenarios_own_events_name_its_run_in_ground_truth_and_causes(seeded_c
 
     impact = recorded["impactWindow"]  # days after it is recorded
     span = f"start={impact['start']}&end={impact['end']}"
-    windows = seeded_client.get(f"/api/ground-truth?streams={stream}&{span}").json["windows"]
+    truth = seeded_client.get(f"/api/ground-truth?streams={stream}&{span}").json
     causes = seeded_client.get(f"/api/streams/{stream}/causes").json["causes"]
 
-    (window,) = [w for w in windows if w["source"].get("id") == recorded["id"]]
-    assert window["source"] | {"title": None} == {
-        "kind": "external", "id": recorded["id"], "title": None,
+    (labelled,) = [c for c in truth["causes"] if c["id"] == recorded["id"]]
+    assert labelled["source"] | {"title": None, "template": None} == {
+        "kind": "external", "id": recorded["id"], "title": None, "template": None,
         "scenarioId": "supply-crisis", "runId": run_id,
     }  # fmt: skip
     (cause,) = [c for c in causes if c["id"] == recorded["id"]]

@@ -223,3 +223,20 @@ def test_a_baseline_must_end_on_a_twelve_hour_boundary(catalog):
         generate_baseline(
             catalog, seed=1, end=datetime(2026, 11, 1, 5, tzinfo=UTC), config_checksum="x"
         )
+
+
+@pytest.mark.parametrize("seed", [7, 8, 20261125])
+def test_the_trend_recovers_the_configured_growth_within_a_point(catalog, seed):
+    """A month's straight line is its calendar and its events (exam season, a fortnight's
+    campaign); measured against the expectation of everything labelled but growth, the
+    configured growth comes back."""
+    baseline = generate_baseline(
+        catalog, seed=seed, end=datetime(2026, 11, 25, tzinfo=UTC), config_checksum="test"
+    )
+    configured = 100 * catalog.growth.monthly_rate
+    for stream in ("customer.app.opened", "customer.tutor.search", "session.started"):
+        patterns = baseline.statistics[stream].to_json()["patterns"]
+        assert patterns["trend"]["percentPerMonth"] == pytest.approx(configured, abs=1.0), stream
+        assert patterns["trend"]["direction"] == "growing"
+    raw = [baseline.statistics[s].to_json()["patterns"]["rawTrend"] for s in baseline.streams]
+    assert max(abs(r["percentPerMonth"] - configured) for r in raw) > 5, "the raw line is not it"

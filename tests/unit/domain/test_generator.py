@@ -9,9 +9,12 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from app.domain.baseline import BASELINE_HOURS, WARMUP_DAYS
+from app.domain.calendar import HOUR
 from app.domain.events import NewEvent
 from app.domain.generator import GROUPS, RECENT, TICK_TYPE, LogSnapshot, StreamGenerator
 from app.domain.history import BaselineView
+from app.domain.hourly import simulate
 from app.domain.model import MarketModel
 
 STEP = timedelta(minutes=10)
@@ -121,6 +124,25 @@ def fresh(model, view, seed: int = 5) -> StreamGenerator:
 
 
 @pytest.fixture(scope="module")
+def still_view(quiet_baseline, catalog, model) -> BaselineView:
+    """A month in which nothing happened: the flow's plain expectation as its values, and
+    only red herrings, so that no event acts after its end and no coupling reads an event's
+    aftermath from its last day."""
+    warm_start = quiet_baseline.start - timedelta(days=WARMUP_DAYS)
+    plain = simulate(model, warm_start, int((quiet_baseline.end - warm_start) / HOUR))
+    return BaselineView(
+        quiet_baseline.streams,
+        quiet_baseline.start,
+        plain.values[:, -BASELINE_HOURS:],
+        quiet_baseline.buckets,
+        quiet_baseline.statistics_json(),
+        [e for e in quiet_baseline.events_json() if not e["actualImpact"]],
+        {name: catalog.stream(name).aggregation for name in quiet_baseline.streams},
+        quiet_baseline.carry_over,
+    )
+
+
+@pytest.fixture(scope="module")
 def long_run_and_generator(model, view) -> tuple[MemoryLog, StreamGenerator]:
     """Eight simulated hours from the end of the baseline."""
     log = MemoryLog()
@@ -193,9 +215,12 @@ def test_every_caused_event_follows_a_logged_cause_within_the_rules_delay(long_r
     assert checked > 10_000
 
 
-def test_a_booking_request_gets_one_answer_in_the_configured_shares(long_run_and_generator,
-                                                                     catalog):  # fmt: skip
-    log, generator = long_run_and_generator
+def test_a_booking_request_gets_one_answer_in_the_configured_shares(model, still_view, catalog):
+    """With nothing bending the marketplace (an event that brings more requests raises
+    the tutors' availability and with it the confirmations), the configured shares hold."""
+    log = MemoryLog()
+    generator = fresh(model, still_view)
+    run(generator, log, steps=48)
     outcomes = {
         "customer.booking.confirmed",
         "customer.booking.declined",

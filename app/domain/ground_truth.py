@@ -1,0 +1,149 @@
+"""The ground truth of a span: every cause on record, each with the windows where it moved a
+stream (`app/domain/labels.py`), computed from the flow's counterfactuals
+(`app/domain/counterfactual.py`). Pure: the caller gathers the causes and the observed data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from app.domain.calendar import from_iso, iso
+from app.domain.causes import Cause, CauseSet
+from app.domain.counterfactual import cause_effects, expectation
+from app.domain.hourly import HourlyRun, simulate
+from app.domain.labels import (
+    CLEAR_SIGMA,
+    CLEAR_SLOT_SIGMA,
+    WINDOW_THRESHOLD,
+    Noise,
+    Window,
+    cause_windows,
+    confound,
+    herring_windows,
+    observe,
+)
+from app.domain.model import MarketModel
+
+
+@dataclass(frozen=True)
+class Truth:
+    """The causes of a grid of hours and their windows."""
+
+    grid_start: datetime
+    hours: int
+    causes: tuple[Cause, ...]
+    windows: tuple[Window, ...]
+
+    def observed(self, model: MarketModel, values: np.ndarray, noise: Noise) -> Truth:
+        """The same truth with what the data shows in each window (`values`: per stream and
+        hour of the grid, NaN where the data has no complete hour)."""
+        windows = observe(self.windows, model, self.grid_start, values, noise)
+        return Truth(self.grid_start, self.hours, self.causes, tuple(windows))
+
+    def between(self, start: datetime, end: datetime, streams: Collection[str]) -> Truth:
+        """The windows overlapping [start, end) on these streams, and their causes."""
+        wanted = set(streams)
+        windows = tuple(
+            w for w in self.windows if w.stream in wanted and w.start < end and w.end > start
+        )
+        shown = {w.cause.id for w in windows}
+        causes = tuple(c for c in self.causes if c.id in shown or (c.start < end and c.end > start))
+        return Truth(self.grid_start, self.hours, causes, windows)
+
+
+def label(
+    model: MarketModel,
+    causes: Sequence[Cause],
+    grid_start: datetime,
+    hours: int,
+    noise: Noise,
+    plain: HourlyRun | None = None,
+) -> Truth:
+    """Every cause's windows over the grid: causal ones where the flow's expectation moves
+    by more than the threshold, red herrings over their declared windows."""
+    cause_set = CauseSet(model, grid_start, hours, causes)
+    plain = plain if plain is not None else simulate(model, grid_start, hours)
+    full = expectation(cause_set, plain)
+    windows: list[Window] = []
+    for effect in cause_effects(cause_set, plain, full):
+        windows.extend(cause_windows(model, effect, grid_start, hours, noise))
+    for cause in causes:
+        if not cause.acts:
+            windows.extend(herring_windows(model, cause, grid_start, full.values))
+    windows.sort(key=lambda w: (w.start, w.stream, w.id))
+    return Truth(grid_start, hours, tuple(causes), tuple(confound(windows)))
+
+
+def truth_json(truth: Truth, start: datetime, end: datetime) -> dict[str, Any]:
+    """Ground truth as the API and the exported labels give it."""
+    windows = [w.to_json() for w in truth.windows]
+    return {
+        "timeRange": {"start": iso(start), "end": iso(end)},
+        "method": {
+            "threshold": WINDOW_THRESHOLD,
+            "clearSigma": CLEAR_SIGMA,
+            "clearSlotSigma": CLEAR_SLOT_SIGMA,
+            "description": (
+                "a window holds the hours where its cause moves the stream's expected value by "
+                f"more than {WINDOW_THRESHOLD:.0%} (the model's expectation with every cause "
+                "against the same without this one); sigma is that change in units of the "
+                "stream's noise over the window (Poisson for counts); slotSigma is the change "
+                "at its strongest hour in standard deviations of the stream at that hour over "
+                f"the baseline month; 'clear' at {CLEAR_SIGMA:g} sigma and "
+                f"{CLEAR_SLOT_SIGMA:g} slot deviations or more"
+            ),
+        },
+        "causes": [cause_json(cause, truth.windows) for cause in truth.causes],
+        "windows": windows,
+        "causalWindows": combined_windows(windows, ANOMALOUS),
+        "calendarWindows": combined_windows(windows, ("calendar",)),
+    }
+
+
+ANOMALOUS = ("external", "scenario", "modifier", "anomaly")
+"""The kinds of cause that are anomalies to a detector; the calendar is expected behaviour."""
+
+
+def combined_windows(
+    windows: Iterable[Mapping[str, Any]], kinds: Collection[str], clear_only: bool = False
+) -> dict[str, list[list[str]]]:
+    """NAB's `combined_windows` shape from windows in their JSON shape: per stream, the
+    [start, end] of its causal windows of these kinds, overlapping ones merged."""
+    spans: dict[str, list[list[datetime]]] = {}
+    for window in sorted(windows, key=lambda w: (w["stream"], w["start"])):
+        if not window["causal"] or window["label"] not in kinds:
+            continue
+        if clear_only and window["detectability"] != "clear":
+            continue
+        found = spans.setdefault(window["stream"], [])
+        start, end = from_iso(window["start"]), from_iso(window["end"])
+        if found and start <= found[-1][1]:
+            found[-1][1] = max(found[-1][1], end)
+        else:
+            found.append([start, end])
+    return {
+        stream: [[iso(a), iso(b)] for a, b in merged] for stream, merged in sorted(spans.items())
+    }
+
+
+def cause_json(cause: Cause, windows: Iterable[Window]) -> dict[str, Any]:
+    mine = [w for w in windows if w.cause.id == cause.id]
+    return {
+        "id": cause.id,
+        "kind": cause.kind,
+        "title": cause.source.get("title"),
+        "causal": cause.causal and cause.acts,
+        "occurredAt": iso(cause.occurred_at),
+        "start": iso(cause.start),
+        "end": iso(cause.end),
+        "named": list(cause.named),
+        "source": dict(cause.source),
+        "windows": len(mine),
+        "clearWindows": sum(w.detectability == "clear" for w in mine),
+        "streams": sorted({w.stream for w in mine}),
+    }
