@@ -14,7 +14,7 @@ a chain's longest delays) is the only thing another cause's difference can pick 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -68,11 +68,15 @@ def expectation(causes: CauseSet, plain: HourlyRun) -> HourlyRun:
 
 
 def cause_effects(
-    causes: CauseSet, plain: HourlyRun, full: HourlyRun | None = None
+    causes: CauseSet,
+    plain: HourlyRun,
+    full: HourlyRun | None = None,
+    wanted: Collection[str] | None = None,
 ) -> Iterator[CauseEffect]:
-    """Each acting cause's expectation with and without it, over its reach."""
+    """Each acting cause's expectation with and without it, over its reach (only the
+    `wanted` causes', when given: the others still act in both)."""
     full = full or expectation(causes, plain)
-    for layer in layers(causes):
+    for layer in layers(causes, wanted):
         removed = simulate(
             causes.model,
             causes.start,
@@ -89,11 +93,14 @@ def cause_effects(
             yield CauseEffect(cause, reach.first, with_all, without)
 
 
-def layers(causes: CauseSet) -> list[list[tuple[Cause, Reach]]]:
-    """The acting causes packed into runs, first come first placed: a cause joins the first
-    run none of whose members' reach meets its own."""
+def layers(
+    causes: CauseSet, wanted: Collection[str] | None = None
+) -> list[list[tuple[Cause, Reach]]]:
+    """The acting (and wanted) causes packed into runs, first come first placed: a cause
+    joins the first run none of whose members' reach meets its own."""
     packed: list[list[tuple[Cause, Reach]]] = []
-    for cause in sorted(causes.acting, key=lambda c: (c.start, c.id)):
+    chosen = [c for c in causes.acting if wanted is None or c.id in wanted]
+    for cause in sorted(chosen, key=lambda c: (c.start, c.id)):
         reach = reach_of(causes, cause)
         if reach.last <= reach.first:
             continue

@@ -14,7 +14,7 @@ import numpy as np
 
 from app.domain.calendar import from_iso, iso
 from app.domain.causes import Cause, CauseSet
-from app.domain.counterfactual import cause_effects, expectation
+from app.domain.counterfactual import REACH_TAIL, cause_effects, expectation
 from app.domain.hourly import HourlyRun, simulate
 from app.domain.labels import (
     CLEAR_SIGMA,
@@ -63,20 +63,28 @@ def label(
     hours: int,
     noise: Noise,
     plain: HourlyRun | None = None,
+    focus: tuple[datetime, datetime] | None = None,
 ) -> Truth:
     """Every cause's windows over the grid: causal ones where the flow's expectation moves
-    by more than the threshold, red herrings over their declared windows."""
+    by more than the threshold, red herrings over their declared windows. With a `focus`,
+    only the windows of the causes that can reach into it are computed (every cause still
+    acts in the expectations)."""
     cause_set = CauseSet(model, grid_start, hours, causes)
     plain = plain if plain is not None else simulate(model, grid_start, hours)
     full = expectation(cause_set, plain)
+    wanted = {c.id for c in causes if focus is None or _reaches(c, *focus)}
     windows: list[Window] = []
-    for effect in cause_effects(cause_set, plain, full):
+    for effect in cause_effects(cause_set, plain, full, wanted):
         windows.extend(cause_windows(model, effect, grid_start, hours, noise))
     for cause in causes:
-        if not cause.acts:
+        if not cause.acts and cause.id in wanted:
             windows.extend(herring_windows(model, cause, grid_start, full.values))
     windows.sort(key=lambda w: (w.start, w.stream, w.id))
     return Truth(grid_start, hours, tuple(causes), tuple(confound(windows)))
+
+
+def _reaches(cause: Cause, start: datetime, end: datetime) -> bool:
+    return cause.start < end and cause.end + REACH_TAIL > start
 
 
 def truth_json(truth: Truth, start: datetime, end: datetime) -> dict[str, Any]:

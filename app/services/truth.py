@@ -252,13 +252,14 @@ def labelled(simulation: Simulation, start: datetime, end: datetime) -> Truth:
     hours = int((grid_end - grid_start) / HOUR)
     noise = _noise(simulation)
     listed_until = max(grid_end, end)
-    key = (state.epoch, state.last_position, grid_start, hours, listed_until)
+    focus = (floor_hours(start), listed_until)
+    key = (state.epoch, state.last_position, grid_start, hours, focus)
     truth = simulation.truth_cache.pop(key, None)
     if truth is None:
         # causes on record up to the range's end are listed; those still to come have no
         # windows yet (the grid stops at now)
         causes = _causes(simulation, state, grid_start, listed_until, now)
-        truth = label(model, causes, grid_start, hours, noise)
+        truth = label(model, causes, grid_start, hours, noise, focus=focus)
     simulation.truth_cache[key] = truth
     while len(simulation.truth_cache) > TRUTHS_KEPT:
         simulation.truth_cache.pop(next(iter(simulation.truth_cache)))
