@@ -152,7 +152,7 @@ def score(
         "windows": _recall(targets, hits),
         "causes": _cause_recall(targets, hits),
         "falseAlarms": _false_alarms(false_alarms, quiet_hours),
-        "redHerrings": _herrings(herrings, inside, targets + background, start, end, wanted),
+        "redHerrings": _herrings(herrings, inside, targets, background, start, end, wanted),
         "nab": _nab(targets, inside, wanted),
         "missedClear": sorted(
             s.id for s in targets if s.detectability == "clear" and not hits[s.id]
@@ -263,28 +263,37 @@ def _false_alarms(alarms: Sequence[Detection], hours: Mapping[str, float]) -> di
 def _herrings(
     herrings: Sequence[Span],
     detections: Sequence[Detection],
-    labelled: Sequence[Span],
+    targets: Sequence[Span],
+    background: Sequence[Span],
     start: datetime,
     end: datetime,
     streams: Iterable[str],
 ) -> dict[str, Any]:
-    """How often the unconfounded red herrings are flagged, against a detector's background
-    rate there: its alarm rate per hour outside every window (red herrings' included)."""
-    clean = [h for h in herrings if not h.confounded]
+    """How often the clean red herrings are flagged, against a detector's background rate
+    there: its alarm rate per hour outside every window (red herrings' included). A herring
+    is clean when no target window overlaps it; only its hours outside the expected
+    background (the calendar) count, as they do for false alarms."""
     by_stream = _by_stream(detections)
-    quiet = _hours_outside(streams, [*labelled, *herrings], start, end)
-    background = {}
+    everything = [*targets, *background, *herrings]
+    quiet = _hours_outside(streams, everything, start, end)
+    rate = {}
     for stream, hours in quiet.items():
-        alarms = [
-            d
-            for d in by_stream.get(stream, [])
-            if not any(s.holds(d) for s in _of([*labelled, *herrings], stream))
-        ]
-        background[stream] = len(alarms) / hours if hours > 0 else 0.0
-    flagged = [h for h in clean if any(h.holds(d) for d in by_stream.get(h.stream, []))]
-    chance = [
-        1 - (1 - min(background[h.stream], 1.0)) ** _clipped_hours(h, start, end) for h in clean
-    ]
+        alarms = [d for d in by_stream.get(stream, []) if not _in(d, everything)]
+        rate[stream] = len(alarms) / hours if hours > 0 else 0.0
+    clean, flagged, chance = [], [], []
+    for herring in herrings:
+        if herring.confounded or any(_overlap(herring, t) for t in targets):
+            continue
+        covered = _union([(max(s.start, herring.start), min(s.end, herring.end))
+                          for s in _of(background, herring.stream)])  # fmt: skip
+        open_hours = _clipped_hours(herring, start, end) - sum((b - a) / HOUR for a, b in covered)
+        if open_hours <= 0:
+            continue
+        clean.append(herring)
+        seen = by_stream.get(herring.stream, [])
+        if any(herring.holds(d) and not _in(d, background) for d in seen):
+            flagged.append(herring)
+        chance.append(1 - (1 - min(rate[herring.stream], 1.0)) ** open_hours)
     share = _share(len(flagged), len(clean))
     base = round(sum(chance) / len(chance), 4) if chance else None
     return {
@@ -295,6 +304,14 @@ def _herrings(
         "baseRate": base,
         "ratioToBase": round(share / base, 2) if share is not None and base else None,
     }
+
+
+def _in(detection: Detection, spans: Sequence[Span]) -> bool:
+    return any(s.holds(detection) for s in spans)
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a.stream == b.stream and a.start < b.end and b.start < a.end
 
 
 def _clipped_hours(span: Span, start: datetime, end: datetime) -> float:

@@ -130,3 +130,18 @@ def test_detections_are_read_from_a_list_or_an_object_and_refused_clearly():
         read_detections([{"stream": "a.x"}])
     with pytest.raises(DetectionError, match="a list of detections"):
         read_detections({"findings": []})
+
+
+def test_a_red_herring_is_judged_only_on_its_hours_outside_the_expected_calendar():
+    windows = [
+        window("cal:b.y:1", "b.y", 0, 75, kind="calendar"),
+        window("rh:b.y:1", "b.y", 70, 80, causal=False),
+    ]
+
+    in_calendar = score(windows, [at("b.y", 72)], START, END, ("b.y",))["redHerrings"]
+    after_it = score(windows, [at("b.y", 77)], START, END, ("b.y",))["redHerrings"]
+    as_targets = score(windows, [at("b.y", 72)], START, END, ("b.y",), calendar="anomaly")
+
+    assert (in_calendar["unconfounded"], in_calendar["flagged"]) == (1, 0)
+    assert (after_it["unconfounded"], after_it["flagged"]) == (1, 1)
+    assert as_targets["redHerrings"]["unconfounded"] == 0, "a target window confounds it"
