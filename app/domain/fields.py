@@ -104,9 +104,12 @@ class DataMaker:
         return [own if own is not None else new for own, new in zip(inherited, drawn, strict=True)]
 
     def _ids(self, rng, spec: IdField, count: int) -> list[str]:
+        """Ids of the entity's pool, or minted. An id its cause should give (`parent`) is
+        drawn from the pool when the cause has none: a chain that began before the log (the
+        baseline's work in flight) names people of the marketplace, not strangers."""
         prefix = ID_PREFIXES.get(spec.entity, spec.entity[:2])
         pool = self.population.pool_size(spec.entity)
-        if spec.source == "population" and pool:
+        if spec.source in ("population", "parent") and pool:
             width = len(str(pool))
             return [f"{prefix}_{i:0{width}d}" for i in rng.integers(pool, size=count)]
         return [f"{prefix}_{int(i):012x}" for i in rng.integers(2**48, size=count)]

@@ -36,7 +36,8 @@ class IdField(ConfigModel):
         description=(
             "Where the id comes from: `population` picks an existing entity of the pool sized "
             "in baseline-metrics.json `population`; `new` mints an id (this event creates the "
-            "entity); `parent` inherits it from the causing event's field of the same name."
+            "entity); `parent` inherits it from the causing event's field of the same name "
+            "(drawn from the pool, if the entity has one, when the cause has no such field)."
         )
     )
     description: str | None = Field(default=None, description="What the id stands for here.")

@@ -257,6 +257,45 @@ def test_inherited_ids_flow_from_cause_to_effect(long_run):
             assert event.data["subject"] == request.data["subject"]
 
 
+def test_everyone_named_is_of_the_marketplace_across_the_baseline_boundary(long_run, catalog):
+    """Sessions booked in the baseline and held live name the pool's tutors and students, and
+    a chain names the same people from its request to its payment. The only students from
+    outside the pool are new ones: a signup's, and those of the first searches of students
+    who signed up in the baseline's last days."""
+    population = catalog.population
+    new_students = {e.data["studentId"] for e in long_run.events
+                    if e.type == "customer.signup.completed"}  # fmt: skip
+    for event in long_run.events:
+        if event.type == "customer.tutor.search" and event.causation_id is None:
+            new_students.add(event.data["studentId"])
+    carried = 0
+    for event in long_run.events:
+        if event.kind != "stream" or event.type in NEW_TUTORS:
+            continue
+        tutor, student = event.data.get("tutorId"), event.data.get("studentId")
+        if tutor is not None:
+            assert in_pool(tutor, "tu_", population.tutors), (event.type, tutor)
+        if student is not None and student not in new_students:
+            assert in_pool(student, "st_", population.students), (event.type, student)
+        if event.causation_id:
+            cause = long_run.at(event.causation_id)
+            for field in ("tutorId", "studentId"):
+                if field in cause.data and field in event.data:
+                    assert event.data[field] == cause.data[field], (cause.type, event.type)
+        elif event.type.startswith("session."):
+            carried += 1
+    assert carried > 100, "sessions booked in the baseline are held live"
+
+
+NEW_TUTORS = ("tutor.application.approved", "tutor.onboarding.completed")
+"""A tutor joins through an approved application: the only tutors from outside the pool."""
+
+
+def in_pool(value: str, prefix: str, size: int) -> bool:
+    number = value.removeprefix(prefix)
+    return value.startswith(prefix) and number.isdigit() and int(number) < size
+
+
 def test_tutors_setting_availability_are_approved_tutors_of_the_population(long_run, catalog):
     """The population's tutors are all approved; new applicants never set availability."""
     pool = catalog.population.tutors
