@@ -240,6 +240,28 @@ def test_a_booking_request_gets_one_answer_in_the_configured_shares(model, still
     )
 
 
+def test_a_tutor_answers_a_booking_request_in_2_to_24_hours(long_run_and_generator):
+    log, generator = long_run_and_generator
+    answers = {"customer.booking.confirmed", "customer.booking.declined"}
+    decided_delays = [
+        p.due - p.cause.occurred_at
+        for heap in generator.pending.values()
+        for *_, p in heap
+        if generator.model.names[generator.model.rules[p.rule].target] in answers
+        and p.cause.position
+    ]
+    logged_delays = [
+        e.occurred_at - log.at(e.causation_id).occurred_at
+        for e in log.events
+        if e.type in answers and e.causation_id
+    ]
+    delays = np.array([d.total_seconds() / 3600 for d in decided_delays + logged_delays])
+
+    assert delays.size > 1000
+    assert delays.min() >= 2 and delays.max() <= 24
+    assert 4 <= np.median(delays) <= 7
+
+
 def test_ratings_follow_about_half_of_completed_sessions(long_run_and_generator):
     log, generator = long_run_and_generator
     completed = {p for p, e in enumerate(log.events, start=1) if e.type == "session.completed"}
