@@ -147,7 +147,7 @@ def test_every_endpoint_answers_in_its_documented_shape(seeded_client):
         client, "GET", "/api/ground-truth?streams=customer.app.opened,customer.payment.failed",
         "/api/ground-truth", 200,
     )  # fmt: skip
-    assert {w["label"] for w in truth["windows"]} >= {"scenario", "modifier"}
+    assert {c["kind"] for c in truth["causes"]} >= {"scenario", "modifier", "calendar"}
     _conforms(client, "POST", "/api/simulation/clock", "/api/simulation/clock", 200,
               json={"speed": 2})  # fmt: skip
     _conforms(client, "POST", "/api/simulation/stop", "/api/simulation/stop", 200)
