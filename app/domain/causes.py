@@ -24,7 +24,7 @@ import numpy as np
 
 from app.domain.calendar import DAY, HOUR, from_iso, hour_grid
 from app.domain.catalog import Scenario
-from app.domain.effects import Effects, hour_average
+from app.domain.effects import Effects, Release, hour_average
 from app.domain.hourly import Conditions
 from app.domain.impacts import Impact, event_impact, hourly_shape
 from app.domain.model import MarketModel
@@ -118,8 +118,8 @@ class CauseSet:
             elif isinstance(action, CalendarAction) and cause.id in removed:
                 for stream, row in self.rows_of(cause).items():
                     factor[stream] /= row
-        effects = self._state_effects(removed)
-        return Conditions(stream_factor=factor, effects=effects)
+        effects, releases = self._state_effects(removed)
+        return Conditions(stream_factor=factor, effects=effects, releases=releases)
 
     def streams_of(self, cause: Cause) -> frozenset[int]:
         """The streams a cause acts on directly (an outcome of an exclusive chain with its
@@ -197,7 +197,8 @@ class CauseSet:
 
     # Scenario runs and manual modifiers ---------------------------------------------------------
 
-    def _state_effects(self, removed: set[str]) -> list[Effects] | None:
+    def _state_effects(self, removed: set[str]) -> tuple[list[Effects] | None, tuple[Release, ...]]:
+        """The runs' and modifiers' effects hour by hour, and their backlogs' releases."""
         runs, modifiers = [], []
         for cause in self.acting:
             action = cause.action
@@ -205,7 +206,7 @@ class CauseSet:
                 runs.extend([action.run] if action.run else [])
                 modifiers.extend([action.modifier] if action.modifier else [])
         if not runs and not modifiers:
-            return None
+            return None, ()
         source = StateEffects(
             SimulationState(runs=tuple(runs), modifiers=tuple(modifiers)), self.model
         )
@@ -215,7 +216,7 @@ class CauseSet:
         for h in range(self.hours):
             moment = self.start + h * HOUR
             effects.append(hour_average(source, moment) if moment + HOUR > first else empty)
-        return effects
+        return effects, source.releases()
 
 
 def seasonal_streams(model: MarketModel) -> dict[int, str]:

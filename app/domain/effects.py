@@ -72,6 +72,28 @@ class Effects:
 NO_EFFECTS = Effects()
 
 
+@dataclass(frozen=True)
+class Release:
+    """Effects held back and let go: the caused events of `stream` whose causes occurred in
+    [held_from, held_until) happen over [start, end) instead (a scenario's backlog: the
+    charges that could not go through during an outage go through when it is fixed).
+    `source` is the log position of what holds them (the scenario run)."""
+
+    stream: int
+    held_from: datetime
+    held_until: datetime
+    start: datetime
+    end: datetime
+    source: int | None = None
+
+    def holds(self, moment: datetime) -> bool:
+        return self.held_from <= moment < self.held_until
+
+    def at(self, share: float) -> datetime:
+        """The moment `share` (0-1) of the way through the release."""
+        return self.start + (self.end - self.start) * share
+
+
 class EffectsSource:
     """Where the generator asks for the effects in force at a moment."""
 
@@ -81,6 +103,10 @@ class EffectsSource:
     def changes(self) -> tuple[datetime, ...]:
         """The moments where the effects jump (a scenario starts, a modifier ends): the
         generator takes effects as constant over 5-minute slices, and cuts a slice there."""
+        return ()
+
+    def releases(self) -> tuple[Release, ...]:
+        """The caused events held back and when they are let go."""
         return ()
 
 
@@ -95,6 +121,9 @@ class CombinedEffects(EffectsSource):
 
     def changes(self) -> tuple[datetime, ...]:
         return tuple(sorted({moment for source in self.sources for moment in source.changes()}))
+
+    def releases(self) -> tuple[Release, ...]:
+        return tuple(release for source in self.sources for release in source.releases())
 
 
 def combine(all_effects: list[Effects]) -> Effects:

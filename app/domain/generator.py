@@ -24,7 +24,7 @@ import heapq
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -33,7 +33,7 @@ import numpy as np
 
 from app.domain.calendar import HOUR
 from app.domain.delays import DelayModel
-from app.domain.effects import CombinedEffects, Effects, EffectsSource
+from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
 from app.domain.history import BaselineView
@@ -56,6 +56,7 @@ late (a slow group's chunk, two hours at most, after the faster group passed its
 SPAN_BEHIND = timedelta(days=30)
 SPAN_AHEAD = timedelta(days=3)
 _OUTCOME_KEY = 1_000_003
+_RELEASE_KEY = 1_000_033
 _SLICE = 300
 """Seconds over which effects, couplings and loads are taken as constant."""
 
@@ -73,11 +74,18 @@ class Cause:
 
 @dataclass(frozen=True)
 class Pending:
-    """A caused event decided and not yet emitted."""
+    """A caused event decided and not yet emitted: due when its delay says, or, when a
+    backlog holds it, at the moment it is `released`."""
 
     due: datetime
     rule: int
     cause: Cause
+    released: datetime | None = None
+    release_source: int | None = None
+
+    @property
+    def at(self) -> datetime:
+        return self.released or self.due
 
 
 @dataclass
@@ -212,8 +220,8 @@ class StreamGenerator:
         self.effects: EffectsSource = self._ongoing
         self._cuts: list[float] = []
         """Where effects jump (as seconds), sorted: slices of constant effects end there."""
-        if effects is not None:
-            self.set_effects(effects)
+        self._releases: dict[int, list[Release]] = defaultdict(list)
+        """Per stream, the backlogs in force: effects they hold happen when released."""
         self.timeline = Timeline(model, baseline)
         self.epoch = 1
         self.frontiers: dict[str, datetime] = {}
@@ -240,6 +248,8 @@ class StreamGenerator:
         self._rules_from: dict[int, list[Rule]] = defaultdict(list)
         for rule in model.rules:
             self._rules_from[rule.source].append(rule)
+        if effects is not None:
+            self.set_effects(effects)
 
     # Restoring from the log ---------------------------------------------------------------------
 
@@ -370,6 +380,12 @@ class StreamGenerator:
         baseline's events that still act)."""
         self.effects = CombinedEffects(self._ongoing, effects)
         self._cuts = [moment.timestamp() for moment in self.effects.changes()]
+        self._releases = defaultdict(list)
+        for release in self.effects.releases():
+            self._releases[release.stream].append(release)
+        queued = [item[3] for heap in self.pending.values() for item in heap]
+        self.pending = {group: [] for group in GROUPS}
+        self._push_all(queued)
         self._forget_round()
 
     def _forget_round(self) -> None:
@@ -481,9 +497,11 @@ class StreamGenerator:
         grouped: dict[str, list] = defaultdict(list)
         rules = self.model.rules
         for pending in pendings:
-            group = self.group_of[rules[pending.rule].target]
-            grouped[group].append(
-                (pending.due.timestamp(), pending.cause.position, pending.rule, pending)
+            target = rules[pending.rule].target
+            if target in self._releases or pending.released is not None:
+                pending = self._held(pending, target)
+            grouped[self.group_of[target]].append(
+                (pending.at.timestamp(), pending.cause.position, pending.rule, pending)
             )
         for group, items in grouped.items():
             heap = self.pending[group]
@@ -493,6 +511,17 @@ class StreamGenerator:
             else:
                 for item in items:
                     heapq.heappush(heap, item)
+
+    def _held(self, pending: Pending, target: int) -> Pending:
+        """The effect as the backlogs in force time it: released at a moment of the release
+        drawn from its cause's position, when a backlog holds its cause's moment."""
+        for release in self._releases.get(target, ()):
+            if release.holds(pending.cause.occurred_at):
+                share = uniforms(self.seed, pending.cause.position, _RELEASE_KEY, pending.rule)
+                return replace(
+                    pending, released=release.at(float(share)), release_source=release.source
+                )
+        return replace(pending, released=None, release_source=None)
 
     # Roots and gauges ---------------------------------------------------------------------------
 
@@ -740,11 +769,13 @@ class StreamGenerator:
             drafts.extend(
                 Draft(
                     stream,
-                    item.due,
+                    item.at,
                     d,
                     cause=item.cause,
                     rule=item.rule,
-                    correlation_id=item.cause.correlation_id or self._rule_source(item),
+                    correlation_id=(
+                        item.cause.correlation_id or item.release_source or self._rule_source(item)
+                    ),
                 )
                 for item, d in zip(items, data, strict=True)
             )

@@ -25,8 +25,8 @@ from datetime import datetime
 
 import numpy as np
 
-from app.domain.calendar import hour_grid
-from app.domain.effects import Adjust, Effects
+from app.domain.calendar import HOUR, hour_grid, utc
+from app.domain.effects import Adjust, Effects, Release
 from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Rule
 
 MAX_SWEEPS = 12
@@ -58,6 +58,8 @@ class Conditions:
     rate_factor: dict[str, np.ndarray] | None = None
     effects: Sequence[Effects] | None = None
     """Alternatively (or as well), the effects in force at each hour (see app/domain/effects)."""
+    releases: Sequence[Release] = ()
+    """Caused events held back and let go later (a scenario's backlog)."""
 
 
 class _Adjustments:
@@ -143,6 +145,7 @@ class _Flow:
         )
         self.rate_factor = dict(conditions.rate_factor or {})
         self.stream_adjust, self.rate_adjust = _adjustments(conditions.effects or (), hours)
+        self._releases = _released_hours(conditions.releases, start, hours)
         self.coupled_stream = np.ones(shape)
         self.values = np.zeros(shape)
         self.added = np.zeros(shape)
@@ -312,11 +315,18 @@ class _Flow:
         return self._shares[group.rule_id]
 
     def _spread(self, rule: Rule, events: np.ndarray) -> None:
-        """Place the events a rule causes in the hours their delays lead to."""
+        """Place the events a rule causes in the hours their delays lead to (those a backlog
+        holds, in the hours it lets them go)."""
+        released = np.zeros(self.hours + rule.kernel.size)
+        for release in self._releases.get(rule.target, ()):
+            held = self._binomial(events, release.held)
+            events = events - held
+            released += self._let_go(held.sum(), release.share, released.size)
         if self.rng is None:
             landed = self._expected_landings(rule, events)
         else:
             landed = self._drawn_landings(rule, events)
+        landed = landed + released
         target = self.deferred if rule.index in self.model.loops.deferred_rules else self.arrivals
         target[rule.target] += landed[: self.hours]
         beyond = landed[self.hours :]
@@ -325,6 +335,19 @@ class _Flow:
             self.overflow[rule.index] = self.overflow[rule.index] + beyond
         else:
             self.overflow[rule.index] = beyond
+
+    def _let_go(self, total: float, share: np.ndarray, size: int) -> np.ndarray:
+        """`total` events spread over the hours of a release (`share` of it in each hour),
+        as many hours as the landing array has (the last takes what lies beyond)."""
+        if total <= 0:
+            return np.zeros(size)
+        portion = np.zeros(size)
+        kept = min(size, share.size)
+        portion[:kept] = share[:kept]
+        portion[-1] += share[kept:].sum()
+        if self.rng is None:
+            return total * portion
+        return self.rng.multinomial(round(total), portion).astype(float)
 
     def _expected_landings(self, rule: Rule, events: np.ndarray) -> np.ndarray:
         """Expected landings: each hour's events times the kernel, added at their offsets.
@@ -403,6 +426,46 @@ class _Flow:
             norms = np.correlate(weights, rule.kernel, mode="valid")[: self.hours]
             self._landings[rule.index] = (weights, norms)
         return self._landings[rule.index]
+
+
+@dataclass(frozen=True)
+class _HourlyRelease:
+    """A release on the hour grid: the share of each source hour's events it holds, and
+    the share of the held events it lets go in each hour (from the grid's start on)."""
+
+    held: np.ndarray
+    share: np.ndarray
+
+
+def _released_hours(
+    releases: Sequence[Release], start: datetime, hours: int
+) -> dict[int, list[_HourlyRelease]]:
+    found: dict[int, list[_HourlyRelease]] = {}
+    for release in releases:
+        held = _overlap(_edges(start, hours), release.held_from, release.held_until)
+        span = max(int(np.ceil((release.end - start) / HOUR)), 1)
+        share = _overlap(_edges(start, span), release.start, release.end)
+        if held.any() and share.sum() > 0:
+            found.setdefault(release.stream, []).append(_HourlyRelease(held, share / share.sum()))
+    return found
+
+
+def _edges(start: datetime, hours: int) -> np.ndarray:
+    """The `hours + 1` hour boundaries from `start`, as UTC microseconds."""
+    return _micro(start) + np.arange(hours + 1) * np.timedelta64(3_600_000_000, "us")
+
+
+def _micro(moment: datetime) -> np.datetime64:
+    return np.datetime64(utc(moment).replace(tzinfo=None), "us")
+
+
+def _overlap(edges: np.ndarray, low: datetime, high: datetime) -> np.ndarray:
+    """The share of each hour between consecutive `edges` that lies in [low, high)."""
+    low64, high64 = _micro(low), _micro(high)
+    first = np.maximum(edges[:-1], low64)
+    last = np.minimum(edges[1:], high64)
+    seconds = np.maximum((last - first).astype("timedelta64[us]").astype(float), 0.0)
+    return seconds / 3.6e9
 
 
 def exclusive_probabilities(

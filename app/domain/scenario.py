@@ -24,7 +24,7 @@ from pydantic import TypeAdapter
 
 from app.domain.calendar import from_iso, iso
 from app.domain.catalog import Catalog, Modifier, Scenario, format_duration
-from app.domain.effects import Adjust, Effects, EffectsSource, combine
+from app.domain.effects import Adjust, Effects, EffectsSource, Release, combine
 from app.domain.events import NewEvent, RecordedEvent
 from app.domain.impacts import ImpactEffects, event_impact, template_json
 from app.domain.model import MarketModel
@@ -549,6 +549,24 @@ class StateEffects(EffectsSource):
             moments |= {modifier.start, modifier.end}
         return tuple(sorted(moments))
 
+    def releases(self) -> tuple[Release, ...]:
+        """A backlog's caused streams: what their causes started while the run was active
+        (until it settles, or is planned to) happens over the backlog's duration after it."""
+        found = []
+        for run, scenario in self.runs:
+            backlog = scenario.settling.backlog
+            if backlog is None:
+                continue
+            settles = run.settles_from
+            for name in backlog.streams:
+                stream = self.model.index[name]
+                if self.model.is_chain(stream):
+                    end = settles + backlog.duration
+                    found.append(
+                        Release(stream, run.activated_at, settles, settles, end, run.run_id)
+                    )
+        return tuple(found)
+
     def _run_effects(self, run: Run, scenario: Scenario, moment: datetime) -> Effects:
         w = weight(scenario, run, moment)
         streams: dict[int, Adjust] = {}
@@ -567,9 +585,10 @@ class StateEffects(EffectsSource):
         if backlog and settling <= moment < settling + backlog.duration:
             for name in backlog.streams:
                 stream = self.model.index[name]
-                streams[stream] = streams.get(stream, Adjust()).then(
-                    Adjust(factor=backlog.multiplier)
-                )
+                if not self.model.is_chain(stream):  # a chain stream's backlog is a release
+                    streams[stream] = streams.get(stream, Adjust()).then(
+                        Adjust(factor=backlog.multiplier)
+                    )
         sources_s = {s: run.run_id for s in streams}
         sources_r = {r: run.run_id for r in rates}
         return Effects(streams, rates, sources_s, sources_r)

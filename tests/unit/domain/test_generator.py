@@ -11,11 +11,13 @@ import pytest
 
 from app.domain.baseline import BASELINE_HOURS, WARMUP_DAYS
 from app.domain.calendar import HOUR
+from app.domain.effects import EffectsSource
 from app.domain.events import NewEvent
 from app.domain.generator import GROUPS, RECENT, TICK_TYPE, LogSnapshot, StreamGenerator
 from app.domain.history import BaselineView
 from app.domain.hourly import simulate
 from app.domain.model import MarketModel
+from app.domain.scenario import Run, SimulationState, StateEffects, settle_time
 
 STEP = timedelta(minutes=10)
 
@@ -350,7 +352,7 @@ def test_a_generator_rebuilt_from_the_log_carries_on_exactly_as_one_that_never_s
     assert comparable(broken.events) == comparable(unbroken.events)
 
 
-class SwitchedOn:
+class SwitchedOn(EffectsSource):
     """A tenfold app-open rate from `moment` on: an effect that jumps inside a 5-minute slice."""
 
     def __init__(self, model: MarketModel, moment) -> None:
@@ -395,3 +397,33 @@ def test_one_moments_stretch_is_the_one_the_batch_would_give_it(model, view):
     one_by_one = [generator._stretch_start(second) for second in seconds]
 
     assert one_by_one == generator._stretch_starts(np.array(seconds)).tolist()
+
+
+def test_a_payment_outages_held_charges_go_through_in_a_spike_when_it_is_fixed(model, still_view):
+    """The charges of the outage fail, are retried, and their successes come in the two
+    hours after it ends: at least twice the payments of the same hours without it."""
+    scenario = model.catalog.scenarios["payment-outage"]
+    activated = still_view.end + timedelta(hours=1)
+    ends = activated + scenario.duration
+    outage = Run(1, scenario.id, activated, ends, ends, "duration",
+                 settle_time(scenario, model, ends))  # fmt: skip
+    counts = []
+    for state in (SimulationState(runs=(outage,)), SimulationState()):
+        generator = fresh(model, still_view)
+        generator.set_effects(StateEffects(state, model))
+        log = MemoryLog()
+        run_steps = int((ends + timedelta(hours=3) - still_view.end) / STEP)
+        run(generator, log, steps=run_steps)
+        counts.append(hourly_counts(log, "customer.payment.succeeded", ends, hours=3))
+
+    with_outage, without = counts
+    assert all(with_outage[:2] >= 2 * without[:2]), (with_outage, without)
+    assert with_outage[2] < 1.3 * without[2], "and then it is over"
+
+
+def hourly_counts(log: MemoryLog, stream: str, start, hours: int) -> np.ndarray:
+    found = np.zeros(hours)
+    for event in log.events:
+        if event.stream == stream and start <= event.occurred_at < start + hours * HOUR:
+            found[int((event.occurred_at - start) / HOUR)] += 1
+    return found
