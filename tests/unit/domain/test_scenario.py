@@ -229,7 +229,8 @@ def test_each_scenario_shows_its_modifiers_in_the_generated_flow(catalog, model,
     plain = simulate(model, start, hours)
     bent = simulate(
         model, start, hours, expected=plain,
-        conditions=Conditions(effects=[effects.at(start + (h + 0.5) * H) for h in range(hours)]),
+        conditions=Conditions(effects=[effects.at(start + (h + 0.5) * H) for h in range(hours)],
+                              releases=effects.releases()),
     )  # fmt: skip
     same_path = simulate(model, start, hours, expected=plain)
     busy = same_path.values > 0.5
