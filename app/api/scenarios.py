@@ -271,6 +271,8 @@ def state() -> Response:
             "value": e.value,
             "normalized": e.normalized,
             "flag": e.flag,
+            "expected": e.expected,
+            "expectedFlag": e.expected_flag,
         }
         for e in sim.store.state.recent_critical(current.epoch)
     ]

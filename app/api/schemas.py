@@ -418,6 +418,10 @@ class Anomaly(Schema):
     value: float
     normalized: float
     flag: Flag
+    expected: float | None = Field(
+        None, description="the value expected given the calendar and every cause in force"
+    )
+    expected_flag: Flag | None = Field(None, description="the value against `expected`")
 
 
 class State(Schema):

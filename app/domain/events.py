@@ -36,12 +36,17 @@ class NewEvent:
     flag: Flag | None = None
     causation_id: int | None = None
     correlation_id: int | None = None
+    expected: float | None = None
+    """What the value was expected to be, given the calendar and every cause in force."""
+    expected_flag: Flag | None = None
+    """The value against `expected`: `warning` or `critical` when nothing known explains it."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown event kind {self.kind!r}; expected one of {KINDS}")
-        if self.flag is not None and self.flag not in FLAGS:
-            raise ValueError(f"unknown flag {self.flag!r}; expected one of {FLAGS}")
+        for flag in (self.flag, self.expected_flag):
+            if flag is not None and flag not in FLAGS:
+                raise ValueError(f"unknown flag {flag!r}; expected one of {FLAGS}")
         if self.occurred_at.tzinfo is None:
             raise ValueError("occurred_at must be timezone-aware (UTC)")
 
@@ -67,6 +72,8 @@ class RecordedEvent:
     flag: Flag | None
     causation_id: int | None
     correlation_id: int | None
+    expected: float | None = None
+    expected_flag: Flag | None = None
 
 
 def assign_epochs(events: Sequence[NewEvent], current_epoch: int) -> list[int]:

@@ -33,13 +33,14 @@ import numpy as np
 
 from app.domain.calendar import HOUR
 from app.domain.delays import DelayModel
-from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release
+from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release, hour_average
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
 from app.domain.history import BaselineView
-from app.domain.hourly import HourlyRun, exclusive_probabilities, simulate
+from app.domain.hourly import Conditions, HourlyRun, exclusive_probabilities, simulate
 from app.domain.impacts import ImpactEffects, logged_impacts
 from app.domain.model import CouplingSpec, Gauge, MarketModel, Root, Rule
+from app.domain.normalize import expected_flags
 from app.domain.randomness import normal_quantile, uniforms
 
 GROUPS = ("high", "medium", "low")
@@ -101,6 +102,8 @@ class Draft:
     normalized: float | None = None
     flag: str | None = None
     correlation_id: int | None = None
+    expected: float | None = None
+    expected_flag: str | None = None
 
 
 @dataclass
@@ -156,6 +159,12 @@ class Timeline:
     @property
     def hours(self) -> int:
         return self.expected.shape[1]
+
+    @property
+    def plain(self) -> HourlyRun:
+        """The span's plain expectation as a run (what couplings compare against)."""
+        assert self._expected_run is not None
+        return self._expected_run
 
     def index(self, moment: datetime) -> int:
         assert self.origin is not None
@@ -222,6 +231,8 @@ class StreamGenerator:
         """Where effects jump (as seconds), sorted: slices of constant effects end there."""
         self._releases: dict[int, list[Release]] = defaultdict(list)
         """Per stream, the backlogs in force: effects they hold happen when released."""
+        self._explained: tuple[datetime, np.ndarray] | None = None
+        """The timeline span's hourly expectation with every cause in force, from its origin."""
         self.timeline = Timeline(model, baseline)
         self.epoch = 1
         self.frontiers: dict[str, datetime] = {}
@@ -386,6 +397,7 @@ class StreamGenerator:
         queued = [item[3] for heap in self.pending.values() for item in heap]
         self.pending = {group: [] for group in GROUPS}
         self._push_all(queued)
+        self._explained = None
         self._forget_round()
 
     def _forget_round(self) -> None:
@@ -478,6 +490,8 @@ class StreamGenerator:
                     value=draft.value,
                     normalized=draft.normalized,
                     flag=draft.flag,
+                    expected=draft.expected,
+                    expected_flag=draft.expected_flag,
                     causation_id=draft.cause.position
                     if draft.cause and draft.cause.position
                     else None,
@@ -579,13 +593,17 @@ class StreamGenerator:
 
     def _load_ratio(self, load: int, at: datetime) -> float:
         """A gauge's load against its expectation: the load stream's events of the hour before
-        `at` (as far as its group has generated them, scaled to the hour), or the latest sample
-        of a gauge load. Unknown (the load's group is far behind): as expected."""
-        expected = self.timeline.expected[load, self.timeline.index(at)]
+        `at` (as far as its group has generated them, scaled to the hour) against the events
+        expected in that same hour, or the latest sample of a gauge load against its hour's
+        level. Unknown (the load's group is far behind): as expected."""
+        h = self.timeline.index(at)
+        expected = self.timeline.expected[load, h]
+        if not self.model.is_entity(load):
+            return self.latest_sample.get(load, expected) / expected if expected > 1e-9 else 1.0
+        through = (at - (self.timeline.origin + h * HOUR)) / HOUR
+        expected = expected * through + self.timeline.expected[load, h - 1] * (1 - through)
         if expected <= 1e-9:
             return 1.0
-        if not self.model.is_entity(load):
-            return self.latest_sample.get(load, expected) / expected
         moment = _seconds(at)
         known = min(moment, _seconds(self.frontiers[self.group_of[load]]))
         covered = known - (moment - 3600)
@@ -819,10 +837,49 @@ class StreamGenerator:
             name = self.model.names[stream]
             seconds = np.array([m.timestamp() for m in moments])
             scores, flags = self.baseline.normalize_seconds(name, seconds, values)
-            for draft, score, flag in zip(items, scores, flags, strict=True):
+            expected = self._expected_values(stream, seconds)
+            unexplained = expected_flags(values, expected, self._noise(stream, expected))
+            for draft, score, flag, value, explained in zip(
+                items, scores, flags, expected, unexplained, strict=True
+            ):
                 draft.normalized = float(score)
                 draft.flag = flag
+                draft.expected = round(float(value), 4)
+                draft.expected_flag = explained
         return drafts
+
+    def _expected_values(self, stream: int, seconds: np.ndarray) -> np.ndarray:
+        """What each value was expected to be given the calendar and every cause in force:
+        for an event, its stream's expected count over the trailing hour; for a sample, the
+        hour's expected level."""
+        origin, explained = self._explanation()
+        offset = seconds - origin.timestamp()
+        hours = np.clip((offset // 3600).astype(int), 1, explained.shape[1] - 1)
+        if not self.model.is_entity(stream):
+            return explained[stream, hours]
+        through = np.clip(offset / 3600 - (hours - 1) - 1, 0.0, 1.0)
+        return explained[stream, hours] * through + explained[stream, hours - 1] * (1 - through)
+
+    def _noise(self, stream: int, expected: np.ndarray) -> np.ndarray:
+        gauge = self._gauges.get(stream)
+        if gauge is None:
+            return np.sqrt(np.maximum(expected, 1.0))
+        return gauge.noise * np.abs(expected)
+
+    def _explanation(self) -> tuple[datetime, np.ndarray]:
+        """The hourly flow over the timeline's span with every effect in force (the
+        baseline's events that still act, scenarios, modifiers, injected events, backlogs):
+        computed when the effects change or the span moves."""
+        origin = self.timeline.origin
+        if self._explained is None or self._explained[0] != origin:
+            hours = self.timeline.hours
+            effects = [hour_average(self.effects, origin + h * HOUR) for h in range(hours)]
+            conditions = Conditions(effects=effects, releases=self.effects.releases())
+            run = simulate(
+                self.model, origin, hours, expected=self.timeline.plain, conditions=conditions
+            )
+            self._explained = (origin, run.values)
+        return self._explained
 
 
 def restored_history(model: MarketModel, seed: int, start: datetime) -> HourlyRun:

@@ -3,6 +3,10 @@
 50 is the slot's expected value; 30 and 70 are one standard deviation below and above; 0 and
 100 are three. Piecewise linear in between, clamped outside. A quiet night is normal because
 it is compared with other nights, not with the daily peak.
+
+Beside it, a live value's flag against its own expectation (`expected_flags`): what the
+calendar and every cause in force lead one to expect at that moment. Exam season is high
+against the month's slot, and expected; only what nothing known explains is flagged.
 """
 
 from __future__ import annotations
@@ -77,3 +81,21 @@ def normalize_array(values: np.ndarray, expected: np.ndarray, spread: np.ndarray
 def flags_array(values: np.ndarray, expected: np.ndarray, spread: np.ndarray) -> list[Flag]:
     """Flags for many values at once (same rule as `normalize`)."""
     return [flag_of(z) for z in z_array(values, expected, spread)]
+
+
+UNEXPLAINED_WARNING = 3.0
+UNEXPLAINED_CRITICAL = 5.0
+MODEL_ALLOWANCE = 0.1
+"""Beside its noise, a value may stray this share of its expectation without being called
+unexplained: the hourly expectation is the model's, the live data the generator's, minute by
+minute, with its couplings following what really happened."""
+
+
+def expected_flags(values: np.ndarray, expected: np.ndarray, noise: np.ndarray) -> list[Flag]:
+    """Flags of values against what was expected of them: `warning` three deviations away,
+    `critical` five, where a deviation is the value's noise (`noise`: Poisson for a count, a
+    gauge's sampling noise) together with `MODEL_ALLOWANCE` of the expectation."""
+    spread = np.sqrt(noise**2 + (MODEL_ALLOWANCE * np.abs(expected)) ** 2)
+    z = np.abs(values - expected) / np.maximum(spread, 1e-9)
+    warning = np.where(z >= UNEXPLAINED_WARNING, "warning", "normal")
+    return np.where(z >= UNEXPLAINED_CRITICAL, "critical", warning).tolist()

@@ -57,6 +57,8 @@ _COPY_COLUMNS = (
     "flag",
     "causation_id",
     "correlation_id",
+    "expected",
+    "expected_flag",
 )
 _COPY_TYPES = (
     "int8",
@@ -72,6 +74,8 @@ _COPY_TYPES = (
     "text",
     "int8",
     "int8",
+    "float8",
+    "text",
 )
 _COPY_SQL = f"COPY event_log ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 
@@ -150,6 +154,8 @@ class LogWriter:
                         event.flag,
                         event.causation_id,
                         event.correlation_id,
+                        event.expected,
+                        event.expected_flag,
                     )
                 )
         return Appended(first, last, epochs[-1], recorded_at)

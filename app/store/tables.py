@@ -23,6 +23,8 @@ event_log = sa.Table(
     sa.Column("flag", sa.Text),
     sa.Column("causation_id", sa.BigInteger),
     sa.Column("correlation_id", sa.BigInteger),
+    sa.Column("expected", sa.Float(53)),
+    sa.Column("expected_flag", sa.Text),
 )
 
 EVENT_COLUMNS = tuple(c.name for c in event_log.columns)

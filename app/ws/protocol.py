@@ -241,6 +241,8 @@ class WireEvent:
             "value": event.value,
             "normalized": event.normalized,
             "flag": event.flag,
+            "expected": event.expected,
+            "expectedFlag": event.expected_flag,
             "causationId": event.causation_id,
             "correlationId": event.correlation_id,
         }

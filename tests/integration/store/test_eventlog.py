@@ -27,6 +27,8 @@ def booking(i: int = 0, **overrides) -> NewEvent:
         "value": 112.0,
         "normalized": 51.5,
         "flag": "normal",
+        "expected": 108.25,
+        "expected_flag": "normal",
     }
     return NewEvent(**(fields | overrides))
 
@@ -39,6 +41,7 @@ def test_append_gives_consecutive_positions_and_reads_back_what_was_written(stor
     assert [e.position for e in read] == [1, 2, 3]
     assert [e.type for e in read] == ["customer.booking.requested"] * 3
     assert (read[0].value, read[0].normalized, read[0].flag) == (112.0, 51.5, "normal")
+    assert (read[0].expected, read[0].expected_flag) == (108.25, "normal")
     assert read[0].recorded_at == appended.recorded_at
     assert read[1].data == {"bookingId": "bk_1", "studentId": "st_1", "tutorId": "tu_1"}
     assert read[1].occurred_at == T0 + timedelta(seconds=1)

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
 
-from app.domain.baseline import BASELINE_HOURS, WARMUP_DAYS
+from app.domain.baseline import BASELINE_HOURS, WARMUP_DAYS, generate_baseline
 from app.domain.calendar import HOUR
 from app.domain.effects import EffectsSource
 from app.domain.events import NewEvent
-from app.domain.generator import GROUPS, RECENT, TICK_TYPE, LogSnapshot, StreamGenerator
+from app.domain.generator import (
+    GROUPS,
+    RECENT,
+    TICK_TYPE,
+    LogSnapshot,
+    StreamGenerator,
+)
 from app.domain.history import BaselineView
 from app.domain.hourly import simulate
 from app.domain.model import MarketModel
 from app.domain.scenario import Run, SimulationState, StateEffects, settle_time
+from app.settings import DEFAULT_SEED
 
 STEP = timedelta(minutes=10)
 
@@ -427,3 +434,56 @@ def hourly_counts(log: MemoryLog, stream: str, start, hours: int) -> np.ndarray:
         if event.stream == stream and start <= event.occurred_at < start + hours * HOUR:
             found[int((event.occurred_at - start) / HOUR)] += 1
     return found
+
+
+@pytest.fixture(scope="module")
+def exam_season_view(catalog) -> BaselineView:
+    """The default seed's month, ending in exam season with finals week under way: the
+    month's statistics include Thanksgiving, so against them the first live hours stand out."""
+    baseline = generate_baseline(
+        catalog, seed=DEFAULT_SEED, end=datetime(2026, 11, 25, tzinfo=UTC), config_checksum="t"
+    )
+    return BaselineView(
+        baseline.streams,
+        baseline.start,
+        baseline.values,
+        baseline.buckets,
+        baseline.statistics_json(),
+        baseline.events_json(),
+        {name: catalog.stream(name).aggregation for name in baseline.streams},
+        baseline.carry_over,
+    )
+
+
+def test_the_first_live_hour_is_what_the_calendar_and_the_causes_lead_one_to_expect(
+    catalog, exam_season_view
+):
+    model = MarketModel(catalog, anchor=exam_season_view.end)
+    log = MemoryLog()
+    run(fresh(model, exam_season_view, seed=DEFAULT_SEED), log, steps=6)
+
+    events = [e for e in log.events if e.kind == "stream"]
+    unexplained = [e for e in events if e.expected_flag != "normal"]
+    unusual = [e for e in events if e.flag != "normal"]
+    assert all(e.expected is not None for e in events)
+    assert len(unexplained) <= 0.05 * len(events), Counter(e.stream for e in unexplained)
+    assert len(unusual) > 0.15 * len(events), "against the month's slots the hour stands out"
+
+
+def test_a_scenario_is_known_so_what_it_does_is_expected(model, view):
+    scenario = model.catalog.scenarios["payment-outage"]
+    activated = view.end
+    ends = activated + scenario.duration
+    outage = Run(1, scenario.id, activated, ends, ends, "duration",
+                 settle_time(scenario, model, ends))  # fmt: skip
+    generator = fresh(model, view)
+    generator.set_effects(StateEffects(SimulationState(runs=(outage,)), model))
+    log = MemoryLog()
+
+    run(generator, log, steps=12)
+
+    failed = [e for e in log.events if e.stream == "customer.payment.failed"
+              and e.occurred_at >= activated + HOUR]  # fmt: skip
+    assert failed and all(e.flag == "critical" for e in failed)
+    assert sum(e.expected_flag != "normal" for e in failed) <= 0.05 * len(failed)
+    assert np.median([e.value / e.expected for e in failed]) == pytest.approx(1.0, abs=0.15)

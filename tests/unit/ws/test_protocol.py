@@ -121,6 +121,8 @@ def recorded(position: int = 7, **changes) -> RecordedEvent:
         flag="normal",
         causation_id=5,
         correlation_id=None,
+        expected=3.4,
+        expected_flag="normal",
     )
     fields.update(changes)
     return RecordedEvent(**fields)
@@ -139,6 +141,8 @@ def test_a_wire_event_carries_every_field_a_client_needs():
         "value": 3.0,
         "normalized": 55.5,
         "flag": "normal",
+        "expected": 3.4,
+        "expectedFlag": "normal",
         "causationId": 5,
         "correlationId": None,
     }
