@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from app.domain.calendar import HOUR
+from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.delays import DelayModel
 from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release, hour_average
 from app.domain.events import NewEvent
@@ -351,7 +352,7 @@ class StreamGenerator:
             last = np.array([self.baseline.values[self.baseline.index[n], -1]
                              for n in self.model.names])  # fmt: skip
             return overflow, last
-        drawn = restored_history(self.model, self.seed, start)
+        drawn = restored_history(self.model, self.baseline, self.seed, start)
         overflow = {i: np.rint(v).astype(int) for i, v in drawn.overflow.items()}
         return overflow, drawn.values[:, -1]
 
@@ -882,15 +883,38 @@ class StreamGenerator:
         return self._explained
 
 
-def restored_history(model: MarketModel, seed: int, start: datetime) -> HourlyRun:
+def restored_history(
+    model: MarketModel, baseline: BaselineView, seed: int, start: datetime
+) -> HourlyRun:
     """The fortnight before a live start that has no baseline behind it (a reset): the hourly
-    flow drawn with a seed from `start`. History shows it, and the generator takes the work in
-    flight from it, so both tell the same story."""
+    flow drawn with a seed from `start`, with the baseline's own causes acting (its events
+    that run on past its end: a reset goes back to the baseline's marketplace, finals week
+    and all). History shows it, and the generator takes the work in flight from it, so both
+    tell the same story; the same seed and reset moment give the same fortnight."""
     begin = start - CARRY_OVER
     hours = int(CARRY_OVER / HOUR)
+    causes = CauseSet(
+        model,
+        begin,
+        hours,
+        [
+            *anomaly_causes(model, baseline.anomalies),
+            *external_causes(model, baseline.events, "baseline"),
+        ],
+    )
     expected = simulate(model, begin, hours)
+    conditions = causes.conditions()
+    conditioned = simulate(model, begin, hours, expected=expected, conditions=conditions)
     rng = np.random.default_rng([seed, 4, int(start.timestamp())])
-    return simulate(model, begin, hours, rng=rng, expected=expected)
+    return simulate(
+        model,
+        begin,
+        hours,
+        rng=rng,
+        expected=expected,
+        conditions=conditions,
+        preliminary=conditioned,
+    )
 
 
 def _seconds(moment: datetime) -> float:

@@ -326,7 +326,9 @@ class Simulation:
         """After a reset, the hours between the baseline's end and the reset: the same drawn
         fortnight the generator carries its work in flight from."""
         if live_from not in self._restored:
-            self._restored[live_from] = restored_history(self.model, self.seed, live_from)
+            self._restored[live_from] = restored_history(
+                self.model, self.baseline, self.seed, live_from
+            )
         return self._restored[live_from]
 
     # Events ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from app.domain.baseline import BASELINE_HOURS, WARMUP_DAYS, generate_baseline
 from app.domain.calendar import HOUR
+from app.domain.causes import CauseSet, external_causes
 from app.domain.effects import EffectsSource
 from app.domain.events import NewEvent
 from app.domain.generator import (
@@ -19,6 +20,7 @@ from app.domain.generator import (
     TICK_TYPE,
     LogSnapshot,
     StreamGenerator,
+    restored_history,
 )
 from app.domain.history import BaselineView
 from app.domain.hourly import simulate
@@ -487,3 +489,31 @@ def test_a_scenario_is_known_so_what_it_does_is_expected(model, view):
     assert failed and all(e.flag == "critical" for e in failed)
     assert sum(e.expected_flag != "normal" for e in failed) <= 0.05 * len(failed)
     assert np.median([e.value / e.expected for e in failed]) == pytest.approx(1.0, abs=0.15)
+
+
+def test_a_reset_restores_the_baseline_marketplace_the_same_way_each_time(
+    catalog, exam_season_view
+):
+    """The fortnight a reset restores carries the baseline's events that run on past its end
+    (finals week, IB exams), as the first epoch's live hours do; the same moment gives the same
+    fortnight."""
+    model = MarketModel(catalog, anchor=exam_season_view.end)
+    reset_at = exam_season_view.end + timedelta(days=1, hours=7)
+
+    first = restored_history(model, exam_season_view, DEFAULT_SEED, reset_at)
+    again = restored_history(model, exam_season_view, DEFAULT_SEED, reset_at)
+
+    assert np.array_equal(first.values, again.values)
+    hours = int((reset_at - first.start) / HOUR)
+    causes = CauseSet(model, first.start, hours, [
+        *external_causes(model, exam_season_view.events, "baseline"),
+    ])  # fmt: skip
+    plain = simulate(model, first.start, hours)
+    expected = simulate(model, first.start, hours, expected=plain, conditions=causes.conditions())
+    last_day = slice(hours - 24, hours)
+    for name in ("customer.booking.requested", "customer.app.opened", "session.scheduled"):
+        row = model.index[name]
+        drawn, wanted = first.values[row, last_day].sum(), expected.values[row, last_day].sum()
+        assert abs(drawn - wanted) < 5 * np.sqrt(wanted), name
+    booking = model.index["customer.booking.requested"]
+    assert expected.values[booking, last_day].sum() > 1.5 * plain.values[booking, last_day].sum()
