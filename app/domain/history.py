@@ -151,10 +151,14 @@ def live_points(
     frontier: datetime | None,
     resolution_hours: int,
     now: datetime,
+    settled: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Points of the live part, from the rollup's hours: counts for entity streams (an hour the
     generator went through without an event counts 0), the mean value for samples, folded into
-    12-hour buckets when asked. The point that holds `now` is marked partial."""
+    12-hour buckets when asked. The point that holds `now` is marked partial, and so is every
+    point that ends after `settled`: where a cadence group that feeds the stream has not
+    generated yet, its effects may still come in (a confirmation from the medium group
+    schedules a session of the high group, dated back)."""
     if frontier is None or end <= start:
         return []
     by_hour = {h.hour: h for h in hours}
@@ -176,7 +180,7 @@ def live_points(
     points = []
     for m, v, s, f, c in zip(moments, values, scores, flags, covered, strict=True):
         point = {"timestamp": iso(m), "value": _number(v), "normalized": float(s), "flag": f}
-        if c < 1:
+        if c < 1 or (settled is not None and m + step > settled):
             point["partial"] = True
             if c < MIN_SCORED_SHARE:
                 point |= {"normalized": None, "flag": None}

@@ -343,6 +343,17 @@ class MarketModel:
             found.append(frozenset(seen))
         return tuple(found)
 
+    @cached_property
+    def feeding_groups(self) -> tuple[frozenset[str], ...]:
+        """For each stream, the cadence groups whose generation it depends on: its own and
+        those of every stream that leads to it through rules (their effects can come in dated
+        back, when they run behind)."""
+        cadence = [self.catalog.stream(name).cadence for name in self.names]
+        return tuple(
+            frozenset({cadence[s], *(cadence[a] for a in self.ancestors[s])})
+            for s in range(self.stream_count)
+        )
+
     def rate_targets(self, rate: str) -> frozenset[int]:
         """The streams a change of a named rate moves directly: the targets of the rules that
         read it, with every other outcome of their exclusive chains (which share the rest)."""

@@ -150,7 +150,7 @@ class Simulation:
             last_hour, until = live_reach(frontier, reached.get(stream.cadence), now)
             points += live_points(
                 view, name, stream.shape == "entity", live[name], live_start, live_end,
-                last_hour, hours, until,
+                last_hour, hours, until, self._settled(name, reached),
             )  # fmt: skip
             streams[name] = points
         return {
@@ -167,6 +167,12 @@ class Simulation:
             "streams": streams,
             "events": self.events_between(state, start, end),
         }
+
+    def _settled(self, stream: str, reached: dict[str, datetime]) -> datetime | None:
+        """Up to where every cadence group that feeds the stream has generated."""
+        groups = self.model.feeding_groups[self.model.index[stream]]
+        frontiers = [reached[g] for g in groups if g in reached]
+        return min(frontiers) if frontiers else None
 
     def _live_hours(self, epoch: int, streams, start: datetime, end: datetime):
         live: dict[str, list[LiveHour]] = {name: [] for name in streams}

@@ -43,6 +43,30 @@ def test_an_hour_generation_passed_without_events_counts_zero(view):
     assert "partial" not in points[0]
 
 
+def test_hours_a_feeding_group_has_not_generated_yet_are_partial(view):
+    """session.scheduled is high-cadence but scheduled by the medium group's confirmations:
+    where the medium group is behind, its hours may still grow."""
+    start = view.end
+    hours = [LiveHour("session.scheduled", start + i * H, 500, None) for i in range(4)]
+    points = live_points(
+        view, "session.scheduled", True, hours, start, start + 4 * H,
+        frontier=start + 3 * H, resolution_hours=1, now=start + 4 * H,
+        settled=start + 2 * H + timedelta(minutes=30),
+    )  # fmt: skip
+
+    assert [p.get("partial", False) for p in points] == [False, False, True, True]
+
+
+def test_every_group_a_stream_depends_on_feeds_its_completeness(catalog, view):
+    from app.domain.model import MarketModel
+
+    model = MarketModel(catalog, anchor=view.end)
+    groups = model.feeding_groups
+
+    assert groups[model.index["session.scheduled"]] == {"high", "medium"}
+    assert groups[model.index["customer.app.opened"]] == {"high"}
+
+
 def test_sample_streams_fold_their_hourly_means_into_buckets(view):
     start = align(view.end, 12)
     hours = [LiveHour("system.api.latency", start + i * H, 60, 100.0 + i) for i in range(12)]
