@@ -18,6 +18,20 @@ Flag = Literal["normal", "warning", "critical"]
 KINDS: tuple[str, ...] = ("stream", "external", "scenario", "control")
 FLAGS: tuple[str, ...] = ("normal", "warning", "critical")
 
+ANOMALY_FLAGS: tuple[str, ...] = ("warning", "critical")
+
+
+def is_anomalous(flag: str | None, expected_flag: str | None, correlation_id: int | None) -> bool:
+    """What the feed's `anomalies` topic and the state's recent anomalies show: a stream event
+    that nothing known explains (flagged against its expectation), or one that a scenario,
+    modifier or injected event moved out of its usual range (flagged against the baseline
+    slot, with what moved it on record). Exam season and the month's own events, unusual for
+    the slot and explained by the calendar and the baseline, are neither."""
+    if expected_flag in ANOMALY_FLAGS:
+        return True
+    return flag in ANOMALY_FLAGS and correlation_id is not None
+
+
 RESET_TYPE = "control.reset"
 """The event type that opens a new epoch: it and every later event belong to it."""
 

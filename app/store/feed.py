@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.pool import NullPool
 
-from app.domain.events import KINDS, RESET_TYPE, RecordedEvent
+from app.domain.events import ANOMALY_FLAGS, KINDS, RESET_TYPE, RecordedEvent
 from app.store.database import sqlalchemy_url
 from app.store.eventlog import LogListener
 from app.store.tables import event_log
@@ -39,13 +39,14 @@ class LogHead:
 class Selection:
     """Which rows a catch-up reads: a superset of what the subscriber receives.
 
-    `all_streams` means every stream event; otherwise stream events of `streams` and stream
-    events flagged with one of `flags`. `notices` adds scenario, external and control events.
+    `all_streams` means every stream event; otherwise stream events of `streams`, and with
+    `anomalies` the anomalous stream events (`app.domain.events.is_anomalous`). `notices` adds
+    scenario, external and control events.
     """
 
     all_streams: bool = False
     streams: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()
+    anomalies: bool = False
     notices: bool = True
 
 
@@ -145,15 +146,13 @@ class FeedReads:
         query = sa.select(latest).select_from(wanted.join(latest, sa.true()))
         return self._fetch(query)
 
-    def latest_flagged(
-        self, flags: Sequence[str], *, epoch: int, through: int, limit: int
-    ) -> list[RecordedEvent]:
-        """The last `limit` stream events of `epoch` flagged with one of `flags`."""
+    def latest_anomalies(self, *, epoch: int, through: int, limit: int) -> list[RecordedEvent]:
+        """The last `limit` anomalous stream events of `epoch`."""
         query = (
             sa.select(event_log)
             .where(
                 event_log.c.kind == "stream",
-                event_log.c.flag.in_(list(flags)),
+                anomalous(),
                 event_log.c.epoch == epoch,
                 event_log.c.position <= through,
             )
@@ -222,9 +221,17 @@ def _selected(selection: Selection) -> sa.ColumnElement[bool]:
         wanted = []
         if selection.streams:
             wanted.append(event_log.c.stream.in_(list(selection.streams)))
-        if selection.flags:
-            wanted.append(event_log.c.flag.in_(list(selection.flags)))
+        if selection.anomalies:
+            wanted.append(anomalous())
         streams = sa.and_(is_stream, sa.or_(*wanted)) if wanted else sa.false()
     if selection.notices:
         return sa.or_(streams, event_log.c.kind != "stream")
     return streams
+
+
+def anomalous(flags: Sequence[str] = ANOMALY_FLAGS) -> sa.ColumnElement[bool]:
+    """`app.domain.events.is_anomalous` as SQL (with `flags`, of those flags only)."""
+    return sa.or_(
+        event_log.c.expected_flag.in_(list(flags)),
+        sa.and_(event_log.c.flag.in_(list(flags)), event_log.c.correlation_id.isnot(None)),
+    )

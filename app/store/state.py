@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from app.domain.events import RecordedEvent
+from app.store.feed import anomalous
 from app.store.tables import event_log
 
 _STATE_EVENTS = (
@@ -22,7 +23,7 @@ _STATE_EVENTS = (
 )
 _CRITICAL = (
     sa.select(event_log)
-    .where(event_log.c.epoch == sa.bindparam("epoch"), event_log.c.flag == "critical")
+    .where(event_log.c.epoch == sa.bindparam("epoch"), anomalous(("critical",)))
     .order_by(event_log.c.position.desc())
     .limit(sa.bindparam("limit"))
 )
@@ -44,7 +45,8 @@ class StateStore:
             return [RecordedEvent(**row) for row in rows]
 
     def recent_critical(self, epoch: int, limit: int = 20) -> list[RecordedEvent]:
-        """The newest stream events flagged critical in an epoch."""
+        """The newest critical anomalies of an epoch (`app.domain.events.is_anomalous`, of
+        the critical flags only)."""
         with self.engine.connect() as conn:
             rows = conn.execute(_CRITICAL, {"epoch": epoch, "limit": limit}).mappings()
             return [RecordedEvent(**row) for row in rows]

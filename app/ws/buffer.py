@@ -17,7 +17,6 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 
 from app.ws.protocol import WireEvent
-from app.ws.topics import ANOMALY_FLAGS
 
 
 class RollingBuffer:
@@ -66,7 +65,7 @@ class RollingBuffer:
             self._recent.append((now, event))
             if event.kind == "stream" and event.stream is not None:
                 self._remember_latest(event)
-                if event.flag in ANOMALY_FLAGS:
+                if event.anomalous:
                     self._anomalies.append(event)
         self.newest = max(self.newest, through)
         self.evict(now)

@@ -38,7 +38,7 @@ from app.ws.buffer import RollingBuffer
 from app.ws.mailbox import Batch
 from app.ws.protocol import Subscribe, WireEvent
 from app.ws.resume import ResumePlan, Source, plan_resume
-from app.ws.topics import ANOMALY_FLAGS, Subscription, TopicCatalog
+from app.ws.topics import Subscription, TopicCatalog
 
 if TYPE_CHECKING:
     from app.domain.catalog import Catalog
@@ -306,8 +306,7 @@ class Hub:
             through=head.position,
             per_stream=self.options.snapshot_size,
         )
-        flagged = self.reads.latest_flagged(
-            ANOMALY_FLAGS,
+        flagged = self.reads.latest_anomalies(
             epoch=head.epoch,
             through=head.position,
             limit=self.options.snapshot_size,
@@ -395,7 +394,7 @@ def _selection(subscription: Subscription) -> Selection:
     return Selection(
         all_streams=subscription.all_streams,
         streams=tuple(sorted(subscription.streams)),
-        flags=ANOMALY_FLAGS if subscription.anomalies else (),
+        anomalies=subscription.anomalies,
         notices=True,
     )
 

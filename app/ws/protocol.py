@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.domain.events import RecordedEvent
+from app.domain.events import RecordedEvent, is_anomalous
 
 MAX_TOPICS = 200
 MAX_TOPIC_LENGTH = 200
@@ -225,7 +225,8 @@ class WireEvent:
     kind: str
     type: str
     stream: str | None
-    flag: str | None
+    anomalous: bool
+    """Whether the `anomalies` topic shows it (`app.domain.events.is_anomalous`)."""
     json: str
 
     @classmethod
@@ -252,7 +253,7 @@ class WireEvent:
             kind=event.kind,
             type=event.type,
             stream=event.stream,
-            flag=event.flag,
+            anomalous=is_anomalous(event.flag, event.expected_flag, event.correlation_id),
             json=_dumps(body),
         )
 

@@ -228,7 +228,7 @@ class Session:
         for event in batch.events:
             if event.position <= self.delivered:
                 continue
-            if not self.subscription.matches(event.kind, event.stream, event.flag, event.type):
+            if not self.subscription.matches(event.kind, event.stream, event.anomalous, event.type):
                 continue
             if event.is_notice:
                 self._flush(now)
@@ -351,7 +351,7 @@ class Session:
         overflow (the next loop turn tells the client)."""
         plan = join.plan
         if plan.source is Source.SNAPSHOT:
-            events = [e for e in join.events if matches(e.kind, e.stream, e.flag, e.type)]
+            events = [e for e in join.events if matches(e.kind, e.stream, e.anomalous, e.type)]
             extra: dict[str, Any] = {}
             if plan.recovered is False:
                 extra = {"recovered": False, "reason": plan.reason}
@@ -386,7 +386,7 @@ class Session:
             if self.mailbox.overflowed:
                 return False
             for event in page:
-                if not matches(event.kind, event.stream, event.flag, event.type):
+                if not matches(event.kind, event.stream, event.anomalous, event.type):
                     continue
                 if event.is_notice:
                     self._send_catchup_part(waiting)

@@ -7,7 +7,9 @@ Topics, after normalization (surrounding spaces removed, lower case):
 - a frequency group: `high-frequency`, `medium-frequency`, `low-frequency` (the cadence
   groups' `topic` in config/stream-cadences.json);
 - a stream name from the catalog, e.g. `customer.booking.requested`;
-- `anomalies`: stream events flagged `warning` or `critical`, whatever their stream.
+- `anomalies`: stream events that nothing known explains (flagged against their
+  expectation), or that a scenario, modifier or injected event moved out of their usual range
+  (`app.domain.events.is_anomalous`), whatever their stream.
 
 Domains and frequency groups expand to the catalog's streams once, at subscribe time, so
 matching an event is a set lookup. Scenario and external events, a reset and a clock change
@@ -26,7 +28,6 @@ from typing import TypeVar
 
 ALL = "*"
 ANOMALIES = "anomalies"
-ANOMALY_FLAGS: tuple[str, ...] = ("warning", "critical")
 STREAM_KIND = "stream"
 PUBLIC_CONTROL_TYPES = frozenset({"control.reset", "control.clock"})
 """The control events a client must know about: a new epoch, a new clock speed."""
@@ -157,27 +158,27 @@ class Subscription:
     def empty(self) -> bool:
         return not self.topics
 
-    def matches(self, kind: str, stream: str | None, flag: str | None, type_: str = "") -> bool:
-        """Whether an event of this kind, stream and flag (and type, for control events)
-        belongs to the subscription."""
+    def matches(self, kind: str, stream: str | None, anomalous: bool, type_: str = "") -> bool:
+        """Whether an event of this kind and stream, anomalous or not (and of this type, for
+        control events), belongs to the subscription."""
         if not self.topics:
             return False
         if kind != STREAM_KIND:
             return is_public_notice(kind, type_)
         if self.all_streams or stream in self.streams:
             return True
-        return self.anomalies and flag in ANOMALY_FLAGS
+        return self.anomalies and anomalous
 
     def select_stream_events(self, events: Sequence[T]) -> Sequence[T]:
-        """The matching ones among stream events (anything with `.stream` and `.flag`): the
-        per-batch fast path of `matches`, for batches without notices."""
+        """The matching ones among stream events (anything with `.stream` and `.anomalous`):
+        the per-batch fast path of `matches`, for batches without notices."""
         if not self.topics:
             return ()
         if self.all_streams:
             return events
         streams = self.streams
         if self.anomalies:
-            return [e for e in events if e.stream in streams or e.flag in ANOMALY_FLAGS]
+            return [e for e in events if e.stream in streams or e.anomalous]
         return [e for e in events if e.stream in streams]
 
     def snapshot_streams(self, catalog: TopicCatalog) -> tuple[str, ...]:
@@ -196,7 +197,9 @@ def only_new(old: Subscription, new: Subscription):
     """A predicate for events that `new` matches and `old` did not: what a subscribe that adds
     topics owes the client, since `old`'s events were already delivered live."""
 
-    def matches(kind: str, stream: str | None, flag: str | None, type_: str = "") -> bool:
-        return new.matches(kind, stream, flag, type_) and not old.matches(kind, stream, flag, type_)
+    def matches(kind: str, stream: str | None, anomalous: bool, type_: str = "") -> bool:
+        return new.matches(kind, stream, anomalous, type_) and not old.matches(
+            kind, stream, anomalous, type_
+        )
 
     return matches

@@ -31,7 +31,13 @@ NOTICE_FRAMES = ("scenario", "external", "control")
 
 
 def stream_event(
-    stream: str, index: int = 0, *, flag: str = "normal", occurred_at: datetime | None = None
+    stream: str,
+    index: int = 0,
+    *,
+    flag: str = "normal",
+    occurred_at: datetime | None = None,
+    expected_flag: str = "normal",
+    correlation_id: int | None = None,
 ) -> NewEvent:
     """A stream event whose simulated time grows with `index`."""
     return NewEvent(
@@ -43,6 +49,9 @@ def stream_event(
         value=100.0 + index,
         normalized={"normal": 50.0, "warning": 75.0, "critical": 99.0}[flag],
         flag=flag,
+        expected=100.0,
+        expected_flag=expected_flag,
+        correlation_id=correlation_id,
     )
 
 

@@ -90,7 +90,8 @@ def test_resume_by_position_beyond_the_window_reads_exactly_the_missing_events_f
     store.log.append(round_robin([HIGH_CUSTOMER, MEDIUM_TUTOR, HIGH_SESSION], 90))
     server = feed_server(page_size=25)  # the buffer starts at 90: 30 is before its floor
     store.log.append([notice("scenario", "scenario.activated", 90)])
-    store.log.append(round_robin([HIGH_CUSTOMER, MEDIUM_TUTOR, HIGH_SESSION], 9, start=91))
+    later = store.log.append(round_robin([HIGH_CUSTOMER, MEDIUM_TUTOR, HIGH_SESSION], 9, start=91))
+    server.wait_for_position(later.last_position)
 
     client = server.connect()
     client.subscribe("customer.*", MEDIUM_TUTOR, lastEventId=30)

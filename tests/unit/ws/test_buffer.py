@@ -11,11 +11,11 @@ def event(
     stream: str | None = "a",
     *,
     epoch: int = 1,
-    flag: str = "normal",
+    anomalous: bool = False,
     kind: str = "stream",
     type_: str | None = None,
 ) -> WireEvent:
-    return WireEvent(position, epoch, kind, type_ or stream or kind, stream, flag, "{}")
+    return WireEvent(position, epoch, kind, type_ or stream or kind, stream, anomalous, "{}")
 
 
 def positions(events) -> list[int]:
@@ -60,7 +60,7 @@ def test_the_snapshot_adds_the_latest_anomalies_once_each():
     buffer = RollingBuffer(window=60, per_stream=10)
     buffer.seed(position=0, epoch=1, epoch_start=0, latest=[], anomalies=[])
     buffer.add(
-        [event(1, "a", flag="warning"), event(2, "b", flag="critical"), event(3, "b")], 3, now=0.0
+        [event(1, "a", anomalous=True), event(2, "b", anomalous=True), event(3, "b")], 3, now=0.0
     )
     assert positions(buffer.snapshot([], anomalies=True)) == [1, 2]
     assert positions(buffer.snapshot(["a"], anomalies=True)) == [1, 2]
@@ -69,7 +69,7 @@ def test_the_snapshot_adds_the_latest_anomalies_once_each():
 def test_a_reset_opens_an_epoch_whose_snapshot_starts_empty():
     buffer = RollingBuffer(window=60, per_stream=10)
     buffer.seed(position=0, epoch=1, epoch_start=0, latest=[], anomalies=[])
-    buffer.add([event(1, "a", flag="critical")], 1, now=0.0)
+    buffer.add([event(1, "a", anomalous=True)], 1, now=0.0)
     reset = event(2, None, epoch=2, kind="control", type_="control.reset")
     buffer.add([reset, event(3, "b", epoch=2)], 3, now=0.0)
     assert (buffer.epoch, buffer.epoch_start) == (2, 2)
@@ -84,7 +84,7 @@ def test_seeding_keeps_the_latest_events_in_position_order():
         epoch=3,
         epoch_start=40,
         latest=[event(45, "a"), event(41, "a"), event(44, "a")],
-        anomalies=[event(44, "a", flag="warning")],
+        anomalies=[event(44, "a", anomalous=True)],
     )
     assert (buffer.floor, buffer.newest, buffer.epoch, buffer.epoch_start) == (50, 50, 3, 40)
     assert positions(buffer.snapshot(["a"], anomalies=True)) == [44, 45]

@@ -10,7 +10,7 @@ from app.ws.protocol import WireEvent
 
 
 def batch(*positions: int) -> Batch:
-    events = tuple(WireEvent(p, 1, "stream", "a", "a", "normal", "{}") for p in positions)
+    events = tuple(WireEvent(p, 1, "stream", "a", "a", False, "{}") for p in positions)
     return Batch(events, positions[-1])
 
 

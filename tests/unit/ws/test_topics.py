@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain.events import is_anomalous
 from app.ws.topics import (
     Subscription,
     TopicCatalog,
@@ -27,8 +28,8 @@ def sub(*topics: str) -> Subscription:
     return Subscription.of(resolve_topics(topics, CATALOG), CATALOG)
 
 
-def stream(name: str, flag: str = "normal") -> tuple[str, str, str]:
-    return ("stream", name, flag)
+def stream(name: str, anomalous: bool = False) -> tuple[str, str, bool]:
+    return ("stream", name, anomalous)
 
 
 def test_star_matches_every_stream_event_and_every_notice():
@@ -59,12 +60,19 @@ def test_a_stream_name_matches_that_stream_alone():
     assert not one.matches(*stream("customer.tutor.search"))
 
 
-def test_anomalies_match_warning_and_critical_events_of_any_stream():
+def test_anomalies_match_anomalous_events_of_any_stream():
     anomalies = sub("anomalies")
-    assert anomalies.matches(*stream("session.started", "warning"))
-    assert anomalies.matches(*stream("tutor.payout.sent", "critical"))
-    assert not anomalies.matches(*stream("session.started", "normal"))
-    assert not anomalies.matches("stream", "session.started", None)
+    assert anomalies.matches(*stream("session.started", anomalous=True))
+    assert anomalies.matches(*stream("tutor.payout.sent", anomalous=True))
+    assert not anomalies.matches(*stream("session.started"))
+
+
+def test_an_event_is_anomalous_when_nothing_explains_it_or_a_recorded_cause_moved_it():
+    assert is_anomalous("normal", "warning", None), "nothing known explains it"
+    assert is_anomalous("critical", "normal", 42), "a scenario moved it out of its range"
+    assert not is_anomalous("critical", "normal", None), "the season, or the month's events"
+    assert not is_anomalous("normal", "normal", 42), "moved, but within its usual range"
+    assert not is_anomalous("warning", None, None), "recorded before expectations"
 
 
 def test_notices_reach_every_non_empty_subscription_and_an_empty_one_matches_nothing():
