@@ -28,7 +28,7 @@ from app.domain.impacts import impact_window, template_json
 from app.domain.model import MarketModel
 from app.domain.statistics import StreamStatistics, aggregate, stream_statistics
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 """2: events act with the live generator's hourly shape, anomalies have ids, expectations
 stop sweeping a loop once it is negligible, and the causes are labelled from the flow."""
 BASELINE_DAYS = 30

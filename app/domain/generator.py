@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import HOUR
+from app.domain.calendar import HOUR, hour_grid
+from app.domain.capacity import CapacitySpec, daily_around, limit_outcome, saturation
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.delays import DelayModel
 from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release, hour_average
@@ -40,7 +41,7 @@ from app.domain.fields import DataMaker
 from app.domain.history import BaselineView
 from app.domain.hourly import Conditions, HourlyRun, exclusive_probabilities, simulate
 from app.domain.impacts import ImpactEffects, logged_impacts
-from app.domain.model import CouplingSpec, Gauge, MarketModel, Root, Rule
+from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Root, Rule
 from app.domain.normalize import expected_flags
 from app.domain.randomness import normal_quantile, uniforms
 
@@ -197,6 +198,10 @@ class Timeline:
             counts = np.maximum(self.live_count[stream, first:last], 1)
             values[known] = (self.live_sum[stream, first:last] / counts)[known]
         return values
+
+    def day_around(self, stream: int, hour: int) -> float:
+        """The expectation over the day around `hour` (`app.domain.capacity.daily_around`)."""
+        return float(daily_around(self.expected[stream])[hour])
 
     def ratio(self, stream: int, hour: int, window: int, complete: int | None = None) -> float:
         """Realized over expected across the `window` hours before `hour` (hours from
@@ -648,6 +653,30 @@ class StreamGenerator:
             self._coupling_cache[key] = max(ratio, 1e-6) ** coupling.elasticity
         return self._coupling_cache[key]
 
+    def _within_capacity(self, chain: ChainGroup, probabilities: np.ndarray, at: datetime):
+        """A chain's outcome probabilities at `at` once its capacity, if it has one, has
+        served what it can (as the hourly flow reckons it: `app.domain.capacity`)."""
+        capacity = self.model.capacities.get(chain.rule_id)
+        if capacity is None:
+            return probabilities
+        asked = self._asked_per_probability(capacity, self.timeline.index(at))
+        served = saturation(asked * probabilities[capacity.outcome])
+        return limit_outcome(probabilities, capacity.outcome, served)
+
+    def _asked_per_probability(self, capacity: CapacitySpec, h: int) -> float:
+        """What a day asks of a capacity at hour `h`, over its limit, per unit of the outcome's
+        probability."""
+        key = (capacity.capacity_id, h)
+        if key not in self._coupling_cache:
+            frontier = self.frontiers[self.group_of[capacity.demand]]
+            complete = self.timeline.index(frontier)
+            ratio = self.timeline.ratio(capacity.demand, h, capacity.window_hours, complete)
+            plain_day = self.timeline.day_around(capacity.demand, h)
+            moment = hour_grid(self.timeline.origin + h * HOUR, 1)
+            limit = float(self.model.capacity_limit(capacity, moment)[0])
+            self._coupling_cache[key] = ratio * plain_day / limit
+        return self._coupling_cache[key]
+
     def _rule_probability(self, rule: Rule, at: datetime) -> float:
         """A rule's probability at a moment: its rate (with effects and couplings) times the
         effects on the stream it produces, at most 1. (A cascade's condition is tested on each
@@ -687,6 +716,7 @@ class StreamGenerator:
             rates = np.array([[self._rate(r.rate, moment)] for r in rules])
             fixed = ~np.isclose(rates, base[:, None])
             probabilities = exclusive_probabilities(base, effective, chain.has_remainder, fixed)
+            probabilities = self._within_capacity(chain, probabilities, moment)
             cumulative = np.cumsum(probabilities)
             for i in members:
                 cause = causes[i]

@@ -26,6 +26,13 @@ from datetime import datetime
 import numpy as np
 
 from app.domain.calendar import HOUR, hour_grid, utc
+from app.domain.capacity import (
+    CapacitySpec,
+    daily_around,
+    limit_outcome,
+    saturation,
+    sum_before,
+)
 from app.domain.effects import Adjust, Effects, Release
 from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Rule
 
@@ -158,6 +165,7 @@ class _Flow:
         self._shares: dict[str, list[np.ndarray]] = {}
         self._cascade_probability: dict[int, np.ndarray] = {}
         self._landings: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._asked: dict[str, np.ndarray] = {}
 
     def _driver_values(self, stream: int, lagged: bool) -> np.ndarray:
         """A driver's values: as computed so far, or (for a link that closes a loop) from the
@@ -265,6 +273,22 @@ class _Flow:
         adjust = self.rate_adjust.get(rule.rate)
         return np.clip(adjust.apply(p), 0.0, 1.0) if adjust is not None else p
 
+    def _within_capacity(self, capacity: CapacitySpec, probabilities: np.ndarray) -> np.ndarray:
+        """A chain's outcome probabilities once its capacity has served what it can
+        (`app.domain.capacity`). The demand is read from the preliminary run when there is one:
+        it holds the requests a saturated day sends round the loop again (a declined student
+        books anew), which this run's first sweep does not have yet."""
+        if capacity.chain not in self._asked:
+            source = self.lagged if self.lagged is not None else self.values
+            demand = source[capacity.demand]
+            plain = self.expected[capacity.demand] if self.expected is not None else demand
+            window = capacity.window_hours
+            ratio = _ratio(sum_before(demand, window), sum_before(plain, window))
+            limit = self.model.capacity_limit(capacity, self.grid)
+            self._asked[capacity.chain] = ratio * daily_around(plain) / limit
+        asked = self._asked[capacity.chain] * probabilities[capacity.outcome]
+        return limit_outcome(probabilities, capacity.outcome, saturation(asked))
+
     def _probability(self, rule: Rule) -> np.ndarray:
         p = self._rate(rule)
         target = self.factor[rule.target]
@@ -306,6 +330,9 @@ class _Flow:
                 group.has_remainder,
                 fixed=~np.isclose(rates, base[:, None]),
             )
+            capacity = self.model.capacities.get(group.rule_id)
+            if capacity is not None:
+                probabilities = self._within_capacity(capacity, probabilities)
             shares = []
             left = np.ones(self.hours)
             for p in probabilities:

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 
 from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day
+from app.domain.capacity import CapacitySpec
 from app.domain.catalog import (
     Catalog,
     ChainBaseline,
@@ -135,6 +136,8 @@ class MarketModel:
         self.chains = tuple(self._chain_groups())
         self.cascades = tuple(r.index for r in self.rules if r.kind == "cascade")
         self.couplings = tuple(self._couplings())
+        self.capacities = {spec.chain: spec for spec in self._capacities()}
+        """The capacities, by the chain whose outcome each limits."""
         self.order, self.loops = self._processing_order()
         self._calendar_curves: dict[tuple[str, int, int, str | None], np.ndarray] = {}
 
@@ -198,6 +201,20 @@ class MarketModel:
                 target_rate=coupling.target.rate,
                 elasticity=coupling.elasticity,
                 window_hours=max(1, round(coupling.window / HOUR)),
+            )
+
+    def _capacities(self) -> Iterable[CapacitySpec]:
+        chains = {chain.id: chain for chain in self.catalog.chains}
+        for capacity in self.catalog.capacities:
+            chain = chains[capacity.chain]
+            targets = [outcome.to for outcome in chain.outcomes]
+            yield CapacitySpec(
+                capacity_id=capacity.id,
+                chain=chain.id,
+                outcome=targets.index(capacity.outcome),
+                demand=self.index[chain.from_stream],
+                per_day=self.catalog.population.session_capacity_per_day,
+                window_hours=max(1, round(capacity.window / HOUR)),
             )
 
     def _dependencies(self) -> dict[Node, list[tuple[Node, Link]]]:
@@ -421,6 +438,10 @@ class MarketModel:
         anchor = np.datetime64(self.anchor.replace(tzinfo=None), "h")
         months = (grid - anchor).astype(float) / (24.0 * DAYS_PER_MONTH)
         return (1.0 + self.growth_rate) ** months
+
+    def capacity_limit(self, capacity: CapacitySpec, grid: np.ndarray) -> np.ndarray:
+        """A capacity's limit per day at each hour: the supply grows with the marketplace."""
+        return capacity.per_day * self.growth_curve(grid)
 
     def root_rate(self, root: Root, grid: np.ndarray) -> np.ndarray:
         """Expected events per hour of a root, before modifiers and couplings."""

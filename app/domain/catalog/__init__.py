@@ -40,6 +40,7 @@ from .metrics import (
 )
 from .problems import ConfigError, ConfigProblem
 from .relationships import (
+    Capacity,
     Cascade,
     Chain,
     Condition,
@@ -80,6 +81,7 @@ __all__ = [
     "CadencesFile",
     "Calendar",
     "CalendarPeriod",
+    "Capacity",
     "Cascade",
     "Catalog",
     "Chain",

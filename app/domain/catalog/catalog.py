@@ -22,7 +22,15 @@ from .metrics import (
     StreamBaseline,
 )
 from .problems import ConfigProblem
-from .relationships import Cascade, Chain, Coupling, Dependency, Edge, RelationshipsFile
+from .relationships import (
+    Capacity,
+    Cascade,
+    Chain,
+    Coupling,
+    Dependency,
+    Edge,
+    RelationshipsFile,
+)
 from .scenarios import Scenario
 from .streams import Stream
 
@@ -160,6 +168,11 @@ class Catalog:
     def couplings(self) -> tuple[Coupling, ...]:
         """All supply/demand couplings."""
         return self.relationships.couplings
+
+    @property
+    def capacities(self) -> tuple[Capacity, ...]:
+        """The outcomes limited by what the supply can serve."""
+        return self.relationships.capacities
 
     @property
     def dependencies(self) -> tuple[Dependency, ...]:

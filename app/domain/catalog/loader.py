@@ -50,6 +50,7 @@ SECTIONS: dict[str, dict[tuple[str, ...], Section]] = {
         ("chains",): Section("chain", "id"),
         ("cascades",): Section("cascade", "id"),
         ("couplings",): Section("coupling", "id"),
+        ("capacities",): Section("capacity", "id"),
         ("dependencies",): Section("dependency", "id"),
     },
     LIBRARY_FILE: {("templates",): Section("template", "id")},

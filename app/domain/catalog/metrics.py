@@ -36,6 +36,13 @@ class Population(ConfigModel):
     sessions_per_active_tutor_per_day: float = Field(
         gt=0, description="Sessions a tutor who teaches that day gives, on average."
     )
+    session_cap_per_active_tutor_per_day: float = Field(
+        gt=0,
+        description=(
+            "The most sessions a tutor who teaches that day can give: the tutors' capacity "
+            "(see the capacities of stream-relationships.json)."
+        ),
+    )
     subscribed_student_share: float = Field(
         ge=0, le=1, description="Share of students with a running subscription (the pool)."
     )
@@ -73,6 +80,11 @@ class Population(ConfigModel):
     def sessions_per_day(self) -> float:
         """The target daily volume of `session_stream`."""
         return self.tutors * self.active_tutor_share * self.sessions_per_active_tutor_per_day
+
+    @property
+    def session_capacity_per_day(self) -> float:
+        """The most sessions the tutors can give in a day (before growth)."""
+        return self.tutors * self.active_tutor_share * self.session_cap_per_active_tutor_per_day
 
 
 class Rate(ConfigModel):

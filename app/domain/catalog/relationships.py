@@ -196,6 +196,26 @@ class Coupling(ConfigModel):
     description: str = Field(min_length=1, description="The business reason.")
 
 
+class Capacity(ConfigModel):
+    """The most the tutors can serve: an outcome of a chain that saturates as demand nears it.
+
+    Per day the outcome is capped at the active tutors' sessions (population: tutors x
+    activeTutorShare x sessionCapPerActiveTutorPerDay, growing with the marketplace). As what
+    the chain's events ask for over a day nears that, the outcome's probability falls and the
+    chain's other outcomes take up the rest."""
+
+    id: KebabId = Field(description="Identifier.")
+    chain: KebabId = Field(description="The chain whose outcome is limited.")
+    outcome: StreamName = Field(description="The limited outcome (a stream of that chain).")
+    window: Duration = Field(
+        description=(
+            "How far back demand is measured against its expectation: short enough that a "
+            "surge meets the limit within hours."
+        )
+    )
+    description: str = Field(min_length=1, description="The business reason.")
+
+
 class Dependency(ConfigModel):
     """A temporal precondition on one entity: `first` must have happened before `then`."""
 
@@ -207,12 +227,15 @@ class Dependency(ConfigModel):
 
 
 class RelationshipsFile(ConfigModel):
-    """stream-relationships.json: chains, cascades, couplings and dependencies."""
+    """stream-relationships.json: chains, cascades, couplings, capacities and dependencies."""
 
     schema_: str = Field(alias="$schema", description="Path of this file's JSON Schema.")
     chains: tuple[Chain, ...] = Field(description="Lifecycle chains with exclusive outcomes.")
     cascades: tuple[Cascade, ...] = Field(description="Independent probabilistic follow-ups.")
     couplings: tuple[Coupling, ...] = Field(description="Supply/demand correlations.")
+    capacities: tuple[Capacity, ...] = Field(
+        default=(), description="Outcomes limited by what the supply can serve."
+    )
     dependencies: tuple[Dependency, ...] = Field(description="Temporal preconditions.")
 
 

@@ -42,6 +42,7 @@ def check_relationships(
         problems += _check_chain_streams(rules, streams, metrics)
         problems += _check_zero_delay_cycles(rules)
     problems += _check_couplings(relationships, streams, metrics)
+    problems += _check_capacities(relationships, metrics)
     problems += _check_dependencies(relationships, streams)
     return problems
 
@@ -51,6 +52,7 @@ def _check_ids(relationships: RelationshipsFile) -> list[ConfigProblem]:
     groups = (
         ("rule", rule_ids),
         ("coupling", [c.id for c in relationships.couplings]),
+        ("capacity", [c.id for c in relationships.capacities]),
         ("dependency", [d.id for d in relationships.dependencies]),
     )
     return [
@@ -374,6 +376,38 @@ def _check_couplings(
             problems.append(
                 ConfigProblem(RELATIONSHIPS_FILE, entry, f"target.{found[0]}", found[1])
             )
+    return problems
+
+
+def _check_capacities(
+    relationships: RelationshipsFile, metrics: BaselineMetrics
+) -> list[ConfigProblem]:
+    """A capacity limits an outcome of a chain, and leaves room above the baseline's sessions."""
+    problems = []
+    chains = {chain.id: chain for chain in relationships.chains}
+    for capacity in relationships.capacities:
+        entry = f"capacity '{capacity.id}'"
+        chain = chains.get(capacity.chain)
+        if chain is None:
+            message = f"unknown chain '{capacity.chain}'"
+            problems.append(ConfigProblem(RELATIONSHIPS_FILE, entry, "chain", message))
+            continue
+        if capacity.outcome not in {outcome.to for outcome in chain.outcomes}:
+            message = f"chain '{chain.id}' has no outcome '{capacity.outcome}'"
+            problems.append(ConfigProblem(RELATIONSHIPS_FILE, entry, "outcome", message))
+    population = metrics.population
+    if relationships.capacities and (
+        population.session_cap_per_active_tutor_per_day
+        <= population.sessions_per_active_tutor_per_day
+    ):
+        message = (
+            f"{population.session_cap_per_active_tutor_per_day:g} leaves no room above the "
+            f"{population.sessions_per_active_tutor_per_day:g} sessions an active tutor gives on "
+            "average: raise it"
+        )
+        problems.append(
+            ConfigProblem(METRICS_FILE, "population", "sessionCapPerActiveTutorPerDay", message)
+        )
     return problems
 
 

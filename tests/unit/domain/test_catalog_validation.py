@@ -577,6 +577,36 @@ def test_constant_rate_cannot_be_coupled(config: Path) -> None:
     assert_reported(problems, "coupling 'churn-risk-churn', field 'target.rate': rate 'certain'")
 
 
+def test_capacity_must_limit_a_known_chain(config: Path) -> None:
+    problems = broken(
+        config,
+        RELATIONSHIPS,
+        lambda d: by_id(d["capacities"], "tutor-calendars").update(chain="booking-reply"),
+    )
+    assert_reported(problems, "capacity 'tutor-calendars', field 'chain': unknown chain")
+
+
+def test_capacity_must_limit_an_outcome_of_its_chain(config: Path) -> None:
+    problems = broken(
+        config,
+        RELATIONSHIPS,
+        lambda d: by_id(d["capacities"], "tutor-calendars").update(outcome="session.completed"),
+    )
+    assert_reported(
+        problems,
+        "capacity 'tutor-calendars', field 'outcome': chain 'booking-response' has no outcome",
+    )
+
+
+def test_session_cap_must_leave_room_above_the_average(config: Path) -> None:
+    problems = broken(
+        config, METRICS, lambda d: d["population"].update(sessionCapPerActiveTutorPerDay=2.0)
+    )
+    assert_reported(
+        problems, "population, field 'sessionCapPerActiveTutorPerDay': 2 leaves no room"
+    )
+
+
 def test_dependency_streams_must_carry_the_entity(config: Path) -> None:
     def change(document: Json) -> None:
         by_id(document["dependencies"], "student-signup-before-booking")["first"] = "system.uptime"

@@ -228,7 +228,9 @@ def test_every_caused_event_follows_a_logged_cause_within_the_rules_delay(long_r
 
 def test_a_booking_request_gets_one_answer_in_the_configured_shares(model, still_view, catalog):
     """With nothing bending the marketplace (an event that brings more requests raises
-    the tutors' availability and with it the confirmations), the configured shares hold."""
+    the tutors' availability and with it the confirmations), the configured shares hold, but
+    for what the tutors' calendars cannot take: this Sunday asks for about 63% of them, which
+    serve about 96% of it, so the configured 0.76 confirmed comes down to about 0.73."""
     log = MemoryLog()
     generator = fresh(model, still_view)
     run(generator, log, steps=48)
@@ -245,7 +247,7 @@ def test_a_booking_request_gets_one_answer_in_the_configured_shares(model, still
 
     assert set(per_request) == requests
     assert set(per_request.values()) == {1}
-    assert 0.70 <= shares["customer.booking.confirmed"] / len(requests) <= 0.80
+    assert 0.66 <= shares["customer.booking.confirmed"] / len(requests) <= 0.76
     assert shares["customer.booking.declined"] / len(requests) == pytest.approx(
         catalog.rate("booking_decline"), abs=0.03
     )
@@ -517,3 +519,48 @@ def test_a_reset_restores_the_baseline_marketplace_the_same_way_each_time(
         assert abs(drawn - wanted) < 5 * np.sqrt(wanted), name
     booking = model.index["customer.booking.requested"]
     assert expected.values[booking, last_day].sum() > 1.5 * plain.values[booking, last_day].sum()
+
+
+class Surge(EffectsSource):
+    """Four times the app opens (and so the searches and booking requests) from `moment` on."""
+
+    def __init__(self, model: MarketModel, moment) -> None:
+        from app.domain.effects import Adjust, Effects
+
+        self.moment = moment
+        stream = model.index["customer.app.opened"]
+        self.on = Effects({stream: Adjust(factor=4.0)}, {}, {stream: 88}, {})
+        self.off = Effects()
+
+    def at(self, moment):
+        return self.on if moment >= self.moment else self.off
+
+    def changes(self):
+        return (self.moment,)
+
+
+def test_live_booking_answers_saturate_as_the_model_expects_under_a_demand_surge(model, still_view):
+    """Four times the demand: the tutors answer with fewer confirmations and more declines and
+    expiries, as many as the hourly flow (whose capacity the day limits are tested on)
+    expects, so that their answers are not flagged against it."""
+    generator = fresh(model, still_view)
+    generator.set_effects(Surge(model, still_view.end))
+    log = MemoryLog()
+    run(generator, log, steps=int(timedelta(hours=12) / STEP))
+
+    later = still_view.end + timedelta(hours=8)
+    answers = [e for e in log.events if e.stream in BOOKING_ANSWERS and e.occurred_at >= later]
+    shares = Counter(e.stream for e in answers)
+    confirmed = [e for e in answers if e.stream == "customer.booking.confirmed"]
+    assert shares["customer.booking.confirmed"] < 0.6 * len(answers)
+    assert shares["customer.booking.declined"] + shares["customer.booking.expired"] > 0.4 * len(
+        answers
+    )
+    assert sum(e.expected_flag != "normal" for e in confirmed) <= 0.05 * len(confirmed)
+
+
+BOOKING_ANSWERS = (
+    "customer.booking.confirmed",
+    "customer.booking.declined",
+    "customer.booking.expired",
+)

@@ -136,3 +136,75 @@ def test_a_rate_set_by_a_scenario_holds_and_its_siblings_share_the_rest(model):
     charged = failed + sum(run.values[model.index["customer.payment.succeeded"]].sum() for _ in [0])
     assert failed / _total(model, run, "session.completed") == pytest.approx(0.95, abs=0.03)
     assert charged > failed
+
+
+def _surge(model, start_hour: int, factor: float = 4.0) -> Conditions:
+    """`factor` times the app opens (and so the searches and booking requests) from an hour on."""
+    stream_factor = np.ones((model.stream_count, HOURS))
+    stream_factor[model.index["customer.app.opened"], start_hour:] = factor
+    return Conditions(stream_factor=stream_factor)
+
+
+def _daily(model, run, stream: str, first_hour: int) -> np.ndarray:
+    values = run.values[model.index[stream], first_hour:]
+    return values[: values.size // 24 * 24].reshape(-1, 24).sum(axis=1)
+
+
+def test_under_four_times_the_demand_sessions_per_tutor_stay_within_the_cap(model, expected):
+    surge_hour = 10 * 24
+    surged = simulate(
+        model,
+        START,
+        HOURS,
+        rng=np.random.default_rng(5),
+        expected=expected,
+        conditions=_surge(model, surge_hour),
+    )
+    population = model.catalog.population
+    active_tutors = population.tutors * population.active_tutor_share
+    per_tutor = _daily(model, surged, "session.scheduled", surge_hour) / active_tutors
+
+    requested = _daily(model, surged, "customer.booking.requested", surge_hour)
+    usually = _daily(model, expected, "customer.booking.requested", surge_hour)
+    assert np.all(requested > 3 * usually), "four times the demand"
+    assert np.all(per_tutor <= population.session_cap_per_active_tutor_per_day), per_tutor
+    assert per_tutor.max() > 0.85 * population.session_cap_per_active_tutor_per_day
+
+
+def test_requests_the_tutors_cannot_take_are_declined_or_expire(model, expected):
+    surge_hour = 10 * 24
+    surged = simulate(model, START, HOURS, expected=expected, conditions=_surge(model, surge_hour))
+    later = slice(surge_hour + 24, HOURS)
+
+    def share(run, stream: str) -> float:
+        outcomes = ("customer.booking.confirmed", "customer.booking.declined",
+                    "customer.booking.expired")  # fmt: skip
+        answered = sum(run.values[model.index[s], later].sum() for s in outcomes)
+        return run.values[model.index[stream], later].sum() / answered
+
+    assert share(surged, "customer.booking.confirmed") < 0.5
+    assert share(expected, "customer.booking.confirmed") > 0.7
+    for refused in ("customer.booking.declined", "customer.booking.expired"):
+        assert share(surged, refused) > 1.5 * share(expected, refused), refused
+
+
+def test_a_saturated_day_still_gives_every_request_one_outcome(model, expected):
+    surged = simulate(
+        model,
+        START,
+        HOURS,
+        rng=np.random.default_rng(6),
+        expected=expected,
+        conditions=_surge(model, 10 * 24),
+    )
+    requested = _total(model, surged, "customer.booking.requested")
+    outcomes = sum(
+        _total(model, surged, s)
+        for s in ("customer.booking.confirmed", "customer.booking.declined",
+                  "customer.booking.expired")
+    )  # fmt: skip
+
+    assert outcomes + _pending(model, surged, "booking-response") == requested
+    assert _total(model, surged, "session.scheduled") == _total(
+        model, surged, "customer.booking.confirmed"
+    ) - _pending(model, surged, "confirmed-schedules-session")
