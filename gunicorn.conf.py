@@ -45,6 +45,9 @@ timeout = 30
 graceful_timeout = 10
 """On a restart, clients are cut after this; they reconnect and resume from their position."""
 keepalive = 5
+limit_request_line = 0
+"""gunicorn's own bound (1 MiB) rather than its default 4 KiB, which it refuses with a page of
+HTML: the app refuses URLs over 4 KiB itself, as a JSON 414 (app/api/errors.py)."""
 preload_app = False
 
 

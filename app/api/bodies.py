@@ -37,7 +37,7 @@ class ScenarioActivation(Body):
 class ManualModifierBody(Body):
     stream: str = Field(min_length=1, max_length=100)
     type: ModifierType
-    value: float = Field(allow_inf_nan=False)
+    value: float = Field(allow_inf_nan=False, strict=True)
     duration: timedelta = Field(description="ISO-8601, e.g. PT2H")
 
 
@@ -54,6 +54,19 @@ class ExpectedImpactBody(Body):
 
 
 class EventInjection(Body):
+    """From a library template, or custom: then type, title and expectedImpact are needed."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["template"]},
+                {"required": ["type", "title", "expectedImpact"]},
+            ]
+        },
+    )
+
     template: str | None = Field(default=None, max_length=100)
     type: EventType | None = None
     title: str | None = Field(default=None, min_length=1, max_length=200)
@@ -62,7 +75,7 @@ class EventInjection(Body):
     icon: str | None = Field(default=None, max_length=50)
     timestamp: str | None = Field(default=None, description="ISO-8601; default: now")
     expected_impact: ExpectedImpactBody | None = Field(default=None, alias="expectedImpact")
-    actual_impact: bool = Field(default=True, alias="actualImpact")
+    actual_impact: bool = Field(default=True, alias="actualImpact", strict=True)
 
 
 MAX_DETECTIONS = 200_000
@@ -75,7 +88,7 @@ class DetectionBody(Body):
     timestamp: str = Field(
         min_length=1, max_length=40, description="ISO-8601 (no offset means UTC)"
     )
-    score: float | None = Field(default=None, allow_inf_nan=False)
+    score: float | None = Field(default=None, allow_inf_nan=False, strict=True)
 
 
 class ScoreBody(Body):
@@ -89,7 +102,11 @@ class ScoreBody(Body):
         default="expected", description="whether the academic calendar's windows are targets"
     )
     min_score: float | None = Field(
-        default=None, alias="minScore", allow_inf_nan=False, description="drop weaker detections"
+        default=None,
+        alias="minScore",
+        allow_inf_nan=False,
+        strict=True,
+        description="drop weaker detections",
     )
 
 

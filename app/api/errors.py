@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, RequestURITooLarge
 
 log = logging.getLogger(__name__)
 
@@ -14,6 +15,7 @@ _HINTS = {
     404: "check the path; API.md lists every endpoint",
     405: "use one of the methods this path allows (see the Allow header)",
     413: "send a smaller request body",
+    414: "shorten the URL: name fewer streams, or use a domain wildcard (`customer.*`)",
     415: "send a JSON body with Content-Type: application/json",
     429: "slow down and retry after a moment",
 }
@@ -55,10 +57,32 @@ def json_body() -> dict:
             "the body must be JSON",
             "send Content-Type: application/json and a JSON object",
         )
-    body = request.get_json(silent=True)
+    data = _whole_body()
+    try:
+        body = json.loads(data)
+    except ValueError:
+        body = None
+    except RecursionError:
+        raise ApiError(
+            400,
+            "invalid_json",
+            "the body is nested too deeply to read",
+            "send a JSON object nested no more than a few levels",
+        ) from None
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_json", "the body is not a JSON object", "send a JSON object")
     return body
+
+
+def _whole_body() -> bytes:
+    """The request body, refused with a 413 when it is over the limit. A body with a length
+    is refused before it is read; a chunked one (no length) is read up to the limit, and one
+    that fills it is refused too, rather than parsed cut short."""
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and len(data) >= limit:
+        raise RequestEntityTooLarge()
+    return data
 
 
 def error_response(
@@ -70,8 +94,19 @@ def error_response(
     return jsonify({"error": error}), status
 
 
+MAX_URL_BYTES = 4096
+"""The longest path and query string served. The server in front (gunicorn) reads longer
+request lines, up to its own bound, so that a long one gets this JSON 414, not its page."""
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error, expected or not, in the JSON error shape."""
+
+    @app.before_request
+    def _refuse_long_urls() -> None:
+        url = request.environ.get("RAW_URI") or request.full_path
+        if len(url.encode("utf-8", "surrogateescape")) > MAX_URL_BYTES:
+            raise RequestURITooLarge(f"the URL is over {MAX_URL_BYTES} bytes")
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> tuple[Response, int]:

@@ -148,12 +148,27 @@ def with_catalog_values(
             continue
         target = next((o for o in prop.get("anyOf", []) if o.get("type") == "string"), prop)
         target["enum"] = values
+    stream_list = _stream_list_pattern(streams)
     for methods in document["paths"].values():
         for operation in methods.values():
             for parameter in operation["parameters"]:
                 if parameter["in"] == "path" and parameter["name"] == "name":
                     parameter["schema"] = {"type": "string", "enum": streams}
+                if parameter["in"] == "query" and parameter["name"] == "streams":
+                    parameter["schema"] = {**parameter["schema"], "pattern": stream_list}
+    score = schemas.get("ScoreBody", {}).get("properties", {}).get("streams")
+    if score is not None:
+        target = next((o for o in score.get("anyOf", []) if o.get("type") == "string"), score)
+        target["pattern"] = stream_list
     return document
+
+
+def _stream_list_pattern(streams: list[str]) -> str:
+    """A comma-separated list of stream names and `domain.*` patterns, as a regex."""
+    domains = sorted({name.split(".")[0] for name in streams})
+    choices = [re.escape(name) for name in streams] + [rf"{d}\.\*" for d in domains]
+    item = "(" + "|".join(choices) + ")"
+    return rf"^{item}(,{item})*$"
 
 
 @dataclass

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from app.domain.timerange import RANGE_PATTERN
+
 Flag = Literal["normal", "warning", "critical"]
 Direction = Literal["increase", "decrease"]
 Magnitude = Literal["low", "medium", "high"]
@@ -122,16 +124,29 @@ class Clock(Schema):
     anchor_simulated: datetime
 
 
+TIME_PATTERN = (
+    r"^([Nn][Oo][Ww]|\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+    r"(Z|[+-]\d{2}:\d{2})?)?)$"
+)
+"""What `parse_time` reads: an ISO-8601 time (`Z`, an offset or none for UTC), a date, `now`."""
+
+
+def _time(description: str) -> str | None:
+    return Field(default=None, pattern=TIME_PATTERN, description=description)
+
+
 class HistoryParams(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    start: str | None = Field(
-        default=None, description="ISO-8601 time, a date, or `now` (default: 7 days before end)"
-    )
-    end: str | None = Field(default=None, description="as start (default: now)")
+    start: str | None = _time("ISO-8601 time, a date, or `now` (default: 7 days before end)")
+    end: str | None = _time("as start (default: now)")
     range: str | None = Field(
         default=None,
-        description="instead of start/end: `today`, `yesterday`, `past 3 days`, `last week`...",
+        pattern=RANGE_PATTERN,
+        description=(
+            "instead of start/end (not with them): `today`, `yesterday`, `past 3 days`, "
+            "`last week`..."
+        ),
     )
     streams: str | None = Field(
         default=None, description="comma-separated names or domains (`customer.*`); default all"
@@ -142,8 +157,8 @@ class HistoryParams(Schema):
 class RangeParams(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    start: str | None = Field(default=None, description="ISO-8601 time, a date, or `now`")
-    end: str | None = Field(default=None, description="as start (default: now)")
+    start: str | None = _time("ISO-8601 time, a date, or `now`")
+    end: str | None = _time("as start (default: now)")
 
 
 class TruthParams(RangeParams):

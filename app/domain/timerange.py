@@ -24,6 +24,11 @@ _LAST_N = re.compile(rf"^(?:last|past|previous)\s+{_COUNT}\s+{_UNIT}$")
 _LAST_UNIT = re.compile(rf"^(?:last|past|previous)\s+{_UNIT}$")
 _AGO = re.compile(rf"^{_COUNT}\s+{_UNIT}\s+ago$")
 
+_SOME = r"([1-9]\d*|" + "|".join(NUMBER_WORDS) + r")"
+RANGE_PATTERN = rf"^(today|yesterday|(last|past|previous) ({_SOME} )?{_UNIT}|{_SOME} {_UNIT} ago)$"
+"""The ranges in their plain form (lower case, single spaces), for a schema: the parser also
+takes other cases and runs of spaces."""
+
 EXAMPLES = ("today", "yesterday", "last week", "past 3 days", "last 12 hours", "3 weeks ago")
 
 

@@ -102,6 +102,10 @@ def parse_message(raw: str | bytes, max_bytes: int) -> ClientMessage:
         body = json.loads(raw)
     except ValueError as exc:
         raise ProtocolError(ErrorCode.INVALID_JSON, f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError(
+            ErrorCode.INVALID_JSON, "not JSON this server reads: nested too deeply"
+        ) from None
     if not isinstance(body, dict):
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a message is a JSON object with a type")
     request_id = _request_id(body)

@@ -52,6 +52,50 @@ def test_the_document_is_served_with_components_for_every_reference(client):
     }  # fmt: skip
 
 
+def _parameter(document: dict, path: str, name: str) -> dict:
+    return next(p for p in document["paths"][path]["get"]["parameters"] if p["name"] == name)
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "allowed", "refused"),
+    [
+        ("/api/simulation/history", "start",
+         ["now", "2026-11-20", "2026-11-20T12:00:00Z", "2026-11-20T12:00:00+02:00"],
+         ["", "yesterday", "12:00"]),
+        ("/api/simulation/history", "range",
+         ["today", "past 3 days", "last week", "3 weeks ago"], ["", "0 days ago", "soon"]),
+        ("/api/simulation/history", "streams",
+         ["customer.app.opened", "customer.*,system.uptime"],
+         ["", "customer.app.closed", "customer.app.opened,"]),
+        ("/api/ground-truth", "end", ["now"], [""]),
+    ],
+)  # fmt: skip
+def test_query_parameters_say_what_the_server_takes(client, path, name, allowed, refused):
+    """A client generated from the document cannot send a value the server refuses."""
+    import jsonschema
+
+    schema = _parameter(client.get("/api/openapi.json").json, path, name)["schema"]
+
+    for value in allowed:
+        jsonschema.validate(value, schema)
+    for value in refused:
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(value, schema)
+
+
+def test_an_event_needs_a_template_or_its_custom_fields_in_the_document(client):
+    import jsonschema
+
+    document = client.get("/api/openapi.json").json
+    body = {"$ref": "#/components/schemas/EventInjection", "components": document["components"]}
+
+    jsonschema.validate({"template": "aws-outage"}, body)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({}, body)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"type": "technical", "title": "x"}, body)
+
+
 def test_the_docs_page_lists_every_operation(client):
     page = client.get("/api/docs")
     document = client.get("/api/openapi.json").json

@@ -198,6 +198,12 @@ def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(
          "duration"),
         ({"stream": "customer.app.opened", "type": "squash", "value": 2, "duration": "PT1H"},
          "type"),
+        ({"stream": "customer.app.opened", "type": "additive", "value": True, "duration": "PT1H"},
+         "value"),
+        ({"stream": "customer.app.opened", "type": "override", "value": False,
+          "duration": "PT1H"}, "value"),
+        ({"stream": "customer.app.opened", "type": "multiplier", "value": "2",
+          "duration": "PT1H"}, "value"),
     ],
 )  # fmt: skip
 def test_a_bad_manual_modifier_is_refused_naming_the_field(seeded_client, body, field):

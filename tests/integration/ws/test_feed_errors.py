@@ -25,6 +25,7 @@ def still_up(client) -> None:
         ('{"type": "subscribe", "topics": ["*"], "lastEventId": -3}', "invalid_message"),
         ('{"type": "hello"}', "unknown_type"),
         (b"\x00\x01binary", "invalid_message"),
+        ("[" * 5000 + "]" * 5000, "invalid_json"),
     ],
 )
 def test_a_malformed_message_gets_an_error_frame_and_the_connection_stays_up(

@@ -66,6 +66,7 @@ def test_unsubscribe_ping_and_pong():
     ("raw", "code"),
     [
         ("{not json", ErrorCode.INVALID_JSON),
+        ("[" * 5000 + "]" * 5000, ErrorCode.INVALID_JSON),
         ("[1, 2]", ErrorCode.INVALID_MESSAGE),
         ({"topics": ["*"]}, ErrorCode.UNKNOWN_TYPE),
         ({"type": "subscrbe", "topics": ["*"]}, ErrorCode.UNKNOWN_TYPE),
