@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import auth, extensions, ws
 from app.admin import bp as admin_bp
@@ -37,13 +38,20 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     for problem in catalog.problems:
         app_log.warning("config: %s (scenario skipped)", problem)
     app = Flask(__name__)
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=settings.proxy_hops,
+            x_proto=settings.proxy_hops,
+            x_host=settings.proxy_hops,
+        )
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     simulation = Simulation(store, catalog, settings.sim_seed)
     simulation.try_load_baseline()
     extensions.init_app(app, settings, simulation)
     register_error_handlers(app)
-    ratelimit.init_app(app, settings.control_rate_limit)
+    ratelimit.init_app(app, settings.control_rate_limit, key=auth.caller_key)
     auth.init_app(app, settings)
     app.register_blueprint(health_bp)
     app.register_blueprint(observability_bp)

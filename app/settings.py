@@ -50,6 +50,9 @@ class Settings:
     control_rate_limit: int = DEFAULT_CONTROL_RATE_LIMIT
     """Mutating requests a client may make per minute, per web process (0: no limit)."""
     config_dir: Path = PROJECT_ROOT / "config"
+    proxy_hops: int = 0
+    """Proxies in front of the web process whose X-Forwarded-For/-Proto/-Host it trusts (Railway:
+    1). With 0 the headers are ignored: a client could set them itself."""
     log_format: str = DEFAULT_LOG_FORMAT
     """`json` (one object a line) or `text` (for people)."""
 
@@ -66,6 +69,7 @@ class Settings:
             secret_key=env.get("SECRET_KEY") or None,
             control_rate_limit=_parse_rate_limit(env),
             config_dir=Path(env.get("CONFIG_DIR") or PROJECT_ROOT / "config"),
+            proxy_hops=_parse_proxy_hops(env),
             log_format=_parse_log_format(env),
         )
 
@@ -95,6 +99,13 @@ def _parse_log_format(env: Mapping[str, str]) -> str:
         return parse_log_format(env.get("LOG_FORMAT"))
     except LogFormatError as exc:
         raise SettingsError(str(exc)) from exc
+
+
+def _parse_proxy_hops(env: Mapping[str, str]) -> int:
+    hops = _parse(env, "PROXY_HOPS", int, 0)
+    if not 0 <= hops <= 5:
+        raise SettingsError(f"PROXY_HOPS={hops!r} must be 0 (no proxy) to 5")
+    return hops
 
 
 def _parse_rate_limit(env: Mapping[str, str]) -> int:

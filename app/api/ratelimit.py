@@ -1,7 +1,8 @@
 """A per-client limit on control requests (every method that changes something).
 
-A token bucket per client address: `limit` requests at once, refilled at `limit` a minute.
-It lives in the web process, so with several workers each counts on its own. Reads are
+A token bucket per caller (`key`: the admin token's holder, a signed-in session, or a client
+address): `limit` requests at once, refilled at `limit` a minute. It lives in the web process,
+so with several workers each counts on its own. Reads are
 never limited; a refused request is a 429 in the JSON error shape with `Retry-After`.
 """
 
@@ -66,8 +67,9 @@ class RateLimiter:
         }
 
 
-def init_app(app: Flask, per_minute: int) -> None:
-    """Limit this app's mutating requests to `per_minute` per client (0: no limit)."""
+def init_app(app: Flask, per_minute: int, key: Callable[[], str]) -> None:
+    """Limit this app's mutating requests to `per_minute` per caller, as `key` names the
+    caller of the request (0: no limit)."""
     if per_minute <= 0:
         return
     limiter = RateLimiter(per_minute)
@@ -76,7 +78,7 @@ def init_app(app: Flask, per_minute: int) -> None:
     def _limit() -> None:
         if request.method in SAFE_METHODS:
             return
-        wait = limiter.take(request.remote_addr or "unknown")
+        wait = limiter.take(key())
         if wait > 0:
             raise ApiError(
                 429,

@@ -11,6 +11,7 @@ from app.store.database import create_db_engine
 from app.store.eventlog import EventLog
 from app.store.generation import GenerationStore
 from app.store.rollup import HourlyRollup
+from app.store.sessions import SessionStore
 from app.store.state import StateStore
 
 
@@ -24,6 +25,7 @@ class Store:
     rollup: HourlyRollup
     generation: GenerationStore
     state: StateStore
+    sessions: SessionStore
 
     @classmethod
     def connect(cls, database_url: str) -> Store:
@@ -35,6 +37,7 @@ class Store:
             rollup=HourlyRollup(engine),
             generation=GenerationStore(engine),
             state=StateStore(engine),
+            sessions=SessionStore(engine),
         )
 
     def close(self) -> None:

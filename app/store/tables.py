@@ -28,3 +28,11 @@ event_log = sa.Table(
 )
 
 EVENT_COLUMNS = tuple(c.name for c in event_log.columns)
+
+admin_session = sa.Table(
+    "admin_session",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("started_at", sa.TIMESTAMP(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.TIMESTAMP(timezone=True)),
+)

@@ -117,6 +117,81 @@ def test_signing_out_ends_the_session(guarded_client):
     assert guarded_client.get("/admin").status_code == 302
 
 
+def test_a_copy_of_the_cookie_is_signed_out_with_it(guarded_client):
+    """Signing out ends the session on the server: a cookie saved before still opens nothing."""
+    _sign_in(guarded_client)
+    with guarded_client.session_transaction() as session:
+        saved = dict(session)
+    guarded_client.post("/logout", data={"csrf_token": saved["csrf"]})
+
+    with guarded_client.session_transaction() as session:
+        session.update(saved)
+    page = guarded_client.get("/admin")
+    change = guarded_client.post(
+        ACTIVATE[0], json=ACTIVATE[1], headers={"X-CSRF-Token": saved["csrf"]}
+    )
+
+    assert page.status_code == 302
+    assert change.status_code == 401
+
+
+def test_the_cookie_is_secure_behind_a_trusted_https_proxy(seeded_store, seeded_database):
+    from app import create_app
+    from app.settings import Settings
+
+    settings = Settings(database_url=seeded_database, admin_token=TOKEN, proxy_hops=1)
+    client = create_app(settings, store=seeded_store).test_client()
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+
+    behind = client.post("/login", data={"token": TOKEN}, headers=https)
+    direct = client.post("/login", data={"token": TOKEN})
+
+    assert "Secure" in behind.headers["Set-Cookie"]
+    assert "Secure" not in direct.headers["Set-Cookie"]
+
+
+def test_forwarded_headers_are_ignored_without_a_trusted_proxy(guarded_client):
+    response = guarded_client.post(
+        "/login", data={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"}
+    )
+
+    assert "Secure" not in response.headers["Set-Cookie"]
+
+
+def test_refused_requests_do_not_spend_the_operators_allowance(seeded_store, seeded_database):
+    from app import create_app
+    from app.settings import Settings
+
+    settings = Settings(database_url=seeded_database, admin_token=TOKEN, control_rate_limit=3)
+    client = create_app(settings, store=seeded_store).test_client()
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    refused = [client.post("/api/simulation/clock", json={"speed": 2}) for _ in range(5)]
+    allowed = [
+        client.post("/api/simulation/clock", json={"speed": 2}, headers=bearer) for _ in range(3)
+    ]
+
+    assert [r.status_code for r in refused] == [401, 401, 401, 429, 429]
+    assert [r.status_code for r in allowed] == [200, 200, 200]
+
+
+def test_the_limit_counts_each_client_behind_a_proxy_apart(seeded_store, seeded_database):
+    from app import create_app
+    from app.settings import Settings
+
+    settings = Settings(database_url=seeded_database, control_rate_limit=2, proxy_hops=1)
+    client = create_app(settings, store=seeded_store).test_client()
+
+    def clock_from(address: str) -> int:
+        headers = {"X-Forwarded-For": address}
+        return client.post("/api/simulation/clock", json={"speed": 2}, headers=headers).status_code
+
+    first = [clock_from("203.0.113.7") for _ in range(3)]
+    second = [clock_from("198.51.100.9") for _ in range(2)]
+
+    assert first == [200, 200, 429]
+    assert second == [200, 200]
+
+
 def test_control_requests_past_the_limit_get_a_429_with_retry_after(seeded_store, seeded_database):
     from app import create_app
     from app.settings import Settings
@@ -141,4 +216,22 @@ def test_a_body_over_the_limit_is_a_413_in_the_error_shape(seeded_client, seeded
 
     assert response.status_code == 413
     assert set(response.json["error"]) == {"code", "message", "hint"}
+    assert _logged(seeded_store) == []
+
+
+def test_json_nested_too_deep_is_invalid_json_and_records_nothing(seeded_client, seeded_store):
+    response = seeded_client.post(
+        "/api/events", data="[" * 30_000 + "]" * 30_000, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_json"
+    assert _logged(seeded_store) == []
+
+
+def test_an_event_marked_actual_impact_by_a_number_is_refused(seeded_client, seeded_store):
+    response = seeded_client.post("/api/events", json={"template": "aws-outage", "actualImpact": 1})
+
+    assert response.status_code == 400
+    assert "field 'actualImpact'" in response.json["error"]["message"]
     assert _logged(seeded_store) == []
