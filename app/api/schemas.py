@@ -606,6 +606,7 @@ class TruthWindow(Schema):
     sigma: float = Field(description="expected change over the window in Poisson/gauge noise")
     peak_sigma: float
     slot_sigma: float = Field(description="peak change in deviations of the stream's slot")
+    slot_hours: int = Field(ge=0, description="hours moved by clearSlotSigma slot deviations")
     detectability: Literal["clear", "subtle", "none"]
     observed: ObservedChange | None
     confounded: bool | None = Field(
@@ -633,6 +634,7 @@ class TruthMethod(Schema):
     threshold: float = Field(description="the relative change of the expectation that labels")
     clear_sigma: float
     clear_slot_sigma: float
+    clear_hours: int
     description: str
 
 

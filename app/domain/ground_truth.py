@@ -17,6 +17,7 @@ from app.domain.causes import Cause, CauseSet
 from app.domain.counterfactual import REACH_TAIL, cause_effects, expectation
 from app.domain.hourly import HourlyRun, simulate
 from app.domain.labels import (
+    CLEAR_HOURS,
     CLEAR_SIGMA,
     CLEAR_SLOT_SIGMA,
     WINDOW_THRESHOLD,
@@ -96,14 +97,15 @@ def truth_json(truth: Truth, start: datetime, end: datetime) -> dict[str, Any]:
             "threshold": WINDOW_THRESHOLD,
             "clearSigma": CLEAR_SIGMA,
             "clearSlotSigma": CLEAR_SLOT_SIGMA,
+            "clearHours": CLEAR_HOURS,
             "description": (
                 "a window holds the hours where its cause moves the stream's expected value by "
                 f"more than {WINDOW_THRESHOLD:.0%} (the model's expectation with every cause "
                 "against the same without this one); sigma is that change in units of the "
                 "stream's noise over the window (Poisson for counts); slotSigma is the change "
                 "at its strongest hour in standard deviations of the stream at that hour over "
-                f"the baseline month; 'clear' at {CLEAR_SIGMA:g} sigma and "
-                f"{CLEAR_SLOT_SIGMA:g} slot deviations or more"
+                f"the baseline month, slotHours the hours it moves by {CLEAR_SLOT_SIGMA:g} or "
+                f"more; 'clear' at {CLEAR_SIGMA:g} sigma and {CLEAR_HOURS} such hours or more"
             ),
         },
         "causes": [cause_json(cause, truth.windows) for cause in truth.causes],

@@ -33,8 +33,17 @@ def read_series(path: Path) -> tuple[list[datetime], np.ndarray]:
     return times, np.array([float(r["value"]) for r in rows])
 
 
-def flagged_hours(times: list[datetime], values: np.ndarray, counts: bool) -> np.ndarray:
-    """The indexes of the hours the detector flags."""
+def flagged_hours(
+    times: list[datetime],
+    values: np.ndarray,
+    counts: bool,
+    *,
+    z_limit: float = Z,
+    level_hours: int = LEVEL_HOURS,
+    centred: bool = False,
+) -> np.ndarray:
+    """The indexes of the hours the detector flags. The defaults are the test's detector;
+    `bench/detectors.py` tries its variants (a centred level, other spans and limits)."""
     hour_of_week = np.array([t.weekday() * 24 + t.hour for t in times])
     logs = np.log(np.maximum(values, 0) + 0.5)
     level = np.zeros(values.size)
@@ -43,7 +52,7 @@ def flagged_hours(times: list[datetime], values: np.ndarray, counts: bool) -> np
         for slot in np.unique(hour_of_week):
             chosen = hour_of_week == slot
             profile[chosen] = np.median((logs - level)[chosen])
-        level = _trailing_median(logs - profile, LEVEL_HOURS)
+        level = (_centred_median if centred else _trailing_median)(logs - profile, level_hours)
     expected = np.maximum(np.exp(profile + level) - 0.5, 0.0)
     departure = values - expected
     if counts:
@@ -52,20 +61,21 @@ def flagged_hours(times: list[datetime], values: np.ndarray, counts: bool) -> np
         reference = units[busy] if busy.sum() >= 48 else units
         spread = max(1.0, _robust_sd(reference))
         z = (units - np.median(reference)) / spread
-        return np.flatnonzero((np.abs(z) > Z) & (np.abs(departure) >= MIN_EXCESS))
+        return np.flatnonzero((np.abs(z) > z_limit) & (np.abs(departure) >= MIN_EXCESS))
     relative = departure / np.maximum(np.abs(expected), 1e-9)
     z = (relative - np.median(relative)) / max(0.02, _robust_sd(relative))
-    return np.flatnonzero(np.abs(z) > Z)
+    return np.flatnonzero(np.abs(z) > z_limit)
 
 
-def detect(folder: Path, counts: Iterable[str]) -> list[dict[str, str]]:
-    """Detections for every series of an export (`counts`: the streams that count events)."""
+def detect(folder: Path, counts: Iterable[str], **variant: object) -> list[dict[str, str]]:
+    """Detections for every series of an export (`counts`: the streams that count events);
+    `variant` as `flagged_hours` takes it."""
     counting = set(counts)
     found = []
     for path in sorted((folder / "data").glob("*.csv")):
         stream = path.stem
         times, values = read_series(path)
-        for index in flagged_hours(times, values, stream in counting):
+        for index in flagged_hours(times, values, stream in counting, **variant):
             found.append({"stream": stream, "timestamp": times[index].isoformat()})
     return found
 
@@ -77,6 +87,13 @@ def _trailing_median(values: np.ndarray, hours: int) -> np.ndarray:
     known = ~np.all(np.isnan(windows), axis=1)
     found[known] = np.nanmedian(windows[known], axis=1)
     return found
+
+
+def _centred_median(values: np.ndarray, hours: int) -> np.ndarray:
+    half = hours // 2
+    padded = np.concatenate([np.full(half, np.nan), values, np.full(hours - half, np.nan)])
+    windows = sliding_window_view(padded, hours + 1)[: values.size]
+    return np.nanmedian(windows, axis=1)
 
 
 def _robust_sd(values: np.ndarray) -> float:

@@ -20,7 +20,7 @@ from app.domain.causes import (
 from app.domain.counterfactual import cause_effects, expectation, reach_of
 from app.domain.ground_truth import label
 from app.domain.hourly import simulate
-from app.domain.labels import CLEAR_SIGMA, CLEAR_SLOT_SIGMA, WINDOW_THRESHOLD, Noise
+from app.domain.labels import CLEAR_HOURS, CLEAR_SIGMA, CLEAR_SLOT_SIGMA, WINDOW_THRESHOLD, Noise
 from app.domain.model import MarketModel
 from app.domain.scenario import Run, settle_time
 
@@ -169,8 +169,27 @@ def test_every_window_moves_its_stream_by_more_than_the_threshold(truth):
     for window in truth.windows:
         if window.causal:
             assert abs(window.expected["peakRatio"] - 1) > WINDOW_THRESHOLD
-            clear = abs(window.sigma) >= CLEAR_SIGMA and window.slot_sigma >= CLEAR_SLOT_SIGMA
+            clear = abs(window.sigma) >= CLEAR_SIGMA and window.slot_hours >= CLEAR_HOURS
             assert window.detectability == ("clear" if clear else "subtle")
+            assert window.slot_hours <= (window.end - window.start) / HOUR
+            assert (window.slot_hours > 0) == (window.slot_sigma >= CLEAR_SLOT_SIGMA)
+
+
+def test_a_slot_that_never_varied_is_taken_to_vary_by_the_hours_own_noise(
+    model, causes, grid, noise
+):
+    """A quiet night whose count was the same all month is no ground for a change of a few
+    events to count as a hundred deviations."""
+    start, hours = grid
+    still = Noise(noise.entity, noise.relative, np.zeros_like(noise.slots))
+
+    windows = label(model, causes, start, hours, still).windows
+
+    counts = [w for w in windows if w.causal and noise.entity[model.index[w.stream]]]
+    assert counts
+    for window in counts:
+        poisson = np.sqrt(np.maximum(window.without, 1.0))
+        assert window.slot_sigma == pytest.approx(np.max(np.abs(window.change) / poisson))
 
 
 def test_anomalies_have_stable_ids_in_time_order(quiet_baseline):
