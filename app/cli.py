@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 
+from app.client import ClientError, add_parsers
 from app.observability.logs import configure as configure_logging
 from app.settings import Settings, SettingsError
 
@@ -219,7 +220,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.set_defaults(handler=cmd_seed)
 
-    from app.client import add_parsers
     from app.ws.watch import add_parser as add_watch_parser
 
     add_parsers(commands)
@@ -246,7 +246,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_format)
     _stop_on_sigterm()
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
-    return handler(args, settings)
+    try:
+        return handler(args, settings)
+    except ClientError as exc:
+        print(f"marketsim: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ one or two HTTP calls; errors print the API's message and hint."""
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.parse
@@ -17,22 +19,55 @@ from typing import Any
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
+class ClientError(Exception):
+    """The service could not be asked (not running, a wrong URL, not this service): one
+    line for the terminal; `marketsim` exits 2."""
+
+
 def call(base: str, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        base.rstrip("/") + path,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json"} if data is not None else {},
-    )
+    try:
+        request = urllib.request.Request(
+            base.rstrip("/") + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"} if data is not None else {},
+        )
+    except ValueError:
+        raise ClientError(
+            f"'{base}' is not the service's URL: give --url http://host:port"
+        ) from None
     token = os.environ.get("ADMIN_TOKEN")
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.load(response)
+            return response.status, _json(base, response.status, response.read())
     except urllib.error.HTTPError as err:
-        return err.code, json.load(err)
+        return err.code, _json(base, err.code, err.read())
+    except urllib.error.URLError as err:
+        raise ClientError(
+            f"cannot reach {base} ({_reason(err.reason)}): start it with `marketsim run`, "
+            "or give --url (or MARKETSIM_URL)"
+        ) from None
+    except (TimeoutError, ConnectionError, http.client.HTTPException) as err:
+        raise ClientError(
+            f"{base} did not answer as HTTP ({_reason(err)}): is --url the simulator's address?"
+        ) from None
+
+
+def _json(base: str, status: int, raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ClientError(
+            f"{base} answered HTTP {status} with no JSON: is --url the simulator's address?"
+        ) from None
+
+
+def _reason(reason: object) -> str:
+    text = getattr(reason, "strerror", None) or str(reason)
+    return text or type(reason).__name__
 
 
 def _print(status: int, body: Any) -> int:
@@ -90,6 +125,24 @@ def cmd_inject(args: argparse.Namespace, _settings) -> int:
     if args.at:
         body["timestamp"] = args.at
     return _print(*call(args.url, "POST", "/api/events", body))
+
+
+def duration(text: str) -> str:
+    """A duration as `--for` takes it: ISO-8601 (`PT2H`) or short (`2h`, `90m`, `1h30m`,
+    `1d`, `45s`), as ISO-8601 for the API."""
+    if text.upper().startswith("P"):
+        return text.upper()
+    match = _SHORT_DURATION.fullmatch(text.strip().lower())
+    if not match or not any(match.groups()):
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a duration: give 2h, 90m, 1h30m, 1d or ISO-8601 such as PT2H"
+        )
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    clock = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    return "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
+
+
+_SHORT_DURATION = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?")
 
 
 def cmd_modify(args: argparse.Namespace, _settings) -> int:
@@ -279,7 +332,11 @@ def add_parsers(commands) -> None:
         help="how the value changes the stream (default multiplier)",
     )
     modify.add_argument(
-        "--for", dest="for_", default="PT1H", help="ISO-8601 duration (default PT1H)"
+        "--for",
+        dest="for_",
+        type=duration,
+        default="PT1H",
+        help="how long: 2h, 90m, 1h30m, 1d, or ISO-8601 such as PT2H (default 1h)",
     )
     end = parser("end-modifier", "end a manual modifier now", cmd_end_modifier)
     end.add_argument("id", help="the modifier's id, e.g. mod-12 (marketsim state lists them)")

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from simple_websocket import Client, ConnectionClosed
+from simple_websocket import ConnectionError as HandshakeRefused
 
 EVENT_FRAMES = ("snapshot", "catchup", "events")
 NOTICE_FRAMES = ("scenario", "external", "control")
@@ -100,16 +101,29 @@ class Watcher:
                 return stop.code
             except KeyboardInterrupt:
                 return 0
-            except (OSError, ConnectionClosed, Silent, RuntimeError, ValueError) as exc:
-                delay = self._backoff.next()
-                where = "the start" if self.position is None else f"position {self.position}"
-                self._note(
-                    f"connection lost ({_describe(exc)}); resuming from {where} in {delay:g} s"
-                )
-                try:
-                    self._sleep(delay)
-                except KeyboardInterrupt:
+            except HandshakeRefused as exc:
+                if _refused_for_good(exc.status_code):
+                    self._note(
+                        f"{self.url} answered HTTP {exc.status_code}, not a feed: give the "
+                        "feed's ws://host:port/ws or the service's http://host:port"
+                    )
+                    return 2
+                if not self._wait_to_resume(exc):
                     return 0
+            except (OSError, ConnectionClosed, Silent, RuntimeError, ValueError) as exc:
+                if not self._wait_to_resume(exc):
+                    return 0
+
+    def _wait_to_resume(self, exc: BaseException) -> bool:
+        """Say the connection was lost and wait out the backoff; False when interrupted."""
+        delay = self._backoff.next()
+        where = "the start" if self.position is None else f"position {self.position}"
+        self._note(f"connection lost ({_describe(exc)}); resuming from {where} in {delay:g} s")
+        try:
+            self._sleep(delay)
+        except KeyboardInterrupt:
+            return False
+        return True
 
     def _watch_once(self) -> None:
         ws = self._connect(self.url)
@@ -196,6 +210,12 @@ def format_event(event: dict[str, Any]) -> str:
     if event.get("flag") and event["flag"] != "normal":
         parts.append(event["flag"].upper())
     return f"{head} {' '.join(parts)}"
+
+
+def _refused_for_good(status: int | None) -> bool:
+    """A handshake refused with a client error (404: no feed at that path) will be refused
+    again; a server error, an overload (429, 503) or no status at all may pass later."""
+    return status is not None and 400 <= status < 500 and status != 429
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,0 +1,84 @@
+"""The terminal commands say in one line what went wrong when the service cannot be asked,
+and exit 2: nothing running there, a URL that is no URL, something that is not the simulator."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from app.cli import main
+from app.client import duration
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Page(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<html>no such page</html>")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def web_page():
+    server = HTTPServer(("127.0.0.1", 0), _Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _one_line(capsys) -> str:
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err
+    return lines[0]
+
+
+def test_no_service_running_is_one_line_saying_how_to_start_it(capsys):
+    code = main(["state", "--url", f"http://127.0.0.1:{_closed_port()}"])
+
+    assert code == 2
+    assert "marketsim run" in _one_line(capsys)
+
+
+def test_a_url_that_is_no_url_is_one_line(capsys):
+    code = main(["state", "--url", "nonsense"])
+
+    assert code == 2
+    assert "'nonsense' is not the service's URL" in _one_line(capsys)
+
+
+def test_an_answer_that_is_not_json_is_one_line(capsys, web_page):
+    code = main(["scenarios", "--url", web_page])
+
+    assert code == 2
+    assert "answered HTTP 404 with no JSON" in _one_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("given", "iso"),
+    [("2h", "PT2H"), ("90m", "PT90M"), ("1h30m", "PT1H30M"), ("1d", "P1D"),
+     ("1d6h", "P1DT6H"), ("45s", "PT45S"), ("PT2H", "PT2H"), ("pt30m", "PT30M")],
+)  # fmt: skip
+def test_a_modifier_runs_for_a_short_or_an_iso_duration(given, iso):
+    assert duration(given) == iso
+
+
+def test_a_duration_in_words_is_refused_naming_the_forms_that_work():
+    with pytest.raises(argparse.ArgumentTypeError, match="give 2h, 90m"):
+        duration("2 hours")
