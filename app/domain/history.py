@@ -141,6 +141,24 @@ class LiveHour:
     mean_value: float | None
 
 
+def with_the_resets_hour(
+    hours: Sequence[LiveHour], stream: str, reset: datetime, last_restored: float
+) -> list[LiveHour]:
+    """A count stream's live hours with the part of the reset's hour before the reset: the
+    epoch's events start at the reset (12:35), and the restored run's last hour, which ends
+    there, gives the minutes before it in proportion (35 of its 60), so that the hour is
+    whole rather than a dip of two thirds."""
+    hour = reset.replace(minute=0, second=0, microsecond=0)
+    before = round(float(last_restored) * ((reset - hour) / HOUR))
+    if before <= 0:
+        return list(hours)
+    found = [h for h in hours if h.hour == hour]
+    others = [h for h in hours if h.hour != hour]
+    events = found[0].events if found else 0
+    mean = found[0].mean_value if found else None
+    return sorted([*others, LiveHour(stream, hour, events + before, mean)], key=lambda h: h.hour)
+
+
 def live_points(
     view: BaselineView,
     stream: str,

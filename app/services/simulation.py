@@ -17,7 +17,14 @@ from app.domain.calendar import HOUR, from_iso, hour_grid, hour_of_day, iso
 from app.domain.catalog import Catalog
 from app.domain.clock import SimClock
 from app.domain.generator import GROUPS, restored_history
-from app.domain.history import BaselineView, LiveHour, align, live_points, live_reach
+from app.domain.history import (
+    BaselineView,
+    LiveHour,
+    align,
+    live_points,
+    live_reach,
+    with_the_resets_hour,
+)
 from app.domain.hourly import Conditions, HourlyRun, simulate
 from app.domain.model import MarketModel
 from app.domain.scenario import ExternalRecord, SimulationState, StateEffects, fold
@@ -139,9 +146,12 @@ class Simulation:
         start, end = align(query.start, hours), align(query.end, hours, up=True)
         live_from = align(self.live_start(state), hours)
         regenerated = self.regeneration(state)
-        restored = self.restored(self.live_start(state)) if live_from > view.end else None
+        reset = self.live_start(state) if self.live_start(state) > view.end else None
+        restored = self.restored(reset) if reset is not None else None
         live_start, live_end = max(start, live_from), min(end, align(now, hours, up=True))
         live, frontier = self._live_hours(state.epoch, query.streams, live_start, live_end)
+        if restored is not None:
+            live = self._with_the_resets_hour(live, reset, restored, live_start, live_end)
         reached = self.store.generation.frontiers(state.epoch, GROUPS)
         streams = {}
         for name in query.streams:
@@ -161,12 +171,27 @@ class Simulation:
             "historicalMode": "modified" if regenerated else "baseline",
             "coverage": {
                 "baseline": {"start": iso(view.start), "end": iso(view.end)},
-                "restored": {"start": iso(view.end), "end": iso(live_from)} if restored else None,
+                "restored": (
+                    {"start": iso(view.end), "end": iso(live_from)}
+                    if live_from > view.end
+                    else None
+                ),
                 "live": {"start": iso(live_from), "end": iso(now)},
             },
             "streams": streams,
             "events": self.events_between(state, start, end),
         }
+
+    def _with_the_resets_hour(self, live, reset, restored, start, end):
+        if not start <= reset < end:
+            return live
+        found = {}
+        for name, hours in live.items():
+            row = self.model.index[name]
+            if self.model.is_entity(row):
+                hours = with_the_resets_hour(hours, name, reset, restored.values[row, -1])
+            found[name] = hours
+        return found
 
     def _settled(self, stream: str, reached: dict[str, datetime]) -> datetime | None:
         """Up to where every cadence group that feeds the stream has generated."""

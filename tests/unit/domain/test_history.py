@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from app.domain.history import BaselineView, LiveHour, align, live_points, live_reach
+from app.domain.history import (
+    BaselineView,
+    LiveHour,
+    align,
+    live_points,
+    live_reach,
+    with_the_resets_hour,
+)
 
 H = timedelta(hours=1)
 
@@ -143,3 +150,30 @@ def test_a_group_that_reached_an_hour_boundary_has_not_begun_the_next_hour():
         start + 3 * H,
     )
     assert live_reach(None, start, now=start) == (None, start)
+
+
+def test_the_hour_of_a_reset_holds_the_restored_minutes_before_it():
+    """A reset at 12:45: the restored run's last hour (11:45-12:45) gives 45 of its minutes."""
+    reset = datetime(2026, 12, 3, 12, 45, tzinfo=UTC)
+    hour = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    live = [LiveHour("customer.app.opened", hour, 100, None)]
+
+    joined = with_the_resets_hour(live, "customer.app.opened", reset, 4000.0)
+
+    assert joined == [LiveHour("customer.app.opened", hour, 100 + 3000, None)]
+
+
+def test_a_reset_before_any_live_event_of_its_hour_still_gets_the_minutes_before_it():
+    reset = datetime(2026, 12, 3, 12, 30, tzinfo=UTC)
+    earlier = LiveHour("customer.app.opened", datetime(2026, 12, 3, 11, tzinfo=UTC), 7, None)
+
+    joined = with_the_resets_hour([earlier], "customer.app.opened", reset, 600.0)
+
+    assert [(h.hour.hour, h.events) for h in joined] == [(11, 7), (12, 300)]
+
+
+def test_a_reset_on_the_hour_adds_nothing():
+    reset = datetime(2026, 12, 3, 12, tzinfo=UTC)
+    live = [LiveHour("customer.app.opened", reset, 100, None)]
+
+    assert with_the_resets_hour(live, "customer.app.opened", reset, 4000.0) == live
