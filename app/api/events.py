@@ -97,7 +97,7 @@ def inject_event() -> tuple[Response, int]:
     sim = simulation()
     catalog = sim.catalog
     now = sim.now()
-    at = parse_time("timestamp", body.timestamp, now) if body.timestamp else now
+    at = _body_time("timestamp", body.timestamp, now) if body.timestamp else now
     if abs(at - now) > MAX_OFFSET:
         raise invalid_field(
             "timestamp", "more than 60 days from now", "inject within 60 days of the simulated now"

@@ -139,6 +139,7 @@ def test_a_bad_injection_is_refused_naming_the_field_and_writes_nothing(
     response = seeded_client.post("/api/events", json=body)
 
     assert response.status_code == 400
+    assert response.json["error"]["code"] == "invalid_field"
     assert f"'{field}'" in response.json["error"]["message"]
     assert seeded_store.log.read_after(0) == []
 
