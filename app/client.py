@@ -70,12 +70,30 @@ def _reason(reason: object) -> str:
     return text or type(reason).__name__
 
 
+_COMMANDS = {
+    "POST /api/simulation/stop": "`marketsim stop`",
+    "POST /api/simulation/scenario": "`marketsim activate ID`",
+    "POST /api/simulation/reset": "`marketsim reset`",
+    "GET /api/simulation/scenarios": "`marketsim scenarios`",
+    "GET /api/simulation/state": "`marketsim state`",
+    "GET /api/events/templates": "`marketsim templates`",
+}
+"""The endpoints an API hint may name, as the commands a terminal user types instead."""
+
+
+def in_commands(hint: str) -> str:
+    """An API hint in the terminal's words: `marketsim stop`, not its endpoint."""
+    for endpoint, command in _COMMANDS.items():
+        hint = hint.replace(endpoint, command)
+    return hint
+
+
 def _print(status: int, body: Any) -> int:
     if status >= 400:
         error = body.get("error", {}) if isinstance(body, dict) else {}
         print(f"error {status} {error.get('code')}: {error.get('message')}", file=sys.stderr)
         if error.get("hint"):
-            print(f"hint: {error['hint']}", file=sys.stderr)
+            print(f"hint: {in_commands(error['hint'])}", file=sys.stderr)
         return 1
     print(json.dumps(body, indent=2))
     return 0

@@ -71,6 +71,7 @@ def test_a_newcomer_can_drive_a_scenario_from_the_terminal(server):
     refused = marketsim(server, "activate", "supply-crisis")
     assert refused.returncode == 1
     assert "scenario_active" in refused.stderr and "hint:" in refused.stderr
+    assert "marketsim stop" in refused.stderr and "/api/" not in refused.stderr
 
     state = json.loads(marketsim(server, "state").stdout)
     assert state["status"] == "Running"

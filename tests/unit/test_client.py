@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from app.cli import main
-from app.client import duration
+from app.client import duration, in_commands
 
 
 def _closed_port() -> int:
@@ -82,3 +82,14 @@ def test_a_modifier_runs_for_a_short_or_an_iso_duration(given, iso):
 def test_a_duration_in_words_is_refused_naming_the_forms_that_work():
     with pytest.raises(argparse.ArgumentTypeError, match="give 2h, 90m"):
         duration("2 hours")
+
+
+def test_a_hint_names_the_command_to_type_not_the_endpoint():
+    hint = "stop it with POST /api/simulation/stop (it then settles) or reset the simulation"
+
+    assert in_commands(hint) == (
+        "stop it with `marketsim stop` (it then settles) or reset the simulation"
+    )
+    assert in_commands("GET /api/simulation/state lists the modifiers in force") == (
+        "`marketsim state` lists the modifiers in force"
+    )
