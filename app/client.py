@@ -13,6 +13,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +142,37 @@ def cmd_templates(args: argparse.Namespace, _settings) -> int:
 def cmd_inject(args: argparse.Namespace, _settings) -> int:
     body: dict[str, Any] = {"template": args.template, "actualImpact": not args.red_herring}
     if args.at:
-        body["timestamp"] = args.at
+        body["timestamp"] = _moment(args.url, args.at)
     return _print(*call(args.url, "POST", "/api/events", body))
+
+
+def _moment(base: str, at: str) -> str:
+    """`--at` as the API takes it: a time as given, or `+2h` / `-3d` from simulated now (the
+    service's clock, which runs ahead of the wall's at a fast speed)."""
+    if not at.startswith(("+", "-")):
+        return at
+    try:
+        offset = _timedelta(duration(at[1:]))
+    except argparse.ArgumentTypeError as exc:
+        raise ClientError(f"--at {at}: {exc}") from None
+    status, clock = call(base, "GET", "/api/simulation/clock")
+    if status >= 400:
+        raise ClientError(f"--at {at}: the clock could not be read (HTTP {status})")
+    now = datetime.fromisoformat(clock["currentSimulationTime"].replace("Z", "+00:00"))
+    moment = now + offset if at.startswith("+") else now - offset
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _timedelta(iso: str) -> timedelta:
+    """An ISO-8601 duration of `duration`'s making (days, hours, minutes, seconds)."""
+    days, _, clock = iso.removeprefix("P").partition("T")
+    parts = {unit: int(count) for count, unit in re.findall(r"(\d+)([HMS])", clock)}
+    return timedelta(
+        days=int(days.removesuffix("D") or 0),
+        hours=parts.get("H", 0),
+        minutes=parts.get("M", 0),
+        seconds=parts.get("S", 0),
+    )
 
 
 def duration(text: str) -> str:
@@ -336,7 +366,10 @@ def add_parsers(commands) -> None:
     templates.add_argument("--type", help="only one category, e.g. infrastructure")
     inject = parser("inject", "inject an external event from a template", cmd_inject)
     inject.add_argument("template", help="library template id, e.g. tiktok-mention")
-    inject.add_argument("--at", help="ISO-8601 time (default now); past or future")
+    inject.add_argument(
+        "--at",
+        help="when: ISO-8601, or from simulated now: +2h, -3d (default now); past or future",
+    )
     inject.add_argument(
         "--red-herring", action="store_true", help="record it without any real effect"
     )

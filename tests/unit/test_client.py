@@ -93,3 +93,46 @@ def test_a_hint_names_the_command_to_type_not_the_endpoint():
     assert in_commands("GET /api/simulation/state lists the modifiers in force") == (
         "`marketsim state` lists the modifiers in force"
     )
+
+
+@pytest.fixture
+def clock_service():
+    """A stand-in service whose simulated clock reads 2026-12-04 18:15 and which records the
+    events posted to it."""
+    import json
+
+    bodies: list[dict] = []
+
+    class Service(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._answer(200, {"currentSimulationTime": "2026-12-04T18:15:00Z", "speed": 60.0})
+
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            bodies.append(json.loads(self.rfile.read(length)))
+            self._answer(201, {"success": True})
+
+        def _answer(self, status: int, body: dict) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(json.dumps(body).encode())
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Service)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", bodies
+    server.shutdown()
+
+
+def test_an_event_placed_from_simulated_now_reads_the_services_clock(clock_service, capsys):
+    """`--at +2h` is two hours after the service's simulated now, not the wall's."""
+    url, bodies = clock_service
+
+    code = main(["inject", "tiktok-mention", "--at", "+2h", "--url", url])
+
+    assert code == 0
+    assert bodies == [{"template": "tiktok-mention", "actualImpact": True,
+                       "timestamp": "2026-12-04T20:15:00Z"}]  # fmt: skip
