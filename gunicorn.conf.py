@@ -23,19 +23,20 @@ fallback only. The sync worker's timeout kills open WebSockets (flask-sock issue
 
 gevent monkey-patches the standard library when the worker starts, before it imports the app
 (no `preload_app`: a master that imported the app would hand its workers a psycopg that chose
-its blocking, non-gevent wait function at import). So nothing here imports the app at module
-level; the hooks import it inside the worker, and the worker logs the wait function psycopg
-chose (`wait_poll` under gevent; `wait_c` would block every client on each query).
+its blocking, non-gevent wait function at import). So nothing here imports the web app at
+module level (`app.observability.logs` is the standard library only, and the `app` package
+imports nothing); the hooks import it inside the worker, and the worker logs the wait
+function psycopg chose (`wait_poll` under gevent; `wait_c` would block every client on each
+query).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-from pathlib import Path
 
-wsgi_app = "app:create_app()"
+from app.observability.logs import gunicorn_logging_config
+
+wsgi_app = "app.web:create_app()"
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 worker_class = "gevent"
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
@@ -51,26 +52,7 @@ HTML: the app refuses URLs over 4 KiB itself, as a JSON 414 (app/api/errors.py).
 preload_app = False
 
 
-def _observability_logs():
-    """app/observability/logs.py, loaded by its path under its own module name.
-
-    It needs only the standard library, while importing it through the `app` package would
-    import psycopg into the master before gevent patches the workers (see above). Registered
-    under its real name, it is the very module the app imports in each worker (forked from the
-    master), so the formatters here and the app's logging context are one.
-    """
-    name = "app.observability.logs"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).resolve().parent / "app" / "observability" / "logs.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-logconfig_dict = _observability_logs().gunicorn_logging_config(os.environ.get("LOG_FORMAT"))
+logconfig_dict = gunicorn_logging_config(os.environ.get("LOG_FORMAT"))
 """gunicorn's error log and the app's logs, as JSON lines (or text: `LOG_FORMAT=text`)."""
 
 

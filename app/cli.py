@@ -142,8 +142,9 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from werkzeug.serving import run_simple
 
-    from app import create_app, extensions
+    from app import extensions
     from app.store.migrations import upgrade
+    from app.web import create_app
 
     port = args.port if args.port is not None else settings.port
     with database(settings) as url:

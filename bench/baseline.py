@@ -11,11 +11,11 @@ from __future__ import annotations
 import statistics
 import time
 
-from app import create_app
 from app.domain.catalog import load_catalog
 from app.services import load_baseline
 from app.settings import PROJECT_ROOT, Settings
 from app.store import Store
+from app.web import create_app
 from bench.scratch import scratch_database
 from seeds.baseline import default_end, seed_baseline
 

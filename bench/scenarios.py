@@ -13,11 +13,11 @@ import statistics
 import time
 from datetime import timedelta
 
-from app import create_app
 from app.domain.catalog import load_catalog
 from app.extensions import simulation
 from app.settings import PROJECT_ROOT, Settings
 from app.store import Store
+from app.web import create_app
 from bench.scratch import scratch_database
 from seeds.baseline import default_end, seed_baseline
 

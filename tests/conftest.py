@@ -125,8 +125,8 @@ def store(database_url: str) -> Iterator:
 
 @pytest.fixture
 def app(store, database_url: str):
-    from app import create_app
     from app.settings import Settings
+    from app.web import create_app
 
     return create_app(Settings(database_url=database_url), store=store)
 
@@ -184,8 +184,8 @@ def seeded_store(seeded_database: str) -> Iterator:
 
 @pytest.fixture
 def seeded_client(seeded_store, seeded_database: str):
-    from app import create_app
     from app.settings import Settings
+    from app.web import create_app
 
     return create_app(Settings(database_url=seeded_database), store=seeded_store).test_client()
 

@@ -108,8 +108,8 @@ def test_without_a_token_the_pages_send_no_csrf_token_and_offer_no_sign_out(clie
 
 @pytest.fixture
 def guarded_client(store, database_url):
-    from app import create_app
     from app.settings import Settings
+    from app.web import create_app
 
     settings = Settings(database_url=database_url, admin_token="s3cret-token")
     return create_app(settings, store=store).test_client()

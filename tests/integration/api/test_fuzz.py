@@ -34,8 +34,8 @@ def _answers_as_documented(case) -> None:
 def test_the_api_answers_every_generated_request_as_documented(seeded_store, seeded_database, mode):
     """schemathesis' pytest integration does not run under pytest 9, so each operation's
     strategy is driven with hypothesis directly (still bounded and derandomized)."""
-    from app import create_app
     from app.settings import Settings
+    from app.web import create_app
 
     app = create_app(
         Settings(database_url=seeded_database, control_rate_limit=0), store=seeded_store

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app import create_app
 from app.settings import Settings
 from app.store import Store
 from app.store.migrations import upgrade
+from app.web import create_app
 
 
 def test_healthz_says_the_process_is_up(client):

@@ -149,11 +149,11 @@ def test_reset_opens_a_new_epoch_and_keeps_the_old_one_in_the_log(seeded_client,
 def client_of_an_older_baseline(postgres_server):
     """A service whose baseline ended 12 hours before the last 12-hour boundary: a reset now
     always has whole hours to restore after it, whatever the time of day."""
-    from app import create_app
     from app.domain.catalog import load_catalog
     from app.settings import PROJECT_ROOT, Settings
     from app.store import Store
     from app.store.migrations import upgrade
+    from app.web import create_app
     from seeds.baseline import build, default_end
 
     config_dir = PROJECT_ROOT / "config"

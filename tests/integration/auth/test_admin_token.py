@@ -12,8 +12,8 @@ ACTIVATE = ("/api/simulation/scenario", {"scenarioId": "payment-outage"})
 
 @pytest.fixture
 def guarded_client(seeded_store, seeded_database):
-    from app import create_app
     from app.settings import Settings
+    from app.web import create_app
 
     settings = Settings(database_url=seeded_database, admin_token=TOKEN)
     return create_app(settings, store=seeded_store).test_client()
@@ -136,8 +136,8 @@ def test_a_copy_of_the_cookie_is_signed_out_with_it(guarded_client):
 
 
 def test_the_cookie_is_secure_behind_a_trusted_https_proxy(seeded_store, seeded_database):
-    from app import create_app
     from app.settings import Settings
+    from app.web import create_app
 
     settings = Settings(database_url=seeded_database, admin_token=TOKEN, proxy_hops=1)
     client = create_app(settings, store=seeded_store).test_client()
@@ -159,8 +159,8 @@ def test_forwarded_headers_are_ignored_without_a_trusted_proxy(guarded_client):
 
 
 def test_refused_requests_do_not_spend_the_operators_allowance(seeded_store, seeded_database):
-    from app import create_app
     from app.settings import Settings
+    from app.web import create_app
 
     settings = Settings(database_url=seeded_database, admin_token=TOKEN, control_rate_limit=3)
     client = create_app(settings, store=seeded_store).test_client()
@@ -175,8 +175,8 @@ def test_refused_requests_do_not_spend_the_operators_allowance(seeded_store, see
 
 
 def test_the_limit_counts_each_client_behind_a_proxy_apart(seeded_store, seeded_database):
-    from app import create_app
     from app.settings import Settings
+    from app.web import create_app
 
     settings = Settings(database_url=seeded_database, control_rate_limit=2, proxy_hops=1)
     client = create_app(settings, store=seeded_store).test_client()
@@ -193,8 +193,8 @@ def test_the_limit_counts_each_client_behind_a_proxy_apart(seeded_store, seeded_
 
 
 def test_control_requests_past_the_limit_get_a_429_with_retry_after(seeded_store, seeded_database):
-    from app import create_app
     from app.settings import Settings
+    from app.web import create_app
 
     settings = Settings(database_url=seeded_database, control_rate_limit=2)
     client = create_app(settings, store=seeded_store).test_client()

@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import create_app
 from app.domain.events import NewEvent
 from app.settings import Settings
 from app.store import Store
 from app.store.database import libpq_url
 from app.store.leader import LOCK_KEY
+from app.web import create_app
 from jobs.generate import tick
 from tests.integration.observability.conftest import parse_metrics, sample
 

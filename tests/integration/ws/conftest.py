@@ -23,9 +23,9 @@ def feed_server(app, store, database_url) -> Iterator[Callable[..., FeedServer]]
     """A factory: `feed_server(**options)` serves the app with a fresh hub of those options
     (short timings by default) on a free port. A second call serves a second app, with its
     own hub, as a second web process would."""
-    from app import create_app
     from app.extensions import catalog
     from app.settings import Settings
+    from app.web import create_app
     from app.ws import FeedOptions, Hub
 
     running: list[FeedServer] = []
