@@ -122,7 +122,46 @@ def cmd_reset(args: argparse.Namespace, _settings) -> int:
 
 
 def cmd_state(args: argparse.Namespace, _settings) -> int:
-    return _print(*call(args.url, "GET", "/api/simulation/state"))
+    status, state = call(args.url, "GET", "/api/simulation/state")
+    if status >= 400 or args.json:
+        return _print(status, state)
+    print(state_summary(state))
+    return 0
+
+
+def state_summary(state: dict) -> str:
+    """The state in a few lines: time and speed, what is acting, what is anomalous."""
+    lines = [
+        f"{state['currentSimulationTime']}  x{state['speed']:g}  epoch {state['epoch']}  "
+        f"{state['status']}  (live since {state['liveSince']}; history {state['historicalMode']})"
+    ]
+    lines += [f"  {_acting(modifier)}" for modifier in state["activeModifiers"]]
+    lines += [
+        f"  event {event['id']}: {event['title']} ({event['severity']})"
+        for event in state["activeEvents"]
+    ]
+    lines.append(f"  {_anomalies(state['recentAnomalies'])}")
+    lines.append("(marketsim state --json prints all of it)")
+    return "\n".join(lines)
+
+
+def _acting(modifier: dict) -> str:
+    if modifier["type"] == "scenario":
+        name = modifier.get("name") or modifier.get("scenarioId")
+        what = f"scenario {name} ({modifier['id']}), {modifier['status']}"
+    else:
+        change = f"{modifier['type']} {modifier['value']:g}"
+        what = f"modifier {modifier['id']}: {modifier['stream']} {change}"
+    left = modifier.get("timeRemaining")
+    return f"{what}, {left / 60:.0f} min left" if left else what
+
+
+def _anomalies(anomalies: list[dict]) -> str:
+    if not anomalies:
+        return "no recent critical anomalies"
+    streams = sorted({a["stream"] for a in anomalies})
+    more = f" and {len(streams) - 5} more" if len(streams) > 5 else ""
+    return f"{len(anomalies)} recent critical anomalies on {', '.join(streams[:5])}{more}"
 
 
 def cmd_templates(args: argparse.Namespace, _settings) -> int:
@@ -361,7 +400,8 @@ def add_parsers(commands) -> None:
     activate.add_argument("id", help="scenario id, e.g. payment-outage")
     parser("stop", "stop the active scenario (it settles)", cmd_stop)
     parser("reset", "reset to the baseline (a new epoch)", cmd_reset)
-    parser("state", "show the simulation's state", cmd_state)
+    state = parser("state", "show the simulation's state in a few lines", cmd_state)
+    state.add_argument("--json", action="store_true", help="print the whole state as JSON")
     templates = parser("templates", "list the external-event library's templates", cmd_templates)
     templates.add_argument("--type", help="only one category, e.g. infrastructure")
     inject = parser("inject", "inject an external event from a template", cmd_inject)

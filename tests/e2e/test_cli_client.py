@@ -73,7 +73,7 @@ def test_a_newcomer_can_drive_a_scenario_from_the_terminal(server):
     assert "scenario_active" in refused.stderr and "hint:" in refused.stderr
     assert "marketsim stop" in refused.stderr and "/api/" not in refused.stderr
 
-    state = json.loads(marketsim(server, "state").stdout)
+    state = json.loads(marketsim(server, "state", "--json").stdout)
     assert state["status"] == "Running"
 
     templates = marketsim(server, "templates", "--type", "marketing")
@@ -100,4 +100,5 @@ def test_a_newcomer_can_drive_a_scenario_from_the_terminal(server):
 
     reset = json.loads(marketsim(server, "reset").stdout)
     assert reset["epoch"] == 2
-    assert json.loads(marketsim(server, "state").stdout)["status"] == "Baseline"
+    assert json.loads(marketsim(server, "state", "--json").stdout)["status"] == "Baseline"
+    assert "Baseline" in marketsim(server, "state").stdout.splitlines()[0]

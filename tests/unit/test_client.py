@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from app.cli import main
-from app.client import duration, in_commands
+from app.client import duration, in_commands, state_summary
 
 
 def _closed_port() -> int:
@@ -136,3 +136,28 @@ def test_an_event_placed_from_simulated_now_reads_the_services_clock(clock_servi
     assert code == 0
     assert bodies == [{"template": "tiktok-mention", "actualImpact": True,
                        "timestamp": "2026-12-04T20:15:00Z"}]  # fmt: skip
+
+
+def test_the_state_reads_in_a_few_lines():
+    state = {
+        "currentSimulationTime": "2026-12-03T13:13:56Z", "speed": 60.0, "epoch": 1,
+        "status": "Running", "liveSince": "2026-12-03T12:00:00Z", "historicalMode": "baseline",
+        "activeModifiers": [
+            {"id": "run-39323", "type": "scenario", "name": "Payment Gateway Outage",
+             "status": "active", "timeRemaining": 10_800.0},
+            {"id": "mod-12", "type": "multiplier", "stream": "customer.app.opened",
+             "value": 4.0, "status": "active", "timeRemaining": 600.0},
+        ],
+        "activeEvents": [{"id": "evt-9", "title": "Stripe rate limiting", "severity": "critical"}],
+        "recentAnomalies": [{"stream": "customer.payment.failed"}] * 3,
+    }  # fmt: skip
+
+    assert state_summary(state).splitlines() == [
+        "2026-12-03T13:13:56Z  x60  epoch 1  Running  (live since 2026-12-03T12:00:00Z; "
+        "history baseline)",
+        "  scenario Payment Gateway Outage (run-39323), active, 180 min left",
+        "  modifier mod-12: customer.app.opened multiplier 4, 10 min left",
+        "  event evt-9: Stripe rate limiting (critical)",
+        "  3 recent critical anomalies on customer.payment.failed",
+        "(marketsim state --json prints all of it)",
+    ]
