@@ -51,6 +51,33 @@ class _SkippedWhileBusy(logging.Filter):
 
 
 SKIPPED_WHILE_BUSY = _SkippedWhileBusy()
+SUMMARY_EVERY = 60.0
+
+
+class GenerationSummary:
+    """What the generation jobs wrote, said once a minute: each job's own line (every 1-10 s)
+    is at DEBUG, so that a terminal running `marketsim run` stays readable."""
+
+    def __init__(self, every: float = SUMMARY_EVERY, clock=time.monotonic) -> None:
+        self.every = every
+        self.clock = clock
+        self.since = clock()
+        self.events: dict[str, int] = {}
+        self.until: datetime | None = None
+
+    def add(self, group: str, events: int, until: datetime) -> str | None:
+        """Count a job's events; the summary line once `every` seconds have passed."""
+        self.events[group] = self.events.get(group, 0) + events
+        self.until = until if self.until is None else max(self.until, until)
+        if self.clock() - self.since < self.every:
+            return None
+        counts = ", ".join(f"{g} {n}" for g, n in sorted(self.events.items()))
+        line = (
+            f"generated {sum(self.events.values())} events in the last "
+            f"{self.clock() - self.since:.0f} s ({counts}), up to {self.until.isoformat()}"
+        )
+        self.since, self.events, self.until = self.clock(), {}, None
+        return line
 
 
 class Scheduler:
@@ -69,6 +96,7 @@ class Scheduler:
         self.lock = LeaderLock(database_url)
         self.leading = threading.Event()
         self.generation: LiveGeneration | None = None
+        self.summary = GenerationSummary()
 
     def run(self, stop: threading.Event) -> None:
         """Lead or wait until `stop` is set."""
@@ -196,13 +224,16 @@ class Scheduler:
         started = time.perf_counter()
         result = generation.advance(group)
         if result.events:
-            log.info(
+            log.debug(
                 "generated %s: %s events up to %s in %.2fs",
                 group,
                 result.events,
                 result.until.isoformat(),
                 time.perf_counter() - started,
             )
+            line = self.summary.add(group, result.events, result.until)
+            if line is not None:
+                log.info(line)
 
 
 def _leadership(change: str) -> dict[str, object]:

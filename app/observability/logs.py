@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -27,8 +28,9 @@ from datetime import UTC, datetime
 from logging.config import dictConfig
 from typing import Any
 
-LOG_FORMATS = ("json", "text")
-DEFAULT_LOG_FORMAT = "json"
+LOG_FORMATS = ("auto", "json", "text")
+DEFAULT_LOG_FORMAT = "auto"
+"""`auto`: text for a person at a terminal, JSON lines for a log collector (stderr not a tty)."""
 QUIET_LOGGERS = ("pgserver", "alembic", "apscheduler", "werkzeug")
 """Loggers held at WARNING: their INFO lines are noise (werkzeug's is a second access log)."""
 
@@ -50,7 +52,8 @@ class LogFormatError(ValueError):
 
 
 def parse_log_format(raw: str | None) -> str:
-    """The format `LOG_FORMAT` names: `json` when unset or empty, else `json` or `text`."""
+    """The format `LOG_FORMAT` names: `auto` when unset or empty, else `auto`, `json` or
+    `text`."""
     if raw is None or not raw.strip():
         return DEFAULT_LOG_FORMAT
     value = raw.strip().lower()
@@ -160,13 +163,22 @@ FORMATTERS: dict[str, type[logging.Formatter]] = {"json": JsonFormatter, "text":
 # Configuration ------------------------------------------------------------------------------
 
 
+def resolved_format(log_format: str | None, stream: Any = None) -> str:
+    """`json` or `text`: `auto` is text when `stream` (stderr) is a terminal."""
+    chosen = parse_log_format(log_format)
+    if chosen != "auto":
+        return chosen
+    stream = sys.stderr if stream is None else stream
+    return "text" if getattr(stream, "isatty", lambda: False)() else "json"
+
+
 def logging_config(log_format: str | None) -> dict[str, Any]:
     """A `dictConfig` that sends every logger, at INFO, to stderr in `log_format` (as
     `parse_log_format` reads it: None is the default)."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"marketsim": {"()": FORMATTERS[parse_log_format(log_format)]}},
+        "formatters": {"marketsim": {"()": FORMATTERS[resolved_format(log_format)]}},
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",

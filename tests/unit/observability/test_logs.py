@@ -25,6 +25,7 @@ from app.observability.logs import (
     gunicorn_logging_config,
     parse_log_format,
     request_id_from,
+    resolved_format,
     sane_request_id,
 )
 from app.settings import PROJECT_ROOT, Settings, SettingsError
@@ -185,19 +186,35 @@ def test_a_missing_or_unsafe_request_id_is_replaced_by_a_fresh_one(header):
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [(None, "json"), ("", "json"), ("json", "json"), (" TEXT ", "text")]
+    ("raw", "expected"),
+    [(None, "auto"), ("", "auto"), ("json", "json"), (" TEXT ", "text"), ("Auto", "auto")],
 )
-def test_log_format_defaults_to_json_and_accepts_text(raw, expected):
+def test_log_format_defaults_to_auto_and_accepts_json_and_text(raw, expected):
     assert parse_log_format(raw) == expected
 
 
+class _Stream(io.StringIO):
+    def __init__(self, terminal: bool) -> None:
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+def test_auto_is_text_at_a_terminal_and_json_lines_elsewhere():
+    assert resolved_format("auto", _Stream(terminal=True)) == "text"
+    assert resolved_format("auto", _Stream(terminal=False)) == "json"
+    assert resolved_format("json", _Stream(terminal=True)) == "json"
+
+
 def test_an_unknown_log_format_is_refused():
-    with pytest.raises(LogFormatError, match="LOG_FORMAT='xml' must be one of: json, text"):
+    with pytest.raises(LogFormatError, match="LOG_FORMAT='xml' must be one of: auto, json, text"):
         parse_log_format("xml")
 
 
 def test_settings_read_log_format_and_refuse_a_bad_one_naming_the_variable():
-    assert Settings.from_env({}).log_format == "json"
+    assert Settings.from_env({}).log_format == "auto"
     assert Settings.from_env({"LOG_FORMAT": "text"}).log_format == "text"
     with pytest.raises(SettingsError, match="LOG_FORMAT='yaml'"):
         Settings.from_env({"LOG_FORMAT": "yaml"})
@@ -231,11 +248,12 @@ def test_gunicorn_error_log_is_formatted_like_the_app_and_its_access_log_is_held
 
 
 def test_gunicorn_conf_sets_json_logging_without_importing_the_app_or_psycopg():
-    """The master must not import psycopg before gevent patches the workers."""
+    """The master must not import psycopg before gevent patches the workers: the config
+    imports the log module, the web app only in the workers."""
     probe = (
         "import runpy, sys; conf = runpy.run_path('gunicorn.conf.py'); "
         "formatter = conf['logconfig_dict']['formatters']['marketsim']['()']; "
-        "print(formatter.__name__, 'app' in sys.modules, 'psycopg' in sys.modules, "
+        "print(formatter.__name__, 'app.web' in sys.modules, 'psycopg' in sys.modules, "
         "'flask' in sys.modules)"
     )
     result = subprocess.run(
