@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from app.domain.catalog import Catalog
+from app.domain.catchup import CatchUpReport
 from app.domain.effects import EffectsSource
 from app.domain.events import NewEvent
 from app.domain.generator import GROUPS, RECENT, TICK_TYPE, StreamGenerator
@@ -135,7 +138,11 @@ class LiveGeneration:
             raise
         return Advance(group, self.generator.frontiers[group], events, chunks)
 
-    def catch_up(self, now: datetime | None = None) -> list[Advance]:
+    def catch_up(
+        self,
+        now: datetime | None = None,
+        report: Callable[[CatchUpReport], None] | None = None,
+    ) -> list[Advance]:
         """Bring every group up to `now` together, one step of `CATCH_UP_STEP` at a time.
 
         Caused events cross groups (a medium-cadence booking confirmation schedules a
@@ -147,6 +154,7 @@ class LiveGeneration:
         target = now or self.now()
         events: Counter[str] = Counter()
         chunks: Counter[str] = Counter()
+        start, started = min(self.generator.frontiers.values()), time.perf_counter()
         while not self.halted.is_set():
             behind = min(self.generator.frontiers.values())
             if behind >= target:
@@ -157,6 +165,9 @@ class LiveGeneration:
                     step = self.advance(group, until)
                     events[group] += step.events
                     chunks[group] += step.chunks
+            if report is not None:
+                elapsed = time.perf_counter() - started
+                report(CatchUpReport(start, until, target, sum(events.values()), elapsed))
         frontiers = self.generator.frontiers
         return [Advance(g, frontiers[g], events[g], chunks[g]) for g in GROUPS]
 

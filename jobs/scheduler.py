@@ -16,14 +16,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import TextIO
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.domain.catalog import Catalog, load_catalog
+from app.domain.catchup import CatchUpReport
 from app.domain.generator import GROUPS
 from app.services import BaselineMissing, clock_of, load_baseline, set_speed
 from app.services.scenarios import advance_lifecycle
@@ -52,6 +55,35 @@ class _SkippedWhileBusy(logging.Filter):
 
 SKIPPED_WHILE_BUSY = _SkippedWhileBusy()
 SUMMARY_EVERY = 60.0
+
+
+class CatchUpDisplay:
+    """A catch-up's progress for whoever watches: on a terminal one line redrawn in place,
+    elsewhere a log line every `every` seconds (a catch-up of hours takes tens of seconds)."""
+
+    def __init__(self, stream: TextIO, every: float = 5.0, clock=time.monotonic) -> None:
+        self.stream = stream
+        self.terminal = getattr(stream, "isatty", lambda: False)()
+        self.every = every
+        self.clock = clock
+        self.last: float | None = None
+        self.drawn = False
+
+    def report(self, progress: CatchUpReport) -> None:
+        if self.terminal:
+            self.stream.write("\r" + progress.line() + "\033[K")
+            self.stream.flush()
+            self.drawn = True
+            return
+        now = self.clock()
+        if self.last is None or now - self.last >= self.every:
+            self.last = now
+            log.info(progress.line())
+
+    def done(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 class GenerationSummary:
@@ -207,7 +239,9 @@ class Scheduler:
         if generation is None:
             return
         started = time.perf_counter()
-        advances = generation.catch_up()
+        shown = CatchUpDisplay(sys.stderr)
+        advances = generation.catch_up(report=shown.report)
+        shown.done()
         written = sum(advance.events for advance in advances)
         if written:
             log.info(

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from app.api.openapi import documented
 from app.api.schemas import Health, Readiness
-from app.extensions import store
+from app.extensions import simulation, store
 from app.store.migrations import readiness
 
 bp = Blueprint("health", __name__)
@@ -22,7 +22,8 @@ def healthz() -> Response:
 @bp.get("/readyz")
 @documented(tag="operations", responses={200: Readiness, 503: Readiness})
 def readyz() -> tuple[Response, int]:
-    """The database answers and its schema is at the code's head revision."""
+    """The database answers and its schema is at the code's head revision. Once it is, the
+    body also says whether live generation is catching up (it serves meanwhile)."""
     state = readiness(store().engine)
     body = {
         "status": "ready" if state.ready else "not_ready",
@@ -30,4 +31,6 @@ def readyz() -> tuple[Response, int]:
         "revision": state.revision,
         "head": state.head,
     }
+    if state.ready:
+        body["generation"] = simulation().generation_progress().to_json()
     return jsonify(body), 200 if state.ready else 503

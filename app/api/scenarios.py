@@ -284,5 +284,6 @@ def state() -> Response:
         "historicalMode": "modified" if sim.regeneration(current) else "baseline",
         "baseline": {"start": iso(view.start), "end": iso(view.end)},
         "liveSince": iso(sim.live_start(current)),
+        "generation": sim.generation_progress().to_json(),
     }
     return jsonify(body)

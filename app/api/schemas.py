@@ -58,11 +58,22 @@ class Health(Schema):
     status: Literal["ok"]
 
 
+class GenerationProgress(Schema):
+    catching_up: bool = Field(
+        description="a group is further behind now than its cadence explains: after a start, "
+        "a downtime or a leader change, generation is bringing every group up to now"
+    )
+    behind_seconds: float = Field(
+        ge=0, description="simulated seconds between now and the group furthest behind"
+    )
+
+
 class Readiness(Schema):
     status: Literal["ready", "not_ready"]
     reason: str
     revision: str | None = Field(description="the database's migration")
     head: str = Field(description="the code's newest migration")
+    generation: GenerationProgress | None = Field(None, description="once ready")
 
 
 # Streams --------------------------------------------------------------------------------
@@ -452,6 +463,7 @@ class State(Schema):
     historical_mode: Literal["baseline", "modified"]
     baseline: TimeRange | None
     live_since: datetime | None = None
+    generation: GenerationProgress | None = None
 
 
 # External events and ground truth ----------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.domain.baseline import WARMUP_DAYS
 from app.domain.calendar import HOUR, from_iso, hour_grid, hour_of_day, iso
 from app.domain.catalog import Catalog
+from app.domain.catchup import Progress, progress
 from app.domain.clock import SimClock
 from app.domain.generator import GROUPS, restored_history
 from app.domain.history import (
@@ -129,6 +130,12 @@ class Simulation:
 
     def now(self) -> datetime:
         return self.clock().now(datetime.now(UTC))
+
+    def generation_progress(self) -> Progress:
+        """How far live generation has got in this epoch, and whether it is catching up."""
+        clock = self.clock()
+        frontiers = self.store.generation.frontiers(self.store.log.current_epoch(), GROUPS)
+        return progress(frontiers, clock.now(datetime.now(UTC)), clock.speed, self.catalog.cadences)
 
     def live_start(self, state: SimulationState) -> datetime:
         """Where live generation began in this epoch: the baseline's end, or the reset."""

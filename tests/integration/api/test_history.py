@@ -123,6 +123,25 @@ def test_state_reports_simulated_time_and_the_baseline(seeded_client, fresh_base
     assert body["epoch"] == 1
 
 
+def test_the_state_and_readyz_say_when_generation_is_catching_up(seeded_client, seeded_store):
+    from jobs.generate import tick
+
+    def generation(path: str) -> dict:
+        return seeded_client.get(path).json["generation"]
+
+    assert generation("/api/simulation/state") == {"catchingUp": False, "behindSeconds": 0.0}
+    now = datetime.now(UTC)
+    seeded_store.log.append(
+        [tick(group, now - timedelta(hours=7), now - timedelta(hours=6))
+         for group in ("high", "medium", "low")]
+    )  # fmt: skip
+
+    for path in ("/api/simulation/state", "/readyz"):
+        found = generation(path)
+        assert found["catchingUp"] is True
+        assert 6 * 3600 <= found["behindSeconds"] < 6 * 3600 + 60
+
+
 def test_without_a_seeded_baseline_history_answers_503_with_what_to_do(client):
     response = client.get("/api/simulation/history")
 

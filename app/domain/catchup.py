@@ -1,0 +1,79 @@
+"""Whether live generation is catching up, and how far it has to go.
+
+Each cadence group's job runs at its wall-clock interval, so in the normal run of things a
+group is behind simulated now by up to its longest interval (with jitter) times the clock's
+speed. Further behind than that, with some slack, it is catching up: after a first start, a
+downtime or a leader change, the groups are brought up to now together, step by step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.domain.catalog.cadences import CadenceGroup
+
+SLACK = timedelta(minutes=10)
+"""Beyond the interval: a catch-up step, and a job that took its time."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far generation has got: behind now by `behind` (the group furthest behind), and
+    whether that is more than the cadence explains."""
+
+    catching_up: bool
+    behind: timedelta
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "catchingUp": self.catching_up,
+            "behindSeconds": round(self.behind.total_seconds(), 1),
+        }
+
+
+def progress(
+    frontiers: Mapping[str, datetime],
+    now: datetime,
+    speed: float,
+    cadences: Mapping[str, CadenceGroup],
+) -> Progress:
+    """Generation's progress from how far each group has got (`frontiers`: its last tick)."""
+    if not frontiers:
+        return Progress(catching_up=False, behind=timedelta(0))
+    behind = {group: max(now - reached, timedelta(0)) for group, reached in frontiers.items()}
+    catching_up = any(
+        lag > normal_lag(cadences[group], speed)
+        for group, lag in behind.items()
+        if group in cadences
+    )
+    return Progress(catching_up, max(behind.values()))
+
+
+def normal_lag(cadence: CadenceGroup, speed: float) -> timedelta:
+    """The most a group falls behind between two runs of its job, at this clock speed."""
+    return cadence.interval.max * (1 + cadence.jitter) * speed + SLACK
+
+
+@dataclass(frozen=True)
+class CatchUpReport:
+    """A catch-up under way, for a person to read: simulated hours done of the whole, the
+    pace, and the time left at that pace."""
+
+    start: datetime
+    reached: datetime
+    target: datetime
+    events: int
+    elapsed: float
+
+    def line(self) -> str:
+        total = (self.target - self.start).total_seconds() / 3600
+        done = (self.reached - self.start).total_seconds() / 3600
+        rate = self.events / self.elapsed if self.elapsed > 0 else 0.0
+        left = self.elapsed * (total - done) / done if done > 0 else None
+        eta = f", about {left:.0f} s left" if left is not None else ""
+        return (
+            f"catching up: {done:.1f} of {total:.1f} simulated hours, "
+            f"{self.events:,} events ({rate:,.0f}/s){eta}"
+        )
