@@ -50,6 +50,8 @@ class Settings:
     control_rate_limit: int = DEFAULT_CONTROL_RATE_LIMIT
     """Mutating requests a client may make per minute, per web process (0: no limit)."""
     config_dir: Path = PROJECT_ROOT / "config"
+    feed_buffer_events: int = 50_000
+    """The most events a web process keeps in memory for resumes (FEED_BUFFER_EVENTS)."""
     proxy_hops: int = 0
     """Proxies in front of the web process whose X-Forwarded-For/-Proto/-Host it trusts (Railway:
     1). With 0 the headers are ignored: a client could set them itself."""
@@ -70,6 +72,7 @@ class Settings:
             control_rate_limit=_parse_rate_limit(env),
             config_dir=Path(env.get("CONFIG_DIR") or PROJECT_ROOT / "config"),
             proxy_hops=_parse_proxy_hops(env),
+            feed_buffer_events=_parse_buffer_events(env),
             log_format=_parse_log_format(env),
         )
 
@@ -99,6 +102,13 @@ def _parse_log_format(env: Mapping[str, str]) -> str:
         return parse_log_format(env.get("LOG_FORMAT"))
     except LogFormatError as exc:
         raise SettingsError(str(exc)) from exc
+
+
+def _parse_buffer_events(env: Mapping[str, str]) -> int:
+    events = _parse(env, "FEED_BUFFER_EVENTS", int, 50_000)
+    if events < 1_000:
+        raise SettingsError(f"FEED_BUFFER_EVENTS={events!r} must be 1000 or more")
+    return events
 
 
 def _parse_proxy_hops(env: Mapping[str, str]) -> int:

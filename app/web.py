@@ -19,6 +19,7 @@ from app.observability.metrics import bp as observability_bp
 from app.services import Simulation
 from app.settings import Settings, SettingsError
 from app.store import Store
+from app.ws import FeedOptions
 
 app_log = logging.getLogger("marketsim")
 
@@ -57,5 +58,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.register_blueprint(observability_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(admin_bp)
-    ws.init_app(app, simulation.store, catalog)
+    ws.init_app(
+        app, simulation.store, catalog, FeedOptions(buffer_events=settings.feed_buffer_events)
+    )
     return app

@@ -1,9 +1,11 @@
 """The rolling buffer: what a web process keeps of the log in memory, whether or not a client
 is connected.
 
-- Every event of the last `window` seconds (by the time the process read it), in position
-  order: a client that reconnects within that window resumes from memory. The buffer knows the
-  position below which it holds nothing (`floor`), so it never claims a resume it cannot serve.
+- Every event of the last `window` seconds (by the time the process read it), but never more
+  than `max_events` (at 600x a minute is hundreds of thousands of events: a small instance
+  would run out of memory), in position order: a client that reconnects within that window
+  resumes from memory, an older resume reads the log. The buffer knows the position below
+  which it holds nothing (`floor`), so it never claims a resume it cannot serve.
 - The latest `per_stream` events of each stream in the current epoch, however old, and the
   latest flagged events (the `anomalies` topic): snapshots come from here.
 
@@ -20,9 +22,10 @@ from app.ws.protocol import WireEvent
 
 
 class RollingBuffer:
-    def __init__(self, *, window: float, per_stream: int) -> None:
+    def __init__(self, *, window: float, per_stream: int, max_events: int = 50_000) -> None:
         self.window = window
         self.per_stream = per_stream
+        self.max_events = max_events
         self.floor = 0
         """Every event with `floor < position <= newest` is held in memory."""
         self.newest = 0
@@ -71,9 +74,12 @@ class RollingBuffer:
         self.evict(now)
 
     def evict(self, now: float) -> None:
-        """Forget what was read more than `window` seconds ago."""
+        """Forget what was read more than `window` seconds ago, and the oldest beyond
+        `max_events`."""
         horizon = now - self.window
-        while self._recent and self._recent[0][0] < horizon:
+        while self._recent and (
+            self._recent[0][0] < horizon or len(self._recent) > self.max_events
+        ):
             _, event = self._recent.popleft()
             self.floor = event.position
 

@@ -62,6 +62,8 @@ class FeedOptions:
     send_timeout: float = 10.0
     """How long one frame may take to leave before the client is taken as stalled."""
     buffer_seconds: float = 60.0
+    buffer_events: int = 50_000
+    """The most events the rolling buffer holds, whatever the clock's speed (FEED_BUFFER_EVENTS)."""
     snapshot_size: int = 10
     max_message_bytes: int = 16 * 1024
     """Client messages above this get an `error` frame; the connection stays up."""
@@ -108,7 +110,9 @@ class Hub:
         self.options = options or FeedOptions()
         self.clock = clock
         self.buffer = RollingBuffer(
-            window=self.options.buffer_seconds, per_stream=self.options.snapshot_size
+            window=self.options.buffer_seconds,
+            per_stream=self.options.snapshot_size,
+            max_events=self.options.buffer_events,
         )
         self._database_url = store.engine.url.render_as_string(hide_password=False)
         self._lock = threading.Lock()

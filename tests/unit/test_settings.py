@@ -29,9 +29,12 @@ def test_every_documented_variable_is_read():
             "SIM_SPEED": "60",
             "DATA_DIR": "/var/sim",
             "ADMIN_TOKEN": "s3cret",
+            "PROXY_HOPS": "1",
+            "FEED_BUFFER_EVENTS": "20000",
         }
     )
 
+    assert (settings.proxy_hops, settings.feed_buffer_events) == (1, 20_000)
     assert settings.database_url == "postgresql://u@h/db"
     assert (settings.port, settings.sim_seed, settings.sim_speed) == (9000, 7, 60.0)
     assert settings.data_dir == Path("/var/sim")
@@ -44,6 +47,8 @@ def test_every_documented_variable_is_read():
         ("PORT", "eighty", "PORT='eighty' is not a valid int"),
         ("SIM_SPEED", "0", "SIM_SPEED=0.0 must be a number in (0, 100000]"),
         ("SIM_SEED", "1.5", "SIM_SEED='1.5' is not a valid int"),
+        ("PROXY_HOPS", "9", "PROXY_HOPS=9 must be 0 (no proxy) to 5"),
+        ("FEED_BUFFER_EVENTS", "10", "FEED_BUFFER_EVENTS=10 must be 1000 or more"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_variable_named(name, value, message):

@@ -47,6 +47,19 @@ def test_events_older_than_the_window_are_forgotten_and_the_floor_rises():
     assert buffer.covers(3) and buffer.after(3) == []
 
 
+def test_at_a_fast_clock_the_buffer_holds_no_more_than_its_bound_and_says_so():
+    """A minute at 600x is hundreds of thousands of events: the oldest go, the floor rises,
+    and a resume from before it reads the log instead."""
+    buffer = RollingBuffer(window=60, per_stream=10, max_events=1_000)
+    buffer.seed(position=0, epoch=1, epoch_start=0, latest=[], anomalies=[])
+    buffer.add([event(p) for p in range(1, 5_001)], 5_000, now=0.0)
+
+    assert buffer.held == 1_000
+    assert buffer.floor == 4_000
+    assert not buffer.covers(3_999)
+    assert positions(buffer.after(4_000)) == list(range(4_001, 5_001))
+
+
 def test_the_latest_events_of_each_stream_stay_whatever_their_age():
     buffer = RollingBuffer(window=1, per_stream=2)
     buffer.seed(position=0, epoch=1, epoch_start=0, latest=[], anomalies=[])
