@@ -9,6 +9,7 @@ the same rows in batches of 100 and 1000, with no lock and no position reservati
 
 from __future__ import annotations
 
+import argparse
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -113,11 +114,19 @@ def time_raw_copy(url: str, events: list[NewEvent], batch: int) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.append")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="share of the events to append (CI: 0.02)"
+    )
+    scale = parser.parse_args().scale
     rng = random.Random(7)
     with scratch_database() as url:
         store = Store.connect(url)
         try:
-            plan = [(1, 2_000), (100, 50_000), (1000, 100_000)]
+            plan = [
+                (batch, max(batch * 10, round(count * scale)))
+                for batch, count in [(1, 2_000), (100, 50_000), (1000, 100_000)]
+            ]
             results = {}
             for batch, count in plan:
                 events = stream_events(count, rng)
