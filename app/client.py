@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
@@ -191,8 +193,8 @@ def _moment(base: str, at: str) -> str:
     if not at.startswith(("+", "-")):
         return at
     try:
-        offset = _timedelta(duration(at[1:]))
-    except argparse.ArgumentTypeError as exc:
+        offset = _ISO_DURATION.validate_python(duration(at[1:]))
+    except (argparse.ArgumentTypeError, ValidationError) as exc:
         raise ClientError(f"--at {at}: {exc}") from None
     status, clock = call(base, "GET", "/api/simulation/clock")
     if status >= 400:
@@ -200,18 +202,6 @@ def _moment(base: str, at: str) -> str:
     now = datetime.fromisoformat(clock["currentSimulationTime"].replace("Z", "+00:00"))
     moment = now + offset if at.startswith("+") else now - offset
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _timedelta(iso: str) -> timedelta:
-    """An ISO-8601 duration of `duration`'s making (days, hours, minutes, seconds)."""
-    days, _, clock = iso.removeprefix("P").partition("T")
-    parts = {unit: int(count) for count, unit in re.findall(r"(\d+)([HMS])", clock)}
-    return timedelta(
-        days=int(days.removesuffix("D") or 0),
-        hours=parts.get("H", 0),
-        minutes=parts.get("M", 0),
-        seconds=parts.get("S", 0),
-    )
 
 
 def duration(text: str) -> str:
@@ -229,6 +219,8 @@ def duration(text: str) -> str:
     return "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
 
 
+_ISO_DURATION = TypeAdapter(timedelta)
+"""The API's own reading of an ISO-8601 duration (pydantic's, as its bodies use)."""
 _SHORT_DURATION = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?")
 
 

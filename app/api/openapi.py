@@ -136,19 +136,20 @@ def with_catalog_values(
     """Name the values this deployment's config allows (stream names, scenario ids, event
     templates) as enums, so that a reader and a fuzzer both see the real choices."""
     schemas = document["components"]["schemas"]
+    stream_list = _stream_list_pattern(streams)
     choices = {
-        ("ManualModifierBody", "stream"): streams,
-        ("StreamImpactBody", "stream"): streams,
-        ("ScenarioActivation", "scenarioId"): scenarios,
-        ("EventInjection", "template"): templates,
+        ("ManualModifierBody", "stream"): ("enum", streams),
+        ("StreamImpactBody", "stream"): ("enum", streams),
+        ("ScenarioActivation", "scenarioId"): ("enum", scenarios),
+        ("EventInjection", "template"): ("enum", templates),
+        ("ScoreBody", "streams"): ("pattern", stream_list),
     }
-    for (model, name), values in choices.items():
+    for (model, name), (keyword, allowed) in choices.items():
         prop = schemas.get(model, {}).get("properties", {}).get(name)
         if prop is None:
             continue
         target = next((o for o in prop.get("anyOf", []) if o.get("type") == "string"), prop)
-        target["enum"] = values
-    stream_list = _stream_list_pattern(streams)
+        target[keyword] = allowed
     for methods in document["paths"].values():
         for operation in methods.values():
             for parameter in operation["parameters"]:
@@ -156,10 +157,6 @@ def with_catalog_values(
                     parameter["schema"] = {"type": "string", "enum": streams}
                 if parameter["in"] == "query" and parameter["name"] == "streams":
                     parameter["schema"] = {**parameter["schema"], "pattern": stream_list}
-    score = schemas.get("ScoreBody", {}).get("properties", {}).get("streams")
-    if score is not None:
-        target = next((o for o in score.get("anyOf", []) if o.get("type") == "string"), score)
-        target["pattern"] = stream_list
     return document
 
 

@@ -65,6 +65,16 @@ def limit_outcome(probabilities: np.ndarray, outcome: int, served: np.ndarray) -
     return limited
 
 
+def within_capacity(
+    probabilities: np.ndarray, capacity: CapacitySpec, asked_per_probability: np.ndarray | float
+) -> np.ndarray:
+    """A chain's outcome probabilities once `capacity` has served what it can, when a day
+    asks `asked_per_probability` of its limit per unit of the limited outcome's probability
+    (the hourly flow and the live generator each measure that their way)."""
+    asked = asked_per_probability * probabilities[capacity.outcome]
+    return limit_outcome(probabilities, capacity.outcome, saturation(asked))
+
+
 def daily_around(values: np.ndarray) -> np.ndarray:
     """Each hour's day (the 12 hours before it to the 12 after) of an hourly series: of an
     expectation, which is known ahead, so that a Saturday is measured by its own busy day and

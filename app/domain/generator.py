@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from app.domain.calendar import HOUR, hour_grid
-from app.domain.capacity import CapacitySpec, daily_around, limit_outcome, saturation
+from app.domain.capacity import CapacitySpec, daily_around, within_capacity
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.delays import DelayModel
 from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release, hour_average
@@ -660,8 +660,7 @@ class StreamGenerator:
         if capacity is None:
             return probabilities
         asked = self._asked_per_probability(capacity, self.timeline.index(at))
-        served = saturation(asked * probabilities[capacity.outcome])
-        return limit_outcome(probabilities, capacity.outcome, served)
+        return within_capacity(probabilities, capacity, asked)
 
     def _asked_per_probability(self, capacity: CapacitySpec, h: int) -> float:
         """What a day asks of a capacity at hour `h`, over its limit, per unit of the outcome's

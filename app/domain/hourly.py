@@ -26,13 +26,7 @@ from datetime import datetime
 import numpy as np
 
 from app.domain.calendar import HOUR, hour_grid, utc
-from app.domain.capacity import (
-    CapacitySpec,
-    daily_around,
-    limit_outcome,
-    saturation,
-    sum_before,
-)
+from app.domain.capacity import CapacitySpec, daily_around, sum_before, within_capacity
 from app.domain.effects import Adjust, Effects, Release
 from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Rule
 
@@ -286,8 +280,7 @@ class _Flow:
             ratio = _ratio(sum_before(demand, window), sum_before(plain, window))
             limit = self.model.capacity_limit(capacity, self.grid)
             self._asked[capacity.chain] = ratio * daily_around(plain) / limit
-        asked = self._asked[capacity.chain] * probabilities[capacity.outcome]
-        return limit_outcome(probabilities, capacity.outcome, saturation(asked))
+        return within_capacity(probabilities, capacity, self._asked[capacity.chain])
 
     def _probability(self, rule: Rule) -> np.ndarray:
         p = self._rate(rule)

@@ -364,14 +364,15 @@ def test_a_generator_rebuilt_from_the_log_carries_on_exactly_as_one_that_never_s
 
 
 class SwitchedOn(EffectsSource):
-    """A tenfold app-open rate from `moment` on: an effect that jumps inside a 5-minute slice."""
+    """`factor` times the app-open rate (tenfold by default) from `moment` on: an effect that
+    jumps inside a 5-minute slice; the searches and booking requests follow."""
 
-    def __init__(self, model: MarketModel, moment) -> None:
+    def __init__(self, model: MarketModel, moment, factor: float = 10.0, source: int = 77):
         from app.domain.effects import Adjust, Effects
 
         self.moment = moment
         stream = model.index["customer.app.opened"]
-        self.on = Effects({stream: Adjust(factor=10.0)}, {}, {stream: 77}, {})
+        self.on = Effects({stream: Adjust(factor=factor)}, {}, {stream: source}, {})
         self.off = Effects()
 
     def at(self, moment):
@@ -521,30 +522,12 @@ def test_a_reset_restores_the_baseline_marketplace_the_same_way_each_time(
     assert expected.values[booking, last_day].sum() > 1.5 * plain.values[booking, last_day].sum()
 
 
-class Surge(EffectsSource):
-    """Four times the app opens (and so the searches and booking requests) from `moment` on."""
-
-    def __init__(self, model: MarketModel, moment) -> None:
-        from app.domain.effects import Adjust, Effects
-
-        self.moment = moment
-        stream = model.index["customer.app.opened"]
-        self.on = Effects({stream: Adjust(factor=4.0)}, {}, {stream: 88}, {})
-        self.off = Effects()
-
-    def at(self, moment):
-        return self.on if moment >= self.moment else self.off
-
-    def changes(self):
-        return (self.moment,)
-
-
 def test_live_booking_answers_saturate_as_the_model_expects_under_a_demand_surge(model, still_view):
     """Four times the demand: the tutors answer with fewer confirmations and more declines and
     expiries, as many as the hourly flow (whose capacity the day limits are tested on)
     expects, so that their answers are not flagged against it."""
     generator = fresh(model, still_view)
-    generator.set_effects(Surge(model, still_view.end))
+    generator.set_effects(SwitchedOn(model, still_view.end, factor=4.0, source=88))
     log = MemoryLog()
     run(generator, log, steps=int(timedelta(hours=12) / STEP))
 

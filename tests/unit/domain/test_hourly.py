@@ -31,6 +31,13 @@ def drawn(model, expected):
     return simulate(model, START, HOURS, rng=np.random.default_rng(3), expected=expected)
 
 
+BOOKING_OUTCOMES = (
+    "customer.booking.confirmed",
+    "customer.booking.declined",
+    "customer.booking.expired",
+)
+
+
 def _pending(model, run, rule_id: str) -> float:
     return sum(run.pending[r.index] for r in model.rules if r.rule_id == rule_id)
 
@@ -39,15 +46,16 @@ def _total(model, run, stream: str) -> float:
     return run.values[model.index[stream]].sum()
 
 
+def _answered_or_pending(model, run) -> float:
+    """Booking requests answered in the run, or still waiting for an answer at its end."""
+    answered = sum(_total(model, run, s) for s in BOOKING_OUTCOMES)
+    return answered + _pending(model, run, "booking-response")
+
+
 def test_every_booking_request_gets_exactly_one_outcome_or_is_still_pending(model, drawn):
     requested = _total(model, drawn, "customer.booking.requested")
-    outcomes = sum(
-        _total(model, drawn, s)
-        for s in ("customer.booking.confirmed", "customer.booking.declined",
-                  "customer.booking.expired")
-    )  # fmt: skip
 
-    assert outcomes + _pending(model, drawn, "booking-response") == requested
+    assert _answered_or_pending(model, drawn) == requested
 
 
 def test_each_scheduled_session_is_attended_missed_or_cancelled_once(model, drawn):
@@ -177,9 +185,7 @@ def test_requests_the_tutors_cannot_take_are_declined_or_expire(model, expected)
     later = slice(surge_hour + 24, HOURS)
 
     def share(run, stream: str) -> float:
-        outcomes = ("customer.booking.confirmed", "customer.booking.declined",
-                    "customer.booking.expired")  # fmt: skip
-        answered = sum(run.values[model.index[s], later].sum() for s in outcomes)
+        answered = sum(run.values[model.index[s], later].sum() for s in BOOKING_OUTCOMES)
         return run.values[model.index[stream], later].sum() / answered
 
     assert share(surged, "customer.booking.confirmed") < 0.5
@@ -198,13 +204,8 @@ def test_a_saturated_day_still_gives_every_request_one_outcome(model, expected):
         conditions=_surge(model, 10 * 24),
     )
     requested = _total(model, surged, "customer.booking.requested")
-    outcomes = sum(
-        _total(model, surged, s)
-        for s in ("customer.booking.confirmed", "customer.booking.declined",
-                  "customer.booking.expired")
-    )  # fmt: skip
 
-    assert outcomes + _pending(model, surged, "booking-response") == requested
+    assert _answered_or_pending(model, surged) == requested
     assert _total(model, surged, "session.scheduled") == _total(
         model, surged, "customer.booking.confirmed"
     ) - _pending(model, surged, "confirmed-schedules-session")
