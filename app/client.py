@@ -8,7 +8,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import sys
 import urllib.error
 import urllib.parse
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+
+from app.domain.timerange import iso_duration
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -143,8 +144,21 @@ def state_summary(state: dict) -> str:
         for event in state["activeEvents"]
     ]
     lines.append(f"  {_anomalies(state['recentAnomalies'])}")
+    if state.get("log"):
+        lines.append(f"  {_log_line(state['log'])}")
     lines.append("(marketsim state --json prints all of it)")
     return "\n".join(lines)
+
+
+def _log_line(log: dict) -> str:
+    kept = log["retention"]["maxAgeSeconds"]
+    budget = log["retention"]["maxBytes"]
+    policy = f"kept {kept / 86400:g} days" if kept else "kept for ever"
+    if budget:
+        policy += f", at most {budget / 1e9:g} GB"
+    oldest = log["oldestStreamEvent"]
+    since = f", stream events from {oldest['recordedAt']}" if oldest else ""
+    return f"log {log['bytes'] / 1e6:,.0f} MB, {log['rows']:,} rows{since} ({policy})"
 
 
 def _acting(modifier: dict) -> str:
@@ -205,23 +219,15 @@ def _moment(base: str, at: str) -> str:
 
 
 def duration(text: str) -> str:
-    """A duration as `--for` takes it: ISO-8601 (`PT2H`) or short (`2h`, `90m`, `1h30m`,
-    `1d`, `45s`), as ISO-8601 for the API."""
-    if text.upper().startswith("P"):
-        return text.upper()
-    match = _SHORT_DURATION.fullmatch(text.strip().lower())
-    if not match or not any(match.groups()):
-        raise argparse.ArgumentTypeError(
-            f"'{text}' is not a duration: give 2h, 90m, 1h30m, 1d or ISO-8601 such as PT2H"
-        )
-    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    clock = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
-    return "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
+    """A duration as `--for` takes it (see `iso_duration`), as ISO-8601 for the API."""
+    try:
+        return iso_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 _ISO_DURATION = TypeAdapter(timedelta)
 """The API's own reading of an ISO-8601 duration (pydantic's, as its bodies use)."""
-_SHORT_DURATION = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?")
 
 
 def cmd_modify(args: argparse.Namespace, _settings) -> int:

@@ -7,10 +7,16 @@ Postgres in `DATA_DIR`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
+from pydantic import TypeAdapter, ValidationError
+
+from app.domain.retention import RetentionPolicy
+from app.domain.timerange import iso_duration
 from app.observability.logs import DEFAULT_LOG_FORMAT, LogFormatError, parse_log_format
 
 
@@ -27,6 +33,7 @@ DEFAULT_PORT = 8000
 DEFAULT_CONTROL_RATE_LIMIT = 120
 DEFAULT_SEED = 20261125
 DEFAULT_DATA_DIR = Path(".marketsim")
+DEFAULT_LOG_RETENTION = timedelta(days=14)
 
 
 class SettingsError(ValueError):
@@ -57,6 +64,11 @@ class Settings:
     1). With 0 the headers are ignored: a client could set them itself."""
     log_format: str = DEFAULT_LOG_FORMAT
     """`json` (one object a line) or `text` (for people)."""
+    log_retention: timedelta | None = DEFAULT_LOG_RETENTION
+    """Stream events recorded longer ago (wall time) are dropped from the log (LOG_RETENTION;
+    `off`: kept for ever)."""
+    log_max_bytes: int | None = None
+    """The log's size budget (LOG_MAX_BYTES): past it the oldest stream events go."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,7 +86,13 @@ class Settings:
             proxy_hops=_parse_proxy_hops(env),
             feed_buffer_events=_parse_buffer_events(env),
             log_format=_parse_log_format(env),
+            log_retention=_parse_retention(env),
+            log_max_bytes=_parse_max_bytes(env),
         )
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        return RetentionPolicy(self.log_retention, self.log_max_bytes)
 
     def with_database(self, url: str) -> Settings:
         return replace(self, database_url=url)
@@ -123,3 +141,46 @@ def _parse_rate_limit(env: Mapping[str, str]) -> int:
     if limit < 0:
         raise SettingsError(f"CONTROL_RATE_LIMIT={limit!r} must be 0 (no limit) or more")
     return limit
+
+
+_TIMEDELTA = TypeAdapter(timedelta)
+_OFF = ("off", "none", "0")
+
+
+def _parse_retention(env: Mapping[str, str]) -> timedelta | None:
+    raw = (env.get("LOG_RETENTION") or "").strip()
+    if not raw:
+        return DEFAULT_LOG_RETENTION
+    if raw.lower() in _OFF:
+        return None
+    try:
+        span = _TIMEDELTA.validate_python(iso_duration(raw))
+    except (ValueError, ValidationError):
+        span = None
+    if span is None or span < timedelta(hours=1):
+        raise SettingsError(
+            f"LOG_RETENTION={raw!r} must be a duration of an hour or more (14d, 36h, P14D) or off"
+        )
+    return span
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?", re.IGNORECASE)
+"""A size: a number, then optionally k, M, G or T (powers of 1000; with `i`, of 1024) and B."""
+
+
+def _parse_max_bytes(env: Mapping[str, str]) -> int | None:
+    raw = (env.get("LOG_MAX_BYTES") or "").strip()
+    if not raw or raw.lower() in _OFF:
+        return None
+    match = _SIZE.fullmatch(raw)
+    if match is None:
+        raise SettingsError(
+            f"LOG_MAX_BYTES={raw!r} must be a size such as 2GB, 500MB, 1.5GiB or a number of "
+            "bytes, or off"
+        )
+    number, unit = float(match.group(1)), (match.group(2) or "b").lower()
+    power = "bkmgt".index(unit[0])
+    size = int(number * (1024 if "i" in unit else 1000) ** power)
+    if size < 10**8:
+        raise SettingsError(f"LOG_MAX_BYTES={raw!r} must be 100MB or more")
+    return size

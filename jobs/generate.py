@@ -81,9 +81,7 @@ class LiveGeneration:
         self._restored = False
         store, generator = self.store, self.generator
         epoch = store.log.current_epoch()
-        start = store.generation.epoch_start(epoch) or self.baseline.end
-        frontiers = store.generation.frontiers(epoch, GROUPS)
-        oldest = min([*frontiers.values(), start]) if frontiers else start
+        start, frontiers, oldest = self._frontiers(epoch)
         store.rollup.catch_up()
         entity = [n for i, n in enumerate(self.model.names) if self.model.is_entity(i)]
         gauges = [n for i, n in enumerate(self.model.names) if not self.model.is_entity(i)]
@@ -106,6 +104,19 @@ class LiveGeneration:
             {g: t.isoformat() for g, t in generator.frontiers.items()},
             generator.pending_count(),
         )
+
+    def reads_back_from(self) -> datetime:
+        """The oldest simulated time a restore reads stream events from the log (retention
+        keeps them)."""
+        _, _, oldest = self._frontiers(self.store.log.current_epoch())
+        return oldest - max([*self.generator.cause_windows().values(), RECENT])
+
+    def _frontiers(self, epoch: int) -> tuple[datetime, dict[str, datetime], datetime]:
+        """The epoch's start, each group's frontier, and the oldest of them."""
+        start = self.store.generation.epoch_start(epoch) or self.baseline.end
+        frontiers = self.store.generation.frontiers(epoch, GROUPS)
+        oldest = min([*frontiers.values(), start]) if frontiers else start
+        return start, frontiers, oldest
 
     def halt(self) -> None:
         """Stop after the chunk in progress (a long catch-up must not hold up a shutdown)."""

@@ -3,7 +3,8 @@
 The leader holds the advisory lock (`app/store/leader.py`), restores the generator from the
 log, and runs APScheduler 3 jobs: one per cadence group (its interval from
 config/stream-cadences.json, with jitter), the scenarios' lifecycle (settling, settled,
-scheduled external events coming due), and the hourly rollup's catch-up. The generation
+scheduled external events coming due), the hourly rollup's catch-up and the log's retention
+(`app/services/retention.py`: the next partition made, old stream events dropped). The generation
 jobs share one worker thread, so the generator is never used by two at once; a job that finds
 the previous run of its group still busy (catching up) is skipped. A new leader first catches
 every group up to now together (`LiveGeneration.catch_up`), so that after downtime no group
@@ -29,6 +30,7 @@ from app.domain.catalog import Catalog, load_catalog
 from app.domain.catchup import CatchUpReport
 from app.domain.generator import GROUPS
 from app.services import BaselineMissing, clock_of, load_baseline, set_speed
+from app.services.retention import enforce_retention
 from app.services.scenarios import advance_lifecycle
 from app.settings import Settings
 from app.store import Store
@@ -41,6 +43,8 @@ STANDBY_RETRY = 2.0
 LEASE_CHECK = 1.0
 ROLLUP_EVERY = 2.0
 LIFECYCLE_EVERY = 2.0
+RETENTION_EVERY = 60.0
+"""Seconds between retention runs (the next partition made, old ones dropped)."""
 
 
 class _SkippedWhileBusy(logging.Filter):
@@ -223,6 +227,14 @@ class Scheduler:
             executor="projections",
             next_run_time=now,
         )
+        jobs.add_job(
+            self._retention,
+            "interval",
+            seconds=RETENTION_EVERY,
+            id="retention",
+            executor="projections",
+            next_run_time=now + timedelta(seconds=RETENTION_EVERY / 10),
+        )
         jobs.start()
         return jobs
 
@@ -233,6 +245,26 @@ class Scheduler:
             written = advance_lifecycle(generation.simulation)
             if written:
                 log.info("lifecycle: %s scenario or external events recorded", written)
+
+    def _retention(self) -> None:
+        """The next partition of the log made, and what is past retention dropped."""
+        generation = self.generation
+        if generation is None:
+            return
+        dropped = enforce_retention(
+            generation.store,
+            self.settings.retention,
+            keep_occurred_after=generation.reads_back_from(),
+        )
+        for data in dropped:
+            log.info(
+                "retention: dropped positions %s-%s (%s stream events, %.0f MB; %s)",
+                data["firstPosition"],
+                data["lastPosition"],
+                data["rows"],
+                data["bytes"] / 1e6,
+                data["reason"],
+            )
 
     def _catch_up(self) -> None:
         generation = self.generation

@@ -87,15 +87,45 @@ def empty_database(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop_database(url)
 
 
+KEPT_TABLES = ("alembic_version", "event_log_partitioning")
+"""What the harness never empties: the schema's revision and the log's partition size."""
+
+
+def drop_log_partitions(conn: psycopg.Connection) -> None:
+    """Drop the stream events' partitions; `prepare_log` makes the first again once the log
+    is empty, as a migration does."""
+    for (name,) in conn.execute("SELECT name FROM event_log_partition").fetchall():
+        conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+    conn.execute("DELETE FROM event_log_partition")
+
+
+PARTITION_POSITIONS = 1_000_000
+"""The migration's partition size, which every test starts from."""
+
+
+def prepare_log(conn: psycopg.Connection, positions: int = PARTITION_POSITIONS) -> None:
+    conn.execute("UPDATE event_log_partitioning SET partition_positions = %s", (positions,))
+    conn.execute("SELECT event_log_prepare()")
+
+
+def partition_log(url: str, positions: int) -> None:
+    """Start the (empty) log over with partitions of `positions` positions."""
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        drop_log_partitions(conn)
+        prepare_log(conn, positions)
+
+
 def _truncate_everything(url: str) -> None:
     """Empty every table. The append-only triggers refuse TRUNCATE, so the harness turns
     triggers off for its own session (`session_replication_role = replica`)."""
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        drop_log_partitions(conn)
         tables = [
             row[0]
             for row in conn.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
+                "AND tablename <> ALL(%s)",
+                (list(KEPT_TABLES),),
             )
         ]
         if tables:
@@ -105,6 +135,7 @@ def _truncate_everything(url: str) -> None:
                     sql.SQL(", ").join(sql.Identifier(t) for t in tables)
                 )
             )
+            prepare_log(conn)
 
 
 @pytest.fixture
@@ -171,12 +202,14 @@ def seeded_store(seeded_database: str) -> Iterator:
     from app.store import Store
 
     with psycopg.connect(libpq_url(seeded_database), autocommit=True) as conn:
+        drop_log_partitions(conn)
         conn.execute("SET session_replication_role = replica")
         conn.execute(
             sql.SQL("TRUNCATE {} RESTART IDENTITY").format(
                 sql.SQL(", ").join(sql.Identifier(t) for t in LIVE_TABLES)
             )
         )
+        prepare_log(conn)
     store = Store.connect(seeded_database)
     yield store
     store.close()

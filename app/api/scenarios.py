@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, jsonify
 
+from app import extensions
 from app.api import bp
 from app.api.bodies import ManualModifierBody, ScenarioActivation, parse
 from app.api.errors import ApiError, invalid_field
@@ -25,6 +26,7 @@ from app.domain.catalog import format_duration
 from app.domain.scenario import ManualModifier, Refused, Run, SimulationState, weight
 from app.extensions import simulation
 from app.services import BaselineMissing
+from app.services.retention import size_json
 from app.services.scenarios import (
     MAX_MODIFIER,
     activate_scenario,
@@ -285,5 +287,6 @@ def state() -> Response:
         "baseline": {"start": iso(view.start), "end": iso(view.end)},
         "liveSince": iso(sim.live_start(current)),
         "generation": sim.generation_progress().to_json(),
+        "log": size_json(sim.store.log.size(), extensions.settings().retention),
     }
     return jsonify(body)

@@ -450,6 +450,31 @@ class Anomaly(Schema):
     expected_flag: Flag | None = Field(None, description="the value against `expected`")
 
 
+class RetentionSettings(Schema):
+    max_age_seconds: float | None = Field(
+        description="stream events recorded longer ago are dropped (LOG_RETENTION; null: off)"
+    )
+    max_bytes: int | None = Field(description="the log's size budget (LOG_MAX_BYTES; null: none)")
+
+
+class OldestStreamEvent(Schema):
+    position: int
+    occurred_at: datetime
+    recorded_at: datetime
+
+
+class LogSize(Schema):
+    bytes: int = Field(ge=0, description="the event log's size on disk, indexes included")
+    rows: int = Field(ge=0, description="rows, as Postgres's statistics count them (may lag)")
+    retained_from: int = Field(
+        ge=1,
+        description="every stream event from this position on is in the log; older ones have "
+        "been dropped by retention (scenario, external and control events are all kept)",
+    )
+    oldest_stream_event: OldestStreamEvent | None
+    retention: RetentionSettings
+
+
 class State(Schema):
     current_simulation_time: datetime
     speed: float
@@ -464,6 +489,7 @@ class State(Schema):
     baseline: TimeRange | None
     live_since: datetime | None = None
     generation: GenerationProgress | None = None
+    log: LogSize | None = None
 
 
 # External events and ground truth ----------------------------------------------------------

@@ -64,3 +64,21 @@ def parse_range(text: str, now: datetime) -> tuple[datetime, datetime]:
         start = now - count * unit
         return start, start + unit
     raise TimeRangeError(f"{text!r} is not a range I know; try one of: {', '.join(EXAMPLES)}")
+
+
+_SHORT_DURATION = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?")
+
+
+def iso_duration(text: str) -> str:
+    """A duration given as ISO-8601 (`PT2H`, returned as it is) or short (`2h`, `90m`,
+    `1h30m`, `1d`, `45s`), as ISO-8601; ValueError for anything else."""
+    if text.upper().startswith("P"):
+        return text.upper()
+    match = _SHORT_DURATION.fullmatch(text.strip().lower())
+    if not match or not any(match.groups()):
+        raise ValueError(
+            f"'{text}' is not a duration: give 2h, 90m, 1h30m, 1d or ISO-8601 such as PT2H"
+        )
+    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
+    clock = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    return "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "")

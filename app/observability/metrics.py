@@ -28,8 +28,10 @@ from prometheus_client.exposition import choose_encoder
 from app import extensions
 from app.domain.catalog import Catalog
 from app.domain.generator import GROUPS
+from app.domain.retention import RetentionPolicy
 from app.domain.scenario import SimulationState
 from app.observability import http
+from app.store.eventlog import LogSize
 from app.store.metrics import EventCounts, MetricsReads
 
 log = logging.getLogger(__name__)
@@ -131,7 +133,10 @@ class ServiceCollector:
         yield took
 
     def _log_metrics(self) -> list[Metric]:
-        return log_metrics(self.events.read(_reads()))
+        size = extensions.store().log.size()
+        return log_metrics(self.events.read(_reads())) + log_size_metrics(
+            size, extensions.settings().retention
+        )
 
 
 class EventCounter:
@@ -172,6 +177,45 @@ def log_metrics(counts: EventCounts) -> list[Metric]:
         "marketsim_log_position", "The highest position in the event log.", counts.through
     )
     return [appended, head]
+
+
+def log_size_metrics(size: LogSize, policy: RetentionPolicy) -> list[Metric]:
+    families = [
+        _gauge(
+            "marketsim_log_bytes", "The event log's size on disk, indexes included.", size.bytes
+        ),
+        _gauge("marketsim_log_rows", "Rows in the event log (Postgres's statistics).", size.rows),
+        _gauge(
+            "marketsim_log_retained_from_position",
+            "Every stream event from this position on is in the log (retention dropped older).",
+            size.retained_from,
+        ),
+    ]
+    if size.oldest_recorded_at is not None:
+        families.append(
+            _gauge(
+                "marketsim_log_oldest_event_recorded_timestamp_seconds",
+                "When the oldest stream event the log holds was written (Unix time).",
+                size.oldest_recorded_at.timestamp(),
+            )
+        )
+    if policy.max_age is not None:
+        families.append(
+            _gauge(
+                "marketsim_log_retention_seconds",
+                "Stream events recorded longer ago are dropped (LOG_RETENTION).",
+                policy.max_age.total_seconds(),
+            )
+        )
+    if policy.max_bytes is not None:
+        families.append(
+            _gauge(
+                "marketsim_log_max_bytes",
+                "The log's size budget (LOG_MAX_BYTES).",
+                policy.max_bytes,
+            )
+        )
+    return families
 
 
 def _by_kind_and_stream(item: tuple[tuple[str, str | None], int]) -> tuple[str, str]:

@@ -88,6 +88,49 @@ _LAST_TICK_SQL = (
 )
 
 
+_PARTITIONS_SQL = (
+    "SELECT name, first_position, end_position, pg_total_relation_size(name::regclass) "
+    "FROM event_log_partition ORDER BY first_position"
+)
+_NEWEST_IN_SQL = "SELECT recorded_at, occurred_at FROM {} ORDER BY position DESC LIMIT 1"
+_OLDEST_IN_SQL = "SELECT position, occurred_at, recorded_at FROM {} ORDER BY position LIMIT 1"
+_SIZE_SQL = (
+    "SELECT coalesce(sum(pg_total_relation_size(t.relid)), 0), coalesce(sum(s.n_live_tup), 0) "
+    "FROM pg_partition_tree('event_log') t "
+    "LEFT JOIN pg_stat_user_tables s ON s.relid = t.relid WHERE t.isleaf"
+)
+_COUNT_IN_SQL = "SELECT count(*) FROM {}"
+_FORGET_PARTITION_SQL = "DELETE FROM event_log_partition WHERE name = %s"
+_DROP_SQL = "DROP TABLE {}"
+_PREPARE_SQL = "SELECT event_log_prepare()"
+
+
+@dataclass(frozen=True)
+class StoredPartition:
+    """One partition of stream events as the database holds it."""
+
+    name: str
+    first_position: int
+    end_position: int
+    bytes: int
+    newest_recorded_at: datetime | None
+    newest_occurred_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LogSize:
+    """How big the log is: bytes with indexes, rows (as Postgres's statistics count them),
+    and its oldest retained stream event."""
+
+    bytes: int
+    rows: int
+    oldest_position: int | None
+    oldest_occurred_at: datetime | None
+    oldest_recorded_at: datetime | None
+    retained_from: int
+    """Every stream event from this position on is in the log (1 until retention drops)."""
+
+
 class EpochChanged(RuntimeError):
     """The log moved to another epoch (a reset) since the writer last looked."""
 
@@ -173,6 +216,15 @@ class LogWriter:
         row = self._conn.execute(_LAST_TICK_SQL, (epoch, group)).fetchone()
         return row[0] if row else None
 
+    def drop_partition(self, name: str) -> int:
+        """Drop one partition of stream events (retention); the rows it held. The caller
+        appends the `control.retention` that says so in the same transaction."""
+        table = sql.Identifier(name)
+        row = self._conn.execute(sql.SQL(_COUNT_IN_SQL).format(table)).fetchone()
+        self._conn.execute(_FORGET_PARTITION_SQL, (name,))
+        self._conn.execute(sql.SQL(_DROP_SQL).format(table))
+        return int(row[0]) if row else 0
+
     def _reserve(self, count: int) -> tuple[int, int, int, datetime]:
         """Lock the log for this transaction, take `count` positions, read the epoch."""
         row = self._conn.execute(
@@ -249,6 +301,54 @@ class EventLog:
         with self.engine.connect() as conn:
             position = conn.execute(query).scalar()
         return int(position or 0)
+
+    def prepare(self) -> None:
+        """Make the next partition of stream events before appends need it."""
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(_PREPARE_SQL)
+
+    def partitions(self) -> list[StoredPartition]:
+        """The partitions of stream events, oldest first, with their newest row's times."""
+        with self.engine.connect() as conn:
+            cursor = conn.connection.driver_connection
+            found = []
+            for name, first, end, size in cursor.execute(_PARTITIONS_SQL).fetchall():
+                newest = cursor.execute(
+                    sql.SQL(_NEWEST_IN_SQL).format(sql.Identifier(name))
+                ).fetchone()
+                found.append(
+                    StoredPartition(
+                        name,
+                        int(first),
+                        int(end),
+                        int(size),
+                        newest[0] if newest else None,
+                        newest[1] if newest else None,
+                    )
+                )
+            return found
+
+    def size(self) -> LogSize:
+        with self.engine.connect() as conn:
+            cursor = conn.connection.driver_connection
+            size, rows = cursor.execute(_SIZE_SQL).fetchone()
+            partitions = cursor.execute(_PARTITIONS_SQL).fetchall()
+            oldest = None
+            for name, *_ in partitions:
+                oldest = cursor.execute(
+                    sql.SQL(_OLDEST_IN_SQL).format(sql.Identifier(name))
+                ).fetchone()
+                if oldest is not None:
+                    break
+        retained_from = int(partitions[0][1]) if partitions else 1
+        return LogSize(
+            bytes=int(size),
+            rows=int(rows),
+            oldest_position=int(oldest[0]) if oldest else None,
+            oldest_occurred_at=oldest[1] if oldest else None,
+            oldest_recorded_at=oldest[2] if oldest else None,
+            retained_from=retained_from,
+        )
 
     def _fetch(self, query: sa.Select) -> list[RecordedEvent]:
         with self.engine.connect() as conn:

@@ -25,6 +25,13 @@ TAIL_APPLICATION_NAME = "marketsim feed"
 """How the listening connection shows in pg_stat_activity."""
 
 
+_RETAINED_FROM = sa.text("SELECT min(first_position) FROM event_log_partition")
+_FIRST_STREAM_EVENT = sa.text(
+    "SELECT position, occurred_at FROM event_log_stream WHERE position >= :first "
+    "ORDER BY position LIMIT 1"
+)
+
+
 @dataclass(frozen=True)
 class LogHead:
     """Where the log stands: its highest position, that row's epoch, and the position of the
@@ -118,6 +125,18 @@ class FeedReads:
             )
             start = conn.execute(opened).scalar()
         return LogHead(position, epoch, int(start or 0))
+
+    def retained(self) -> tuple[int, datetime] | None:
+        """The position and time of the oldest stream event the log holds once retention has
+        dropped any (None while it holds every one)."""
+        with self.engine.connect() as conn:
+            first = conn.execute(_RETAINED_FROM).scalar()
+            if first is None or first <= 1:
+                return None
+            row = conn.execute(_FIRST_STREAM_EVENT, {"first": first}).first()
+        if row is None:
+            return None
+        return int(row.position), row.occurred_at
 
     def latest_per_stream(
         self, streams: Sequence[str], *, epoch: int, through: int, per_stream: int

@@ -37,6 +37,7 @@ _FOLD = sa.text(
         value_count = stream_hourly.value_count + excluded.value_count
     """
 )
+_POSITION = sa.text("SELECT coalesce(max(position), 0) FROM projection_position WHERE name = :name")
 _MOVE = sa.text("UPDATE projection_position SET position = :upto WHERE name = :name")
 _FRONTIER = sa.text("SELECT max(hour) FROM stream_hourly WHERE epoch = :epoch")
 _READ = sa.text(
@@ -77,6 +78,11 @@ class HourlyRollup:
                 after = upto
             conn.execute(_MOVE, {"upto": after, "name": NAME})
         return after
+
+    def position(self) -> int:
+        """The position the rollup has folded through."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(_POSITION, {"name": NAME}).scalar_one())
 
     def frontier(self, epoch: int) -> datetime | None:
         """The latest hour with any stream event in this epoch: how far generation got."""

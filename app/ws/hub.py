@@ -37,7 +37,7 @@ from app.store.feed import FeedReads, LogTail, Selection
 from app.ws.buffer import RollingBuffer
 from app.ws.mailbox import Batch
 from app.ws.protocol import Subscribe, WireEvent
-from app.ws.resume import ResumePlan, Source, plan_resume
+from app.ws.resume import ResumePlan, Retained, Source, plan_resume
 from app.ws.topics import Subscription, TopicCatalog
 
 if TYPE_CHECKING:
@@ -179,6 +179,7 @@ class Hub:
 
     def join(self, session: Session, subscribe: Subscribe, subscription: Subscription) -> Join:
         """Add `session` to the fan-out (if it is not yet) and read where it starts."""
+        retained = self._retained(subscribe)
         with self._lock:
             self._sessions.add(session)
             batches = session.mailbox.take_batches()
@@ -189,6 +190,7 @@ class Hub:
                 head=buffer.newest,
                 epoch_start=buffer.epoch_start,
                 buffer_floor=buffer.floor,
+                retained=retained,
             )
             events: list[WireEvent] = []
             if plan.source is Source.SNAPSHOT:
@@ -197,6 +199,15 @@ class Hub:
             elif plan.source is Source.MEMORY:
                 events = buffer.after(subscribe.last_event_id)
             return Join(buffer.newest, buffer.epoch, plan, batches, events)
+
+    def _retained(self, subscribe: Subscribe) -> Retained | None:
+        """Where the log's stream events start, for a resume that would read the log (asked
+        before taking the hub's lock: it is a query)."""
+        position, at = subscribe.last_event_id, subscribe.last_timestamp
+        if at is None and (position is None or position >= self.buffer.floor):
+            return None
+        oldest = self.reads.retained()
+        return None if oldest is None else Retained(*oldest)
 
     def connect(self, session: Session) -> None:
         """A new connection: watched by the janitor from now on."""

@@ -26,6 +26,7 @@ class Reason:
 
     EPOCH_CHANGED = "epoch_changed"
     UNKNOWN_POSITION = "unknown_position"
+    RETENTION = "retention"
 
 
 REASON_MESSAGES = {
@@ -33,7 +34,17 @@ REASON_MESSAGES = {
     "since; here is the snapshot of the current epoch",
     Reason.UNKNOWN_POSITION: "the position is beyond the newest in the log; here is the "
     "snapshot of the current epoch",
+    Reason.RETENTION: "stream events after that point have been dropped from the log by "
+    "retention (LOG_RETENTION); here is the snapshot of the current epoch",
 }
+
+
+@dataclass(frozen=True)
+class Retained:
+    """The oldest stream event the log still holds, once retention has dropped older ones."""
+
+    position: int
+    occurred_at: datetime
 
 
 @dataclass(frozen=True)
@@ -51,14 +62,18 @@ def plan_resume(
     head: int,
     epoch_start: int,
     buffer_floor: int,
+    retained: Retained | None = None,
 ) -> ResumePlan:
     """Decide how to answer a subscribe.
 
     `head` is the highest position the process has read (live events follow it), `epoch_start`
     the position of the reset that opened the current epoch (0 for the first), `buffer_floor`
-    the position above which the rolling buffer holds every event.
+    the position above which the rolling buffer holds every event, `retained` where the
+    log's stream events start when retention has dropped older ones.
     """
     if last_timestamp is not None:
+        if retained is not None and last_timestamp < retained.occurred_at:
+            return ResumePlan(Source.SNAPSHOT, recovered=False, reason=Reason.RETENTION)
         return ResumePlan(Source.TIME, recovered=True)
     if last_event_id is None:
         return ResumePlan(Source.SNAPSHOT, recovered=None)
@@ -68,4 +83,6 @@ def plan_resume(
         return ResumePlan(Source.SNAPSHOT, recovered=False, reason=Reason.EPOCH_CHANGED)
     if last_event_id >= buffer_floor:
         return ResumePlan(Source.MEMORY, recovered=True)
+    if retained is not None and last_event_id + 1 < retained.position:
+        return ResumePlan(Source.SNAPSHOT, recovered=False, reason=Reason.RETENTION)
     return ResumePlan(Source.LOG, recovered=True)

@@ -150,6 +150,9 @@ def test_the_state_reads_in_a_few_lines():
         ],
         "activeEvents": [{"id": "evt-9", "title": "Stripe rate limiting", "severity": "critical"}],
         "recentAnomalies": [{"stream": "customer.payment.failed"}] * 3,
+        "log": {"bytes": 412_090_368, "rows": 1_083_512, "retainedFrom": 1,
+                "oldestStreamEvent": {"position": 1, "recordedAt": "2026-12-03T09:12:40Z"},
+                "retention": {"maxAgeSeconds": 1_209_600.0, "maxBytes": 2_000_000_000}},
     }  # fmt: skip
 
     assert state_summary(state).splitlines() == [
@@ -159,5 +162,7 @@ def test_the_state_reads_in_a_few_lines():
         "  modifier mod-12: customer.app.opened multiplier 4, 10 min left",
         "  event evt-9: Stripe rate limiting (critical)",
         "  3 recent critical anomalies on customer.payment.failed",
+        "  log 412 MB, 1,083,512 rows, stream events from 2026-12-03T09:12:40Z "
+        "(kept 14 days, at most 2 GB)",
         "(marketsim state --json prints all of it)",
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -239,3 +239,30 @@ def test_catchup_and_live_neither_skip_nor_repeat_while_events_keep_coming(feed_
     for resume_from, client in clients:
         got = positions(client.events_through(last, timeout=10))
         assert got == list(range(resume_from + 1, last + 1)), resume_from
+
+
+def test_a_position_whose_followers_retention_dropped_gets_a_snapshot(
+    feed_server, store, database_url
+):
+    from app.domain.retention import RetentionPolicy
+    from app.services.retention import enforce_retention
+    from tests.conftest import partition_log
+
+    partition_log(database_url, 10)
+    store.log.append(round_robin([HIGH_CUSTOMER], 25))
+    store.rollup.catch_up()
+    later = datetime.now(UTC) + timedelta(days=15)
+    enforce_retention(store, RetentionPolicy(timedelta(days=14), None), now=later)
+    server = feed_server()
+
+    client = server.connect()
+    subscribed = client.subscribe(HIGH_CUSTOMER, lastEventId=5)
+    snapshot = client.next("snapshot")
+
+    assert (subscribed["recovered"], subscribed["reason"]) == (False, "retention")
+    assert snapshot["recovered"] is False and snapshot["reason"] == "retention"
+    assert positions(snapshot["events"])[-1] == 25
+    from_kept = server.connect()
+    assert from_kept.subscribe(HIGH_CUSTOMER, lastEventId=20)["recovered"] is True
+    from_kept.catchup()
+    assert positions(received_events(from_kept.frames)) == [21, 22, 23, 24, 25]
