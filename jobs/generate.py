@@ -109,7 +109,13 @@ class LiveGeneration:
         """The oldest simulated time a restore reads stream events from the log (retention
         keeps them)."""
         _, _, oldest = self._frontiers(self.store.log.current_epoch())
-        return oldest - max([*self.generator.cause_windows().values(), RECENT])
+        return oldest - self._read_back()
+
+    def read_back_days(self) -> float:
+        return round(self._read_back() / timedelta(days=1), 1)
+
+    def _read_back(self) -> timedelta:
+        return max([*self.generator.cause_windows().values(), RECENT])
 
     def _frontiers(self, epoch: int) -> tuple[datetime, dict[str, datetime], datetime]:
         """The epoch's start, each group's frontier, and the oldest of them."""

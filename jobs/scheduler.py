@@ -251,12 +251,12 @@ class Scheduler:
         generation = self.generation
         if generation is None:
             return
-        dropped = enforce_retention(
+        run = enforce_retention(
             generation.store,
             self.settings.retention,
-            keep_occurred_after=generation.reads_back_from(),
+            read_back_from=generation.reads_back_from(),
         )
-        for data in dropped:
+        for data in run.dropped:
             log.info(
                 "retention: dropped positions %s-%s (%s stream events, %.0f MB; %s)",
                 data["firstPosition"],
@@ -264,6 +264,14 @@ class Scheduler:
                 data["rows"],
                 data["bytes"] / 1e6,
                 data["reason"],
+            )
+        if run.held_back:
+            log.warning(
+                "retention: %s partition(s) past LOG_RETENTION or LOG_MAX_BYTES kept: they hold "
+                "stream events of the last %s simulated days, which the generator reads back "
+                "when it restarts",
+                run.held_back,
+                generation.read_back_days(),
             )
 
     def _catch_up(self) -> None:

@@ -4,9 +4,10 @@ The log's stream events live in partitions of consecutive positions; scenario, e
 control events are kept for ever. A partition goes, oldest first, when its newest event was
 recorded longer ago than the retention period, or while the log is over its size budget. It
 never goes while it holds the newest position (appends land there) or before the hourly
-rollup has folded every event in it (history reads whole hours from the rollup). Drops stop at
-the first partition that must stay, so the log always holds every stream event from its
-oldest retained position on.
+rollup has folded every event in it (history reads whole hours from the rollup), nor while
+it holds stream events the generator reads back when it restarts. Drops stop at the first
+partition that must stay, so the log always holds every stream event from its oldest
+retained position on.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class Partition:
     bytes: int
     newest_recorded_at: datetime | None
     """When its newest row was written (None while it is empty)."""
+    newest_occurred_at: datetime | None = None
+    """The simulated time of its newest row."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,43 @@ class Drop:
     partition: Partition
     reason: str
     """`age` or `size`."""
+
+
+@dataclass(frozen=True)
+class RetentionPlan:
+    drops: list[Drop]
+    held_back: list[Drop]
+    """What the policy would drop next but must keep: stream events the generator may still
+    read back when it restarts (pending effects: a session booked for next week)."""
+
+
+def plan_retention(
+    partitions: Sequence[Partition],
+    policy: RetentionPolicy,
+    *,
+    now: datetime,
+    log_bytes: int,
+    head: int,
+    folded_through: int,
+    read_back_from: datetime | None = None,
+) -> RetentionPlan:
+    """`partitions_to_drop`, stopping before the first partition holding stream events that
+    occurred after `read_back_from` (simulated time)."""
+    wanted = partitions_to_drop(
+        partitions,
+        policy,
+        now=now,
+        log_bytes=log_bytes,
+        head=head,
+        folded_through=folded_through,
+    )
+    drops = []
+    for drop in wanted:
+        newest = drop.partition.newest_occurred_at
+        if read_back_from is not None and newest is not None and newest > read_back_from:
+            break
+        drops.append(drop)
+    return RetentionPlan(drops, wanted[len(drops) :])
 
 
 def partitions_to_drop(

@@ -7,12 +7,13 @@ removed commit together, so the log always says what it no longer holds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.domain.calendar import iso
 from app.domain.events import NewEvent
-from app.domain.retention import Drop, Partition, RetentionPolicy, partitions_to_drop
+from app.domain.retention import Drop, Partition, RetentionPolicy, plan_retention
 from app.services.clock import clock_of
 from app.store import Store
 from app.store.eventlog import LogSize
@@ -24,37 +25,44 @@ def enforce_retention(
     store: Store,
     policy: RetentionPolicy,
     *,
-    keep_occurred_after: datetime | None = None,
+    read_back_from: datetime | None = None,
     now: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Make the next partition, then drop what the policy says; the `control.retention`
-    events' data, one per partition dropped. Partitions holding stream events that occurred
-    after `keep_occurred_after` (simulated time the generator may still read back) stay."""
+) -> RetentionRun:
+    """Make the next partition, then drop what the policy says, each drop recorded.
+    Partitions holding stream events that occurred after `read_back_from` (simulated time
+    the generator may still read back) stay, whatever the policy."""
     store.log.prepare()
     if not policy.active:
-        return []
-    now = now or datetime.now(UTC)
-    stored = store.log.partitions()
-    kept_back = [
-        p
-        for p in stored
-        if keep_occurred_after is not None
-        and p.newest_occurred_at is not None
-        and p.newest_occurred_at > keep_occurred_after
-    ]
-    movable = stored[: stored.index(kept_back[0])] if kept_back else stored
-    drops = partitions_to_drop(
+        return RetentionRun([], 0)
+    plan = plan_retention(
         [
-            Partition(p.name, p.first_position, p.end_position, p.bytes, p.newest_recorded_at)
-            for p in movable
+            Partition(
+                p.name,
+                p.first_position,
+                p.end_position,
+                p.bytes,
+                p.newest_recorded_at,
+                p.newest_occurred_at,
+            )
+            for p in store.log.partitions()
         ],
         policy,
-        now=now,
+        now=now or datetime.now(UTC),
         log_bytes=store.log.size().bytes,
         head=store.log.last_position(),
         folded_through=store.rollup.position(),
+        read_back_from=read_back_from,
     )
-    return [_drop(store, drop, policy) for drop in drops]
+    dropped = [_drop(store, drop, policy) for drop in plan.drops]
+    return RetentionRun(dropped, len(plan.held_back))
+
+
+@dataclass(frozen=True)
+class RetentionRun:
+    dropped: list[dict[str, Any]]
+    """The `control.retention` events' data, one per partition dropped."""
+    held_back: int
+    """Partitions the policy would have dropped but the generator may still read back."""
 
 
 def _drop(store: Store, drop: Drop, policy: RetentionPolicy) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def history(client, start: datetime) -> dict:
 
 
 def test_old_partitions_go_and_the_log_names_each_range_it_dropped(three_live_hours, seeded_store):
-    dropped = enforce_retention(seeded_store, FORTNIGHT, now=LATER)
+    dropped = enforce_retention(seeded_store, FORTNIGHT, now=LATER).dropped
 
     assert [(d["firstPosition"], d["lastPosition"], d["reason"]) for d in dropped] == [
         (1, 50, "age"),
@@ -81,19 +81,20 @@ def test_control_events_are_kept_whatever_their_age(three_live_hours, seeded_sto
 
 
 def test_stream_events_the_generator_may_read_back_are_kept(three_live_hours, seeded_store):
-    dropped = enforce_retention(
+    run = enforce_retention(
         seeded_store,
         FORTNIGHT,
         now=LATER,
-        keep_occurred_after=three_live_hours + timedelta(minutes=30),
+        read_back_from=three_live_hours + timedelta(minutes=30),
     )
 
-    assert dropped == []  # the first partition's newest escalation is at 00:49
+    assert run.dropped == []  # the first partition's newest escalation is at 00:49
+    assert run.held_back == 2
 
 
 def test_nothing_goes_before_retention_is_due_or_without_a_policy(three_live_hours, seeded_store):
-    assert enforce_retention(seeded_store, FORTNIGHT) == []
-    assert enforce_retention(seeded_store, RetentionPolicy(None, None), now=LATER) == []
+    assert enforce_retention(seeded_store, FORTNIGHT).dropped == []
+    assert enforce_retention(seeded_store, RetentionPolicy(None, None), now=LATER).dropped == []
     assert seeded_store.log.size().retained_from == 1
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.domain.retention import AGE, SIZE, Drop, Partition, RetentionPolicy, partitions_to_drop
+from app.domain.retention import (
+    AGE,
+    SIZE,
+    Drop,
+    Partition,
+    RetentionPolicy,
+    partitions_to_drop,
+    plan_retention,
+)
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 GB = 10**9
@@ -13,7 +21,8 @@ GB = 10**9
 
 def partition(number: int, days_old: float, size: int = GB) -> Partition:
     first = 1 + number * 1000
-    return Partition(f"p{number}", first, first + 1000, size, NOW - timedelta(days=days_old))
+    written = NOW - timedelta(days=days_old)
+    return Partition(f"p{number}", first, first + 1000, size, written, written)
 
 
 LOG = [partition(0, 20), partition(1, 15), partition(2, 10), partition(3, 0)]
@@ -61,3 +70,18 @@ def test_drops_stop_at_the_first_partition_that_must_stay():
 def test_no_policy_drops_nothing():
     assert drop(RetentionPolicy(None, None)) == []
     assert not RetentionPolicy(None, None).active
+
+
+def test_what_the_generator_reads_back_is_held_back_and_said_so():
+    plan = plan_retention(
+        LOG,
+        RetentionPolicy(timedelta(days=14), None),
+        now=NOW,
+        log_bytes=4 * GB,
+        head=HEAD,
+        folded_through=HEAD,
+        read_back_from=NOW - timedelta(days=16),
+    )
+
+    assert plan.drops == [Drop(LOG[0], AGE)]
+    assert plan.held_back == [Drop(LOG[1], AGE)]
