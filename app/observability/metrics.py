@@ -226,6 +226,7 @@ def _by_kind_and_stream(item: tuple[tuple[str, str | None], int]) -> tuple[str, 
 def feed_metrics() -> list[Metric]:
     hub = extensions.feed()
     depths = hub.queue_depths()
+    stats = hub.stats()
     families = [
         _gauge(
             "marketsim_feed_running",
@@ -235,7 +236,12 @@ def feed_metrics() -> list[Metric]:
         _gauge(
             "marketsim_ws_clients",
             "WebSocket clients connected to this process.",
-            hub.stats()["clients"],
+            stats["clients"],
+        ),
+        _gauge(
+            "marketsim_ws_clients_reading_log",
+            "Clients of this process catching up from the log, out of the live fan-out.",
+            stats["readingLog"],
         ),
         _gauge(
             "marketsim_ws_send_queue_events",

@@ -19,8 +19,16 @@ client connected:
   handler ends.
 
 A client joins under the same lock: it is added to the fan-out and reads the position the
-listener has reached in one step, so what it gets from the snapshot or the catch-up (up to that
-position) and what it gets live (after it) neither overlap nor leave a gap.
+listener has reached in one step, so what it gets from the snapshot (up to that position) and
+what it gets live (after it) neither overlap nor leave a gap.
+
+A client that catches up (a resume), or that falls further behind than its mailbox holds, is
+out of the fan-out: it reads the log at its own pace, a page when the previous one has been
+sent, so no queue of live events grows behind it and nothing it reads can overflow. It
+rejoins the fan-out under the lock once the rolling buffer holds everything after its
+position, and takes that gap from the buffer in the same step (`rejoin`). At most
+`log_readers` reads of the log run at once per process, so catch-ups share the database and
+the worker with live delivery instead of starving it.
 """
 
 from __future__ import annotations
@@ -73,6 +81,11 @@ class FeedOptions:
     rate_burst: int = 20
     page_size: int = 1000
     """Rows per read of the log (live and catch-up), and events per frame."""
+    log_readers: int = 4
+    """Catch-up reads of the log that may run at once in one process."""
+    catchup_limit: float = 600.0
+    """Seconds a client may spend reading the log to catch up (after a resume, or after
+    falling behind) before it is closed with `overflow` and its exact `lastPosition`."""
 
     def __post_init__(self) -> None:
         if self.queue_limit < self.page_size:
@@ -93,6 +106,22 @@ class Join:
     """Batches offered to the client before it joined (for its previous topics)."""
     events: list[WireEvent] = field(default_factory=list)
     """The snapshot, or the catch-up from memory, per `plan`."""
+
+    @property
+    def live(self) -> bool:
+        """Whether the client is in the fan-out now (a snapshot); a catch-up is sent out of
+        it and then rejoins (`Hub.rejoin`)."""
+        return self.plan.source is Source.SNAPSHOT
+
+
+@dataclass
+class Rejoin:
+    """What a client rejoining the fan-out takes in the same step: the buffered events after
+    its position, up to `head`."""
+
+    head: int
+    epoch: int
+    events: list[WireEvent]
 
 
 class Hub:
@@ -118,7 +147,10 @@ class Hub:
         self._lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._sessions: set[Session] = set()
-        """Clients that subscribed: they get every batch."""
+        """Clients that subscribed and are in the fan-out: they get every batch."""
+        self._reading_log: set[Session] = set()
+        """Clients catching up from the log at their own pace, out of the fan-out."""
+        self._log_reads = threading.BoundedSemaphore(self.options.log_readers)
         self._connected: set[Session] = set()
         """Every open connection, subscribed or not (the janitor watches them all)."""
         self._stop = threading.Event()
@@ -198,7 +230,33 @@ class Hub:
                 events = buffer.snapshot(streams, subscription.anomalies)
             elif plan.source is Source.MEMORY:
                 events = buffer.after(subscribe.last_event_id)
-            return Join(buffer.newest, buffer.epoch, plan, batches, events)
+            join = Join(buffer.newest, buffer.epoch, plan, batches, events)
+            if not join.live:
+                self._leave(session)
+            return join
+
+    def fall_behind(self, session: Session) -> None:
+        """Take a client that overflowed its mailbox out of the fan-out: it reads the log
+        from its position until it can rejoin."""
+        with self._lock:
+            self._leave(session)
+            session.mailbox.take_batches()
+            session.mailbox.reset_overflow()
+
+    def rejoin(self, session: Session, after: int) -> Rejoin | None:
+        """Put a client back in the fan-out if the buffer holds every event after `after`,
+        with those events; None while it does not (the client reads on from the log)."""
+        with self._lock:
+            buffer = self.buffer
+            if not buffer.covers(after):
+                return None
+            self._reading_log.discard(session)
+            self._sessions.add(session)
+            return Rejoin(buffer.newest, buffer.epoch, buffer.after(after))
+
+    def _leave(self, session: Session) -> None:
+        self._sessions.discard(session)
+        self._reading_log.add(session)
 
     def _retained(self, subscribe: Subscribe) -> Retained | None:
         """Where the log's stream events start, for a resume that would read the log (asked
@@ -230,6 +288,7 @@ class Hub:
     def detach(self, session: Session) -> None:
         with self._lock:
             self._sessions.discard(session)
+            self._reading_log.discard(session)
             self._connected.discard(session)
 
     def log_pages(
@@ -246,14 +305,15 @@ class Hub:
         selection = _selection(subscription)
         cursor = after
         while cursor < through:
-            rows = self.reads.read_range(
-                cursor,
-                through,
-                selection,
-                epoch=epoch,
-                occurred_after=occurred_after,
-                limit=self.options.page_size,
-            )
+            with self._log_reads:
+                rows = self.reads.read_range(
+                    cursor,
+                    through,
+                    selection,
+                    epoch=epoch,
+                    occurred_after=occurred_after,
+                    limit=self.options.page_size,
+                )
             if not rows:
                 return
             yield [WireEvent.of(row) for row in rows]
@@ -291,8 +351,9 @@ class Hub:
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {
-                "clients": len(self._sessions | self._connected),
-                "subscribed": len(self._sessions),
+                "clients": len(self._sessions | self._reading_log | self._connected),
+                "subscribed": len(self._sessions | self._reading_log),
+                "readingLog": len(self._reading_log),
                 "position": self.buffer.newest,
                 "epoch": self.buffer.epoch,
                 "buffered": self.buffer.held,

@@ -2,10 +2,10 @@
 
 The hub's listener puts each batch of new events here and never waits: when the client has
 more than `limit` events waiting, the mailbox drops them all and marks itself overflowed, and
-the handler tells the client and closes. The client's reader puts the client's messages here
-too, so the handler waits on one event for everything. Threading primitives only (gevent
-patches them: its Event is native and cheap, which matters with hundreds of clients woken ten
-times a second), no Flask, no database.
+the handler takes the client out of the fan-out to read what it missed from the log. The
+client's reader puts the client's messages here too, so the handler waits on one event for
+everything. Threading primitives only (gevent patches them: its Event is native and cheap,
+which matters with hundreds of clients woken ten times a second), no Flask, no database.
 """
 
 from __future__ import annotations
@@ -107,6 +107,14 @@ class Mailbox:
             self._batches.clear()
             self._waiting_events = 0
             return taken
+
+    def reset_overflow(self) -> None:
+        """Start afresh, empty, once the client has left the fan-out to read the log (the hub
+        calls it under its lock)."""
+        with self._lock:
+            self._overflowed = False
+            self._batches.clear()
+            self._waiting_events = 0
 
     @property
     def waiting_events(self) -> int:

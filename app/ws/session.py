@@ -106,6 +106,8 @@ class Session:
         )
         self._rate_warned_at = -math.inf
         self._send_started: float | None = None
+        self._closing = False
+        """Set once the server has closed the connection (the loop ends)."""
 
     # Lifecycle -----------------------------------------------------------------------------
 
@@ -176,9 +178,14 @@ class Session:
                 self._warn_rate(now)
             for message in delivery.messages:
                 self._on_message(message, now)
-            if delivery.overflowed or self.mailbox.overflowed:
-                self._overflow(now)
+            if self._closing:
                 return
+            if delivery.overflowed or self.mailbox.overflowed:
+                self._flush(now)
+                self.hub.fall_behind(self)
+                if not self._follow(self.delivered):
+                    self._overflow()
+                    return
             if self._pending and self._batcher.ready(now):
                 self._flush(now)
             verdict = self._heartbeat.verdict(now)
@@ -326,8 +333,10 @@ class Session:
         self.epoch = join.epoch
         self._send(self._subscribed_frame(message, old, new, join))
         self.subscription = new
-        if self._deliver_start(join, message, only_new(old, new)):
-            self.delivered = max(self.delivered, join.head)
+        self._deliver_start(join, message, only_new(old, new))
+        self.delivered = max(self.delivered, join.head)
+        if not join.live and not self._follow(join.head):
+            self._overflow()
 
     def _subscribed_frame(
         self, message: Subscribe, old: Subscription, new: Subscription, join: Join
@@ -346,9 +355,9 @@ class Session:
         fields["worker"] = os.getpid()
         return frame("subscribed", join.epoch, **fields)
 
-    def _deliver_start(self, join: Join, message: Subscribe, matches: Matches) -> bool:
-        """The snapshot or the catch-up owed to a subscribe; False when it was cut short by an
-        overflow (the next loop turn tells the client)."""
+    def _deliver_start(self, join: Join, message: Subscribe, matches: Matches) -> None:
+        """The snapshot or the catch-up owed to a subscribe (a catch-up is sent out of the
+        fan-out: nothing queues behind it)."""
         plan = join.plan
         if plan.source is Source.SNAPSHOT:
             events = [e for e in join.events if matches(e.kind, e.stream, e.anomalous, e.type)]
@@ -359,9 +368,9 @@ class Session:
                 self._send(events_frame("snapshot", join.epoch, join.head, [], **extra))
             else:
                 self._send_events("snapshot", events, through=join.head, **extra)
-            return True
+            return
         # Until the catch-up ends, the client holds everything up to where it has got, and no
-        # further: an overflow in the middle must not let it skip the rest.
+        # further: if the connection ends in the middle, it resumes from there.
         if plan.source is Source.MEMORY:
             assert message.last_event_id is not None
             self.delivered = message.last_event_id
@@ -377,19 +386,46 @@ class Session:
             pages = self.hub.time_pages(
                 message.last_timestamp, self.delivered, join.head, join.epoch, self.subscription
             )
-        return self._send_catchup(pages, matches, join)
+        self._send_in_order(pages, matches, "catchup", join.head, {"recovered": True})
+        self._send(events_frame("catchup", join.epoch, join.head, [], recovered=True, done=True))
+        self.epoch = join.epoch
 
-    def _send_catchup(self, pages: Iterable[list[WireEvent]], matches: Matches, join: Join) -> bool:
-        """Catch-up frames (notices on their own, in order), ending with `done: true`."""
+    def _follow(self, after: int) -> bool:
+        """Out of the fan-out, read what follows `after` from the log at the client's pace
+        (a page when the previous one has gone), until the hub's buffer holds the rest; then
+        rejoin the fan-out with that rest. False when the client is still behind after
+        `catchup_limit` seconds."""
+        deadline = self.clock() + self.options.catchup_limit
+        position = after
+        matches = self.subscription.matches
+        while (rejoin := self.hub.rejoin(self, position)) is None:
+            if self.clock() > deadline:
+                return False
+            head = self.hub.position
+            self._send_in_order(self.hub.log_pages(position, head, self.subscription), matches,
+                                "events", head, {})  # fmt: skip
+            position = head
+        self._send_in_order([rejoin.events], matches, "events", rejoin.head, {})
+        return True
+
+    def _send_in_order(
+        self,
+        pages: Iterable[list[WireEvent]],
+        matches: Matches,
+        kind: str,
+        through: int,
+        fields: dict[str, Any],
+    ) -> None:
+        """The matching events of `pages` in log order: notices in frames of their own,
+        stream events in `kind` frames of up to `page_size` (with `fields`); the client then
+        holds everything through `through`."""
         waiting: list[WireEvent] = []
         for page in pages:
-            if self.mailbox.overflowed:
-                return False
             for event in page:
                 if not matches(event.kind, event.stream, event.anomalous, event.type):
                     continue
                 if event.is_notice:
-                    self._send_catchup_part(waiting)
+                    self._send_part(kind, waiting, fields)
                     waiting = []
                     self._send(notice_frame(event))
                     self.epoch = event.epoch
@@ -397,21 +433,18 @@ class Session:
                     continue
                 waiting.append(event)
                 if len(waiting) >= self.options.page_size:
-                    self._send_catchup_part(waiting)
+                    self._send_part(kind, waiting, fields)
                     waiting = []
-        self._send(
-            events_frame("catchup", join.epoch, join.head, waiting, recovered=True, done=True)
-        )
-        self.epoch = join.epoch
-        return True
+        self._send_part(kind, waiting, fields)
+        self.delivered = max(self.delivered, through)
 
-    def _send_catchup_part(self, events: list[WireEvent]) -> None:
+    def _send_part(self, kind: str, events: list[WireEvent], fields: dict[str, Any]) -> None:
         if not events:
             return
         position = events[-1].position
-        self._send(
-            events_frame("catchup", events[0].epoch, position, events, recovered=True, done=False)
-        )
+        if kind == "catchup":
+            fields = {**fields, "done": False}
+        self._send(events_frame(kind, events[0].epoch, position, events, **fields))
         self.epoch = events[0].epoch
         self.delivered = position
 
@@ -472,15 +505,17 @@ class Session:
             f"more than {self.options.rate_per_second:g} messages a second: the excess was dropped",
         )
 
-    def _overflow(self, now: float) -> None:
-        """The client fell more than `queue_limit` events behind: say so, then close."""
-        self._flush(now)
+    def _overflow(self) -> None:
+        """The client read the log for `catchup_limit` seconds and is still behind: say where
+        it got to (the last position sent), then close."""
+        self._closing = True
         self._send(
             frame(
                 "overflow",
                 self.epoch,
                 lastPosition=self.delivered,
-                message="you fell too far behind and are disconnected; reconnect with "
+                message=f"you stayed behind the log for more than "
+                f"{self.options.catchup_limit:g} s and are disconnected; reconnect with "
                 "lastEventId set to lastPosition to resume without a gap",
             )
         )

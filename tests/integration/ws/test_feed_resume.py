@@ -266,3 +266,37 @@ def test_a_position_whose_followers_retention_dropped_gets_a_snapshot(
     assert from_kept.subscribe(HIGH_CUSTOMER, lastEventId=20)["recovered"] is True
     from_kept.catchup()
     assert positions(received_events(from_kept.frames)) == [21, 22, 23, 24, 25]
+
+
+def test_a_resume_from_far_back_while_the_log_grows_gets_every_event_and_goes_live(
+    feed_server, store
+):
+    server = feed_server(queue_limit=2000, page_size=500, buffer_events=5000)
+    backlog = store.log.append(round_robin([HIGH_CUSTOMER, HIGH_SESSION], 20_000)).last_position
+    server.wait_for_position(backlog)
+    stop = threading.Event()
+
+    def keep_appending() -> None:
+        index = backlog
+        while not stop.is_set():
+            store.log.append(round_robin([HIGH_CUSTOMER], 100, start=index))
+            index += 100
+            time.sleep(0.02)
+
+    writer = threading.Thread(target=keep_appending)
+    writer.start()
+    try:
+        client = server.connect()
+        client.subscribe("*", lastEventId=1)
+        client.catchup(timeout=60)
+        deadline = time.monotonic() + 60
+        while server.hub.stats()["readingLog"] and time.monotonic() < deadline:
+            client.recv(timeout=10)  # reading on: the client paces its own catch-up
+    finally:
+        stop.set()
+        writer.join()
+
+    assert server.hub.stats()["readingLog"] == 0  # live again
+    last = store.log.last_position()
+    assert positions(client.events_through(last, timeout=30)) == list(range(2, last + 1))
+    assert not [f for f in client.frames if f["type"] == "overflow"]

@@ -1,5 +1,6 @@
-"""A client that stops reading is told and dropped; the others keep their full feed, and the
-dropped one resumes without a gap."""
+"""A client that falls behind reads what it missed from the log at its own pace and rejoins
+the live feed without a gap; one that stays behind too long, or stops reading, is dropped and
+resumes from exactly where it got to; the others keep their full feed throughout."""
 
 from __future__ import annotations
 
@@ -48,10 +49,16 @@ def read_until_closed(client) -> list[dict]:
             return client.frames
 
 
-def test_a_client_that_falls_behind_gets_an_overflow_frame_and_resumes_without_a_gap(
-    feed_server, store
-):
-    server = feed_server(queue_limit=2000, page_size=100, send_timeout=60)
+def fallen_behind(server) -> bool:
+    """The slow client's mailbox overflowed (its handler may still be blocked in a send) or
+    it already reads the log."""
+    stats = server.hub.stats()
+    return stats["overflowed"] == 1 or stats["readingLog"] == 1
+
+
+def slow_and_steady(server):
+    """A client that reads everything at once in the background, and one that reads nothing
+    until told to (a small receive buffer: its sends block soon)."""
     steady = server.connect()
     steady.subscribe("*")
     steady.next("snapshot")
@@ -59,14 +66,38 @@ def test_a_client_that_falls_behind_gets_an_overflow_frame_and_resumes_without_a
     slow = server.connect(sockopt=SMALL_RECEIVE_BUFFER)
     slow.subscribe("*")
     slow.next("snapshot")
+    return steady, slow
 
-    def behind() -> bool:  # overflowed, with its handler stuck in a send, or already gone
-        stats = server.hub.stats()
-        return stats["overflowed"] == 1 or stats["clients"] == 1
 
-    last = append_until(store, server, behind, keeping_up=steady)
+def test_a_client_that_falls_behind_reads_the_log_and_rejoins_live_without_a_gap(
+    feed_server, store
+):
+    server = feed_server(queue_limit=2000, page_size=100, buffer_events=1000, send_timeout=60)
+    steady, slow = slow_and_steady(server)
 
-    assert positions(steady.events_through(last, timeout=30)) == list(range(1, last + 1))
+    last = append_until(store, server, lambda: fallen_behind(server), keeping_up=steady)
+    last = append_until(store, server, lambda: True, keeping_up=steady)  # more while it reads
+
+    assert positions(slow.events_through(last, timeout=60)) == list(range(1, last + 1))
+    assert not [f for f in slow.frames if f["type"] == "overflow"]
+    server.wait_for_clients(2)
+    assert server.hub.stats()["readingLog"] == 0  # back in the fan-out
+    more = store.log.append(round_robin([HIGH_CUSTOMER], 5, start=last)).last_position
+    assert positions(slow.events_through(more, timeout=10))[-5:] == list(range(last + 1, more + 1))
+    assert positions(steady.events_through(more, timeout=30)) == list(range(1, more + 1))
+
+
+def test_a_client_still_behind_after_the_catch_up_limit_is_dropped_at_its_exact_position(
+    feed_server, store
+):
+    server = feed_server(
+        queue_limit=2000, page_size=100, buffer_events=1000, send_timeout=60, catchup_limit=0.0
+    )
+    steady, slow = slow_and_steady(server)
+
+    last = append_until(store, server, lambda: fallen_behind(server), keeping_up=steady)
+    last = append_until(store, server, lambda: True, keeping_up=steady)
+
     frames = read_until_closed(slow)
     overflow = frames[-1]
     assert overflow["type"] == "overflow"
@@ -78,7 +109,7 @@ def test_a_client_that_falls_behind_gets_an_overflow_frame_and_resumes_without_a
     again.subscribe("*", lastEventId=overflow["lastPosition"])
     rest = positions(again.events_through(last, timeout=30))
     assert got + rest == list(range(1, last + 1))
-    assert server.hub.stats()["clients"] == 2
+    assert positions(steady.events_through(last, timeout=30)) == list(range(1, last + 1))
 
 
 def test_a_client_that_stops_reading_is_dropped_while_another_keeps_its_full_feed(
