@@ -226,9 +226,11 @@ class LogWriter:
         return int(row[0]) if row else 0
 
     def _reserve(self, count: int) -> tuple[int, int, int, datetime]:
-        """Lock the log for this transaction, take `count` positions, read the epoch."""
+        """Lock the log for this transaction, take `count` positions, read the epoch, and the
+        server's clock as the rows are written (their `recorded_at`; not the transaction's
+        start, which for a generator's chunk can be seconds earlier)."""
         row = self._conn.execute(
-            "SELECT r.first_position, r.last_position, r.current_epoch, now() "
+            "SELECT r.first_position, r.last_position, r.current_epoch, clock_timestamp() "
             "FROM event_log_reserve(%s) r",
             (count,),
         ).fetchone()

@@ -249,3 +249,16 @@ def test_a_listener_times_out_when_nothing_is_appended(database_url):
         assert listener.wait(timeout=0.2) is None
     finally:
         listener.close()
+
+
+def test_recorded_at_is_when_each_append_wrote_its_rows_not_when_its_transaction_began(store):
+    with store.log.transaction() as writer:
+        first = writer.append([booking(0)])
+        time.sleep(0.2)
+        second = writer.append([booking(1)])
+
+    assert second.recorded_at - first.recorded_at >= timedelta(seconds=0.2)
+    assert [e.recorded_at for e in store.log.read_after(0)] == [
+        first.recorded_at,
+        second.recorded_at,
+    ]
