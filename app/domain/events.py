@@ -90,6 +90,28 @@ class RecordedEvent:
     expected_flag: Flag | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An event as the feed reads it: `RecordedEvent`'s fields with `data` left as the log's
+    JSON text, which the feed forwards to clients without decoding it."""
+
+    position: int
+    epoch: int
+    kind: Kind
+    type: str
+    stream: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    data_json: str
+    value: float | None
+    normalized: float | None
+    flag: Flag | None
+    causation_id: int | None
+    correlation_id: int | None
+    expected: float | None = None
+    expected_flag: Flag | None = None
+
+
 def assign_epochs(events: Sequence[NewEvent], current_epoch: int) -> list[int]:
     """The epoch of each event when appended after a log whose last epoch is `current_epoch`.
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlalchemy.pool import NullPool
 
-from app.domain.events import ANOMALY_FLAGS, KINDS, RESET_TYPE, RecordedEvent
+from app.domain.events import ANOMALY_FLAGS, KINDS, RESET_TYPE, EventRow, RecordedEvent
 from app.store.database import sqlalchemy_url
 from app.store.eventlog import LogListener
 from app.store.tables import event_log
@@ -24,6 +24,16 @@ NOTICE_KINDS: tuple[str, ...] = tuple(kind for kind in KINDS if kind != "stream"
 TAIL_APPLICATION_NAME = "marketsim feed"
 """How the listening connection shows in pg_stat_activity."""
 
+
+ROW_COLUMNS = tuple(
+    column.cast(sa.Text).label("data") if column.name == "data" else column
+    for column in event_log.columns
+)
+"""The columns of an `EventRow`, in its order (`data` as JSON text)."""
+_TAIL_SQL = (
+    f"SELECT {', '.join('data::text' if c.name == 'data' else c.name for c in event_log.columns)} "
+    "FROM event_log WHERE position > %s ORDER BY position LIMIT %s"
+)
 
 _RETAINED_FROM = sa.text("SELECT min(first_position) FROM event_log_partition")
 _FIRST_STREAM_EVENT = sa.text(
@@ -83,15 +93,11 @@ class LogTail:
         """The highest position announced within `timeout` seconds, or None."""
         return self._listener.wait(timeout)
 
-    def read_after(self, position: int, limit: int) -> list[RecordedEvent]:
-        """Every kind of event with a position above `position`, oldest first."""
-        query = (
-            sa.select(event_log)
-            .where(event_log.c.position > position)
-            .order_by(event_log.c.position)
-            .limit(limit)
-        )
-        return [RecordedEvent(**row) for row in self._conn.execute(query).mappings()]
+    def read_after(self, position: int, limit: int) -> list[EventRow]:
+        """Every kind of event with a position above `position`, oldest first (one round trip
+        on the driver's connection, rows as tuples: the hub reads every append this way)."""
+        rows = self._conn.connection.driver_connection.execute(_TAIL_SQL, (position, limit))
+        return [EventRow(*row) for row in rows]
 
     def close(self) -> None:
         try:
@@ -212,10 +218,10 @@ class FeedReads:
         epoch: int | None = None,
         occurred_after: datetime | None = None,
         limit: int = 1000,
-    ) -> list[RecordedEvent]:
+    ) -> list[EventRow]:
         """Selected events with `after < position <= through`, oldest first, at most `limit`;
         with `epoch` only that epoch's, with `occurred_after` only those that occurred later."""
-        query = sa.select(event_log).where(
+        query = sa.select(*ROW_COLUMNS).where(
             event_log.c.position > after,
             event_log.c.position <= through,
             _selected(selection),
@@ -225,7 +231,8 @@ class FeedReads:
         if occurred_after is not None:
             query = query.where(event_log.c.occurred_at > occurred_after)
         query = query.order_by(event_log.c.position).limit(limit)
-        return self._fetch(query)
+        with self.engine.connect() as conn:
+            return [EventRow(*row) for row in conn.execute(query)]
 
     def _fetch(self, query: sa.Select) -> list[RecordedEvent]:
         with self.engine.connect() as conn:

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.domain.events import RecordedEvent, is_anomalous
+import orjson
+
+from app.domain.events import EventRow, RecordedEvent, is_anomalous
 
 MAX_TOPICS = 200
 MAX_TOPIC_LENGTH = 200
@@ -234,23 +236,34 @@ class WireEvent:
     json: str
 
     @classmethod
-    def of(cls, event: RecordedEvent) -> WireEvent:
-        body = {
-            "position": event.position,
-            "kind": event.kind,
-            "type": event.type,
-            "stream": event.stream,
-            "occurredAt": iso_time(event.occurred_at),
-            "recordedAt": iso_time(event.recorded_at),
-            "data": event.data,
-            "value": event.value,
-            "normalized": event.normalized,
-            "flag": event.flag,
-            "expected": event.expected,
-            "expectedFlag": event.expected_flag,
-            "causationId": event.causation_id,
-            "correlationId": event.correlation_id,
-        }
+    def of(cls, event: RecordedEvent | EventRow) -> WireEvent:
+        """Encoded with orjson; an `EventRow`'s data goes out as the log's own JSON text."""
+        if isinstance(event, EventRow):
+            data = event.data_json.encode()
+        else:
+            data = orjson.dumps(event.data, option=orjson.OPT_NON_STR_KEYS)
+        head = orjson.dumps(
+            {
+                "position": event.position,
+                "kind": event.kind,
+                "type": event.type,
+                "stream": event.stream,
+                "occurredAt": event.occurred_at.astimezone(UTC),
+                "recordedAt": event.recorded_at.astimezone(UTC),
+            },
+            option=orjson.OPT_UTC_Z,  # as `iso_time` writes it, several times faster
+        )
+        tail = orjson.dumps(
+            {
+                "value": event.value,
+                "normalized": event.normalized,
+                "flag": event.flag,
+                "expected": event.expected,
+                "expectedFlag": event.expected_flag,
+                "causationId": event.causation_id,
+                "correlationId": event.correlation_id,
+            }
+        )
         return cls(
             position=event.position,
             epoch=event.epoch,
@@ -258,7 +271,7 @@ class WireEvent:
             type=event.type,
             stream=event.stream,
             anomalous=is_anomalous(event.flag, event.expected_flag, event.correlation_id),
-            json=_dumps(body),
+            json=b"".join((head[:-1], b',"data":', data, b",", tail[1:])).decode(),
         )
 
     @property

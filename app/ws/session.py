@@ -186,7 +186,7 @@ class Session:
                 if not self._follow(self.delivered):
                     self._overflow()
                     return
-            if self._pending and self._batcher.ready(now):
+            if self._pending and (self._batcher.ready(now) or self._frame_full()):
                 self._flush(now)
             verdict = self._heartbeat.verdict(now)
             if verdict is not None:
@@ -200,12 +200,17 @@ class Session:
         """How long to wait: until the batch window ends when events are pending; else with
         no timer (the janitor nudges the handler when a heartbeat timer comes due)."""
         if self._pending:
-            return self._batcher.due_at() - now
+            return 0.0 if self._frame_full() else self._batcher.due_at() - now
         if self._heartbeat.next_deadline() <= now:
             return 0.0
         return None
 
     # Live events ---------------------------------------------------------------------------
+
+    def _frame_full(self) -> bool:
+        """A whole frame is pending: nothing is gained by waiting for the batch window (a
+        burst, such as a generator's chunk of thousands of events, goes out as it is read)."""
+        return len(self._pending) >= self.options.page_size
 
     def _accept(self, batch: Batch, now: float) -> None:
         """Take a live batch through the subscription: stream events wait for the next flush,

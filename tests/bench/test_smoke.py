@@ -33,3 +33,15 @@ def test_the_benchmark_runs_and_prints_its_figures(bench, postgres_server):
 
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert any(ch.isdigit() for ch in ran.stdout), ran.stdout
+
+
+def test_feed_latency_counts_each_event_from_the_first_notification_that_covers_it():
+    from bench.feed_latency import latencies
+
+    notified = [(10, 1.000), (25, 1.050), (20, 1.040)]  # (last position of an append, when)
+    frames = [([9, 10], 1.020), ([11, 20], 1.100), ([21, 25], 1.100)]
+
+    per_event, per_frame = latencies(notified, frames)
+
+    assert [round(ms) for ms in per_event] == [20, 20, 60, 60, 50, 50]
+    assert [round(ms) for ms in per_frame] == [20, 60, 50]

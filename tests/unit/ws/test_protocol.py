@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from app.domain.events import RecordedEvent
+from app.domain.events import EventRow, RecordedEvent
 from app.ws.protocol import (
     ErrorCode,
     Ping,
@@ -147,6 +148,18 @@ def test_a_wire_event_carries_every_field_a_client_needs():
         "causationId": 5,
         "correlationId": None,
     }
+
+
+OFFSET_ONE_HOUR = timezone(timedelta(hours=1))
+
+
+def test_a_row_read_for_the_feed_goes_out_as_the_same_event_with_its_data_as_logged():
+    event = recorded(occurred_at=datetime(2026, 11, 25, 13, 0, 1, 250000, tzinfo=OFFSET_ONE_HOUR))
+    columns = {f.name: getattr(event, f.name) for f in fields(event) if f.name != "data"}
+    row = EventRow(**columns, data_json='{"sessionId": "s1"}')  # as Postgres writes jsonb
+
+    assert json.loads(WireEvent.of(row).json) == json.loads(WireEvent.of(event).json)
+    assert json.loads(WireEvent.of(row).json)["occurredAt"] == "2026-11-25T12:00:01.250000Z"
 
 
 def test_times_are_lossless_so_they_can_be_sent_back():
