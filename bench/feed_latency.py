@@ -28,12 +28,18 @@ from app.store.database import libpq_url
 from app.store.eventlog import CHANNEL
 
 
-def listen(database_url: str, seconds: float, seen: list[tuple[int, float]]) -> None:
-    """(position, when) for every notification, in arrival order."""
+def listen(
+    database_url: str,
+    seconds: float,
+    seen: list[tuple[int, float]],
+    stop: threading.Event | None = None,
+) -> None:
+    """(position, when) for every notification, in arrival order, for `seconds` or until
+    `stop` is set."""
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         conn.execute(f"LISTEN {CHANNEL}")
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not (stop and stop.is_set()):
             for notify in conn.notifies(timeout=0.5, stop_after=1):
                 seen.append((int(notify.payload), time.monotonic()))
 

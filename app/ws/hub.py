@@ -151,6 +151,9 @@ class Hub:
         self._reading_log: set[Session] = set()
         """Clients catching up from the log at their own pace, out of the fan-out."""
         self._log_reads = threading.BoundedSemaphore(self.options.log_readers)
+        self._live_idle = threading.Event()
+        """Clear while the listener reads and hands out new rows: catch-ups wait for it."""
+        self._live_idle.set()
         self._connected: set[Session] = set()
         """Every open connection, subscribed or not (the janitor watches them all)."""
         self._stop = threading.Event()
@@ -305,6 +308,7 @@ class Hub:
         selection = _selection(subscription)
         cursor = after
         while cursor < through:
+            self._live_idle.wait(self.options.poll_interval)  # live delivery goes first
             with self._log_reads:
                 rows = self.reads.read_range(
                     cursor,
@@ -314,9 +318,10 @@ class Hub:
                     occurred_after=occurred_after,
                     limit=self.options.page_size,
                 )
-            if not rows:
+                page = [WireEvent.of(row) for row in rows]
+            if not page:
                 return
-            yield [WireEvent.of(row) for row in rows]
+            yield page
             cursor = rows[-1].position
             if len(rows) < self.options.page_size:
                 return
@@ -422,16 +427,21 @@ class Hub:
         self.listening.clear()
 
     def _read_new(self, tail: LogTail) -> None:
-        """Read every row after the last one read, page by page, and hand each page out."""
+        """Read every row after the last one read, page by page, and hand each page out.
+        Catch-ups wait meanwhile (`log_pages`): they share the worker's one core with it."""
         page_size = self.options.page_size
-        while not self._stop.is_set():
-            rows = tail.read_after(self.buffer.newest, page_size)
-            self._read_at = self.clock()
-            if not rows:
-                return
-            self._publish([WireEvent.of(row) for row in rows])
-            if len(rows) < page_size:
-                return
+        self._live_idle.clear()
+        try:
+            while not self._stop.is_set():
+                rows = tail.read_after(self.buffer.newest, page_size)
+                self._read_at = self.clock()
+                if not rows:
+                    return
+                self._publish([WireEvent.of(row) for row in rows])
+                if len(rows) < page_size:
+                    return
+        finally:
+            self._live_idle.set()
 
     def _publish(self, events: list[WireEvent]) -> None:
         batch = Batch.of(events)
