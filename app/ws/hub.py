@@ -27,8 +27,9 @@ out of the fan-out: it reads the log at its own pace, a page when the previous o
 sent, so no queue of live events grows behind it and nothing it reads can overflow. It
 rejoins the fan-out under the lock once the rolling buffer holds everything after its
 position, and takes that gap from the buffer in the same step (`rejoin`). At most
-`log_readers` reads of the log run at once per process, so catch-ups share the database and
-the worker with live delivery instead of starving it.
+`log_readers` reads of the log run at once per process, and none while the listener hands out
+new rows: catch-ups share the database and the worker's one core with live delivery, which
+goes first.
 """
 
 from __future__ import annotations
@@ -120,7 +121,6 @@ class Rejoin:
     its position, up to `head`."""
 
     head: int
-    epoch: int
     events: list[WireEvent]
 
 
@@ -255,7 +255,7 @@ class Hub:
                 return None
             self._reading_log.discard(session)
             self._sessions.add(session)
-            return Rejoin(buffer.newest, buffer.epoch, buffer.after(after))
+            return Rejoin(buffer.newest, buffer.after(after))
 
     def _leave(self, session: Session) -> None:
         self._sessions.discard(session)

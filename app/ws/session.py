@@ -407,8 +407,8 @@ class Session:
             if self.clock() > deadline:
                 return False
             head = self.hub.position
-            self._send_in_order(self.hub.log_pages(position, head, self.subscription), matches,
-                                "events", head, {})  # fmt: skip
+            pages = self.hub.log_pages(position, head, self.subscription)
+            self._send_in_order(pages, matches, "events", head, {})
             position = head
         self._send_in_order([rejoin.events], matches, "events", rejoin.head, {})
         return True
