@@ -28,12 +28,21 @@ def parse_time(name: str, raw: str, now: datetime) -> datetime:
 
 
 def parse_streams(name: str, raw: str | None, catalog: Catalog) -> tuple[str, ...]:
-    """A comma-separated list of stream names or `domain.*` patterns; all streams when absent."""
-    if raw is None or not raw.strip():
+    """A comma-separated list of stream names or `domain.*` patterns; all streams when absent.
+    An empty list, or an empty name in it, is refused (as the OpenAPI pattern says)."""
+    if raw is None:
         return tuple(catalog.streams)
+    items = [part.strip() for part in raw.split(",")]
+    if "" in items:
+        raise invalid(
+            name,
+            "an empty stream name",
+            "give stream names or domain.* separated by commas, or leave the parameter out "
+            "for every stream",
+        )
     chosen: list[str] = []
     unknown: list[str] = []
-    for item in (part.strip() for part in raw.split(",") if part.strip()):
+    for item in items:
         if item.endswith(".*"):
             found = [s.name for s in catalog.streams_in_domain(item[:-2])]
         else:

@@ -94,6 +94,8 @@ def test_live_stream_events_after_the_baseline_show_up_in_history(seeded_client,
         ("range=next week", "range"),
         ("range=past 3 days&start=2026-11-20", "range"),
         ("streams=customer.teleport.started", "streams"),
+        ("streams=", "streams"),
+        ("streams=session.started,,session.completed", "streams"),
     ],
 )
 def test_bad_parameters_get_a_400_that_names_the_parameter(seeded_client, query, parameter):
