@@ -180,42 +180,28 @@ def log_metrics(counts: EventCounts) -> list[Metric]:
 
 
 def log_size_metrics(size: LogSize, policy: RetentionPolicy) -> list[Metric]:
-    families = [
-        _gauge(
-            "marketsim_log_bytes", "The event log's size on disk, indexes included.", size.bytes
-        ),
-        _gauge("marketsim_log_rows", "Rows in the event log (Postgres's statistics).", size.rows),
-        _gauge(
+    oldest = size.oldest_recorded_at
+    figures = [
+        ("marketsim_log_bytes", "The event log's size on disk, indexes included.", size.bytes),
+        ("marketsim_log_rows", "Rows in the event log (Postgres's statistics).", size.rows),
+        (
             "marketsim_log_retained_from_position",
             "Every stream event from this position on is in the log (retention dropped older).",
             size.retained_from,
         ),
+        (
+            "marketsim_log_oldest_event_recorded_timestamp_seconds",
+            "When the oldest stream event the log holds was written (Unix time).",
+            None if oldest is None else oldest.timestamp(),
+        ),
+        (
+            "marketsim_log_retention_seconds",
+            "Stream events recorded longer ago are dropped (LOG_RETENTION).",
+            None if policy.max_age is None else policy.max_age.total_seconds(),
+        ),
+        ("marketsim_log_max_bytes", "The log's size budget (LOG_MAX_BYTES).", policy.max_bytes),
     ]
-    if size.oldest_recorded_at is not None:
-        families.append(
-            _gauge(
-                "marketsim_log_oldest_event_recorded_timestamp_seconds",
-                "When the oldest stream event the log holds was written (Unix time).",
-                size.oldest_recorded_at.timestamp(),
-            )
-        )
-    if policy.max_age is not None:
-        families.append(
-            _gauge(
-                "marketsim_log_retention_seconds",
-                "Stream events recorded longer ago are dropped (LOG_RETENTION).",
-                policy.max_age.total_seconds(),
-            )
-        )
-    if policy.max_bytes is not None:
-        families.append(
-            _gauge(
-                "marketsim_log_max_bytes",
-                "The log's size budget (LOG_MAX_BYTES).",
-                policy.max_bytes,
-            )
-        )
-    return families
+    return [_gauge(name, text, value) for name, text, value in figures if value is not None]
 
 
 def _by_kind_and_stream(item: tuple[tuple[str, str | None], int]) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from app.domain.calendar import iso
 from app.domain.events import NewEvent
-from app.domain.retention import Drop, Partition, RetentionPolicy, plan_retention
+from app.domain.retention import Drop, RetentionPolicy, plan_retention
 from app.services.clock import clock_of
 from app.store import Store
 from app.store.eventlog import LogSize
@@ -35,17 +35,7 @@ def enforce_retention(
     if not policy.active:
         return RetentionRun([], 0)
     plan = plan_retention(
-        [
-            Partition(
-                p.name,
-                p.first_position,
-                p.end_position,
-                p.bytes,
-                p.newest_recorded_at,
-                p.newest_occurred_at,
-            )
-            for p in store.log.partitions()
-        ],
+        store.log.partitions(),
         policy,
         now=now or datetime.now(UTC),
         log_bytes=store.log.size().bytes,
@@ -93,7 +83,7 @@ def policy_json(policy: RetentionPolicy) -> dict[str, Any]:
 
 
 def size_json(size: LogSize, policy: RetentionPolicy) -> dict[str, Any]:
-    """The log's size and retention as the state and /metrics report them."""
+    """The log's size and retention as the state reports them."""
     return {
         "bytes": size.bytes,
         "rows": size.rows,

@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Engine
 
 from app.domain.events import NewEvent, RecordedEvent, assign_epochs
+from app.domain.retention import Partition
 from app.store.tables import event_log
 
 CHANNEL = "event_log"
@@ -103,18 +104,6 @@ _COUNT_IN_SQL = "SELECT count(*) FROM {}"
 _FORGET_PARTITION_SQL = "DELETE FROM event_log_partition WHERE name = %s"
 _DROP_SQL = "DROP TABLE {}"
 _PREPARE_SQL = "SELECT event_log_prepare()"
-
-
-@dataclass(frozen=True)
-class StoredPartition:
-    """One partition of stream events as the database holds it."""
-
-    name: str
-    first_position: int
-    end_position: int
-    bytes: int
-    newest_recorded_at: datetime | None
-    newest_occurred_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -309,7 +298,7 @@ class EventLog:
         with self.engine.begin() as conn:
             conn.exec_driver_sql(_PREPARE_SQL)
 
-    def partitions(self) -> list[StoredPartition]:
+    def partitions(self) -> list[Partition]:
         """The partitions of stream events, oldest first, with their newest row's times."""
         with self.engine.connect() as conn:
             cursor = conn.connection.driver_connection
@@ -319,7 +308,7 @@ class EventLog:
                     sql.SQL(_NEWEST_IN_SQL).format(sql.Identifier(name))
                 ).fetchone()
                 found.append(
-                    StoredPartition(
+                    Partition(
                         name,
                         int(first),
                         int(end),
