@@ -8,6 +8,8 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, RequestURITooLarge
 
+from app.domain.errors import NotNow, Refused, Unknown
+
 log = logging.getLogger(__name__)
 
 _HINTS = {
@@ -18,6 +20,19 @@ _HINTS = {
     414: "shorten the URL: name fewer streams, or use a domain wildcard (`customer.*`)",
     415: "send a JSON body with Content-Type: application/json",
     429: "slow down and retry after a moment",
+}
+
+
+_REFUSAL_STATUSES: dict[type[Refused], int] = {Unknown: 404, NotNow: 409}
+_REFUSAL_HINTS = {
+    "unknown_scenario": "use one of: {options} (GET /api/simulation/scenarios)",
+    "unknown_modifier": "GET /api/simulation/state lists the modifiers in force (a reset ends "
+    "them all)",
+    "unknown_event": "GET /api/events lists the events and their ids",
+    "scenario_active": "stop it with POST /api/simulation/stop (it then settles) or reset the "
+    "simulation",
+    "no_active_scenario": "activate one with POST /api/simulation/scenario",
+    "modifier_over": "nothing to end; GET /api/simulation/state lists the modifiers in force",
 }
 
 
@@ -116,6 +131,10 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["WWW-Authenticate"] = 'Bearer realm="marketsim"'
         return response, status
 
+    @app.errorhandler(Refused)
+    def _refused(exc: Refused) -> tuple[Response, int]:
+        return error_response(_refusal_status(exc), exc.code, exc.message, _refusal_hint(exc))
+
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> tuple[Response, int]:
         status = exc.code or 500
@@ -135,3 +154,14 @@ def register_error_handlers(app: Flask) -> None:
             "the server failed to handle this request",
             "retry; if it persists, the server log has the details",
         )
+
+
+def _refusal_status(exc: Refused) -> int:
+    return next(
+        (status for kind, status in _REFUSAL_STATUSES.items() if isinstance(exc, kind)), 409
+    )
+
+
+def _refusal_hint(exc: Refused) -> str:
+    hint = _REFUSAL_HINTS.get(exc.code, "see API.md")
+    return hint.format(options=", ".join(exc.options))

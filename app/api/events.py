@@ -11,7 +11,6 @@ from app.api.bodies import SCORE_BODY_BYTES, EventInjection, ScoreBody, parse
 from app.api.errors import ApiError, invalid_field
 from app.api.openapi import documented
 from app.api.params import invalid, parse_streams, parse_time
-from app.api.scenarios import refused
 from app.api.schemas import (
     Causes,
     EventList,
@@ -27,7 +26,7 @@ from app.api.schemas import (
 from app.domain.calendar import iso
 from app.domain.catalog import EVENT_TYPES
 from app.domain.impacts import expected_impact_json, template_json
-from app.domain.scenario import Refused, external_record
+from app.domain.scenario import external_record
 from app.domain.scoring import DetectionError, read_detections, score
 from app.extensions import simulation
 from app.services.scenarios import inject
@@ -175,10 +174,7 @@ def _body_time(name: str, raw: str, now: datetime) -> datetime:
 @documented(tag="events", responses={200: Impact}, errors=(404, 503))
 def event_impact(event_id: str) -> Response:
     """Which streams really moved in the event's window, and how strongly."""
-    try:
-        return jsonify(impact(simulation(), event_id))
-    except Refused as exc:
-        raise refused(exc) from None
+    return jsonify(impact(simulation(), event_id))
 
 
 @bp.get("/streams/<name>/causes")

@@ -23,7 +23,7 @@ from app.api.schemas import (
 )
 from app.domain.calendar import iso
 from app.domain.catalog import format_duration
-from app.domain.scenario import ManualModifier, Refused, Run, SimulationState, weight
+from app.domain.scenario import ManualModifier, Run, SimulationState, weight
 from app.extensions import simulation
 from app.services import BaselineMissing
 from app.services.retention import size_json
@@ -36,10 +36,6 @@ from app.services.scenarios import (
     stop_scenario,
 )
 from app.services.simulation import external_json
-
-
-def refused(exc: Refused) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message, exc.hint)
 
 
 @bp.get("/simulation/scenarios")
@@ -121,10 +117,7 @@ def _status(state: SimulationState, now: datetime) -> str:
 def activate() -> tuple[Response, int]:
     """Activate a pre-defined scenario (409 while another is active)."""
     body = parse(ScenarioActivation)
-    try:
-        activation = activate_scenario(simulation(), body.scenario_id)
-    except Refused as exc:
-        raise refused(exc) from None
+    activation = activate_scenario(simulation(), body.scenario_id)
     now = simulation().now()
     total = activation.settled_by - activation.run.activated_at
     return jsonify(
@@ -146,10 +139,7 @@ def _whole_seconds(span: timedelta) -> timedelta:
 @documented(tag="scenarios", responses={200: Stopped}, errors=(409, 429))
 def stop() -> Response:
     """Stop the active scenario: it settles from now."""
-    try:
-        run, settled_at = stop_scenario(simulation())
-    except Refused as exc:
-        raise refused(exc) from None
+    run, settled_at = stop_scenario(simulation())
     return jsonify({"success": True, "runId": run.run_id, "settlingUntil": iso(settled_at)})
 
 
@@ -205,10 +195,7 @@ def add_modifier() -> tuple[Response, int]:
 @documented(tag="scenarios", responses={200: ModifierAnswer}, errors=(404, 409, 429))
 def end_modifier_now(modifier_id: str) -> Response:
     """End a manual modifier before its planned end: its stream follows its flow from now."""
-    try:
-        modifier = end_modifier(simulation(), _modifier_number(modifier_id))
-    except Refused as exc:
-        raise refused(exc) from None
+    modifier = end_modifier(simulation(), _modifier_number(modifier_id))
     return jsonify({"success": True, "modifier": _modifier_view(modifier, modifier.end)})
 
 

@@ -25,6 +25,7 @@ from pydantic import TypeAdapter
 from app.domain.calendar import from_iso, iso
 from app.domain.catalog import Catalog, Modifier, Scenario, format_duration
 from app.domain.effects import Adjust, Effects, EffectsSource, Release, combine
+from app.domain.errors import NotNow, Unknown
 from app.domain.events import NewEvent, RecordedEvent
 from app.domain.impacts import ImpactEffects, event_impact, template_json
 from app.domain.model import MarketModel
@@ -42,14 +43,6 @@ RESET = "control.reset"
 _DURATIONS = TypeAdapter(timedelta)
 SETTLED_WITHIN = 0.05
 """A run is settled once each change it makes is within 5% of the baseline."""
-
-
-class Refused(Exception):
-    """A command the state does not allow: carries the API's status, code and hint."""
-
-    def __init__(self, status: int, code: str, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.hint = status, code, message, hint
 
 
 @dataclass(frozen=True)
@@ -278,12 +271,10 @@ def activate(state: SimulationState, scenario: Scenario, now: datetime) -> NewEv
     """The activation of a scenario; refused while another one is active."""
     running = state.active_run(now)
     if running is not None:
-        raise Refused(
-            409,
+        raise NotNow(
             "scenario_active",
             f"scenario '{running.scenario_id}' is active (run {running.run_id}); only one "
             "scenario can be active at a time",
-            "stop it with POST /api/simulation/stop (it then settles) or reset the simulation",
         )
     ends_at = now + scenario.duration
     return NewEvent(
@@ -388,12 +379,7 @@ def stop(state: SimulationState, scenario: Scenario, model: MarketModel, now: da
     """Stop the active run: it starts settling now."""
     run = state.active_run(now)
     if run is None:
-        raise Refused(
-            409,
-            "no_active_scenario",
-            "no scenario is active",
-            "activate one with POST /api/simulation/scenario",
-        )
+        raise NotNow("no_active_scenario", "no scenario is active")
     return run, [
         NewEvent(
             kind="scenario",
@@ -410,19 +396,9 @@ def end_early(state: SimulationState, modifier_id: int, now: datetime) -> NewEve
     """End a manual modifier of this epoch now, before its planned end."""
     modifier = next((m for m in state.modifiers if m.modifier_id == modifier_id), None)
     if modifier is None:
-        raise Refused(
-            404,
-            "unknown_modifier",
-            f"no modifier mod-{modifier_id} in epoch {state.epoch}",
-            "GET /api/simulation/state lists the modifiers in force (a reset ends them all)",
-        )
+        raise Unknown("unknown_modifier", f"no modifier mod-{modifier_id} in epoch {state.epoch}")
     if not now < modifier.end:
-        raise Refused(
-            409,
-            "modifier_over",
-            f"mod-{modifier_id} already ended at {iso(modifier.end)}",
-            "nothing to end; GET /api/simulation/state lists the modifiers in force",
-        )
+        raise NotNow("modifier_over", f"mod-{modifier_id} already ended at {iso(modifier.end)}")
     return NewEvent(
         kind="scenario",
         type=MODIFIER_ENDED,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.domain.calendar import iso
+from app.domain.errors import Unknown
 from app.domain.events import NewEvent
 from app.domain.scenario import (
     ACTIVATED,
@@ -24,7 +25,6 @@ from app.domain.scenario import (
     SETTLING,
     STOPPED,
     ManualModifier,
-    Refused,
     Run,
     SimulationState,
     activate,
@@ -70,11 +70,8 @@ def activate_scenario(simulation: Simulation, scenario_id: str) -> Activation:
     catalog = simulation.catalog
     scenario = catalog.scenarios.get(scenario_id)
     if scenario is None:
-        raise Refused(
-            404,
-            "unknown_scenario",
-            f"there is no scenario '{scenario_id}'",
-            f"use one of: {', '.join(catalog.scenarios)} (GET /api/simulation/scenarios)",
+        raise Unknown(
+            "unknown_scenario", f"there is no scenario '{scenario_id}'", options=catalog.scenarios
         )
     for warning in conflicts(scenario):
         log.warning("scenario %s: %s", scenario.id, warning)

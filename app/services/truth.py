@@ -21,10 +21,11 @@ from app.domain.causes import (
     scenario_streams,
 )
 from app.domain.counterfactual import REACH_TAIL
+from app.domain.errors import Unknown
 from app.domain.ground_truth import Truth, label, truth_json
 from app.domain.hourly import simulate
 from app.domain.labels import Noise
-from app.domain.scenario import Refused, SimulationState
+from app.domain.scenario import SimulationState
 from app.services.simulation import WARMUP, HistoryQuery, Simulation, external_json
 
 SCORE_FLOOR = 2.0
@@ -47,12 +48,7 @@ def find_event(simulation: Simulation, event_id: str) -> dict[str, Any]:
     for record in state.externals:
         if record.id == event_id:
             return external_json(record)
-    raise Refused(
-        404,
-        "unknown_event",
-        f"there is no external event '{event_id}' in this epoch",
-        "GET /api/events lists the events and their ids",
-    )
+    raise Unknown("unknown_event", f"there is no external event '{event_id}' in this epoch")
 
 
 def expectation_without(
