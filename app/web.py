@@ -17,6 +17,7 @@ from app.api.health import bp as health_bp
 from app.domain.catalog import load_catalog
 from app.observability.metrics import bp as observability_bp
 from app.services import Simulation
+from app.services.clock import WallClock, system_wall
 from app.settings import Settings, SettingsError
 from app.store import Store
 from app.ws import FeedOptions
@@ -24,7 +25,9 @@ from app.ws import FeedOptions
 app_log = logging.getLogger("marketsim")
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, wall: WallClock = system_wall
+) -> Flask:
     """Build the web application.
 
     `settings` default to the environment; the database must be named (`DATABASE_URL`):
@@ -48,7 +51,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         )
     app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    simulation = Simulation(store, catalog, settings.sim_seed)
+    simulation = Simulation(store, catalog, settings.sim_seed, wall=wall)
     simulation.try_load_baseline()
     extensions.init_app(app, settings, simulation)
     register_error_handlers(app)

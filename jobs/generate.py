@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from app.domain.catalog import Catalog
 from app.domain.catchup import CatchUpReport
@@ -130,7 +130,8 @@ class LiveGeneration:
 
     def now(self) -> datetime:
         """Simulated now, by the clock in the log."""
-        return clock_of(self.store, self.generator.epoch).now(datetime.now(UTC))
+        wall = self.simulation.wall
+        return clock_of(self.store, self.generator.epoch, wall).now(wall())
 
     def advance(self, group: str, now: datetime | None = None) -> Advance:
         """Generate `group` from its frontier up to `now` (simulated), chunk by chunk."""

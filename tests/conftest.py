@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -215,12 +216,32 @@ def seeded_store(seeded_database: str) -> Iterator:
     store.close()
 
 
+class MovableWall:
+    """The machine's clock, which a test moves on instead of sleeping while time passes."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, span: timedelta) -> None:
+        self.offset += span
+
+
 @pytest.fixture
-def seeded_client(seeded_store, seeded_database: str):
+def wall() -> MovableWall:
+    return MovableWall()
+
+
+@pytest.fixture
+def seeded_client(seeded_store, seeded_database: str, wall: MovableWall):
+    """A test client of the app on the seeded database, its wall clock the `wall` fixture."""
     from app.settings import Settings
     from app.web import create_app
 
-    return create_app(Settings(database_url=seeded_database), store=seeded_store).test_client()
+    settings = Settings(database_url=seeded_database)
+    return create_app(settings, store=seeded_store, wall=wall).test_client()
 
 
 @pytest.fixture

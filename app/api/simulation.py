@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import Response, jsonify, request
 
@@ -31,7 +31,7 @@ def baseline_missing(exc: BaselineMissing) -> ApiError:
 def _clock_body(clock: SimClock) -> dict:
     return {
         "speed": clock.speed,
-        "currentSimulationTime": iso(clock.now(datetime.now(UTC))),
+        "currentSimulationTime": iso(clock.now(simulation().wall())),
         "anchorWall": iso(clock.anchor_wall),
         "anchorSimulated": iso(clock.anchor_simulated),
     }
@@ -49,7 +49,7 @@ def get_clock() -> Response:
 def set_clock() -> Response:
     """Change the clock's speed from now on; the change is a `control.clock` event."""
     speed = parse(SpeedChange).speed
-    return jsonify(_clock_body(set_speed(simulation().store, speed)))
+    return jsonify(_clock_body(set_speed(simulation().store, speed, simulation().wall)))
 
 
 def _history_query(now) -> HistoryQuery:

@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
@@ -286,7 +286,7 @@ def simulation_metrics() -> list[Metric]:
     simulation = extensions.simulation()
     state = simulation.state()
     clock = simulation.clock()
-    now = clock.now(datetime.now(UTC))
+    now = clock.now(simulation.wall())
     phase = GaugeMetricFamily(
         "marketsim_scenario_phase",
         "1 for each scenario's current phase (active, settling or none), 0 for the others.",

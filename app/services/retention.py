@@ -8,13 +8,13 @@ removed commit together, so the log always says what it no longer holds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain.calendar import iso
 from app.domain.events import NewEvent
 from app.domain.retention import Drop, RetentionPolicy, plan_retention
-from app.services.clock import clock_of
+from app.services.clock import WallClock, clock_of, system_wall
 from app.store import Store
 from app.store.eventlog import LogSize
 
@@ -26,7 +26,7 @@ def enforce_retention(
     policy: RetentionPolicy,
     *,
     read_back_from: datetime | None = None,
-    now: datetime | None = None,
+    wall: WallClock = system_wall,
 ) -> RetentionRun:
     """Make the next partition, then drop what the policy says, each drop recorded.
     Partitions holding stream events that occurred after `read_back_from` (simulated time
@@ -37,13 +37,13 @@ def enforce_retention(
     plan = plan_retention(
         store.log.partitions(),
         policy,
-        now=now or datetime.now(UTC),
+        now=wall(),
         log_bytes=store.log.size().bytes,
         head=store.log.last_position(),
         folded_through=store.rollup.position(),
         read_back_from=read_back_from,
     )
-    dropped = [_drop(store, drop, policy) for drop in plan.drops]
+    dropped = [_drop(store, drop, policy, wall) for drop in plan.drops]
     return RetentionRun(dropped, len(plan.held_back))
 
 
@@ -55,7 +55,7 @@ class RetentionRun:
     """Partitions the policy would have dropped but the generator may still read back."""
 
 
-def _drop(store: Store, drop: Drop, policy: RetentionPolicy) -> dict[str, Any]:
+def _drop(store: Store, drop: Drop, policy: RetentionPolicy, wall: WallClock) -> dict[str, Any]:
     partition = drop.partition
     with store.log.transaction() as writer:
         epoch = writer.lock()
@@ -70,7 +70,7 @@ def _drop(store: Store, drop: Drop, policy: RetentionPolicy) -> dict[str, Any]:
             "reason": drop.reason,
             "policy": policy_json(policy),
         }
-        occurred_at = clock_of(store, epoch).now(datetime.now(UTC))
+        occurred_at = clock_of(store, epoch, wall).now(wall())
         writer.append([NewEvent("control", RETENTION_TYPE, occurred_at, data=data)])
     return data
 

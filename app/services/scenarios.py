@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain.calendar import iso
@@ -116,8 +116,9 @@ def stop_scenario(simulation: Simulation) -> tuple[Run, datetime]:
 def reset(simulation: Simulation) -> int:
     """Open a new epoch now: no scenario, no modifier, no injected event, the baseline's
     history, and simulated time back to wall time. Nothing is deleted."""
-    wall = datetime.now(UTC)
-    appended = simulation.store.log.append([NewEvent(kind="control", type=RESET, occurred_at=wall)])
+    appended = simulation.store.log.append(
+        [NewEvent(kind="control", type=RESET, occurred_at=simulation.wall())]
+    )
     log.info(
         "simulation reset", extra={"epoch": appended.epoch, "position": appended.first_position}
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -30,7 +30,7 @@ from app.domain.hourly import Conditions, HourlyRun, simulate
 from app.domain.model import MarketModel
 from app.domain.scenario import ExternalRecord, SimulationState, StateEffects, fold
 from app.services.baseline import BaselineMissing, load_baseline
-from app.services.clock import clock_of
+from app.services.clock import WallClock, clock_of, system_wall
 from app.settings import DEFAULT_SEED
 from app.store import Store
 
@@ -75,8 +75,11 @@ class Simulation:
         catalog: Catalog,
         seed: int = DEFAULT_SEED,
         baseline: BaselineView | None = None,
+        wall: WallClock = system_wall,
     ) -> None:
         self.store = store
+        self.wall = wall
+        """Wall time now: the machine's clock, or a test's."""
         self.catalog = catalog
         self.seed = seed
         self._baseline = baseline
@@ -126,16 +129,17 @@ class Simulation:
             return self._state
 
     def clock(self) -> SimClock:
-        return clock_of(self.store, self.store.log.current_epoch())
+        return clock_of(self.store, self.store.log.current_epoch(), self.wall)
 
     def now(self) -> datetime:
-        return self.clock().now(datetime.now(UTC))
+        """Simulated time now."""
+        return self.clock().now(self.wall())
 
     def generation_progress(self) -> Progress:
         """How far live generation has got in this epoch, and whether it is catching up."""
         clock = self.clock()
         frontiers = self.store.generation.frontiers(self.store.log.current_epoch(), GROUPS)
-        return progress(frontiers, clock.now(datetime.now(UTC)), clock.speed, self.catalog.cadences)
+        return progress(frontiers, clock.now(self.wall()), clock.speed, self.catalog.cadences)
 
     def live_start(self, state: SimulationState) -> datetime:
         """Where live generation began in this epoch: the baseline's end, or the reset."""

@@ -104,13 +104,11 @@ def test_stop_starts_settling_and_says_until_when(seeded_client):
     assert (again.status_code, again.json["error"]["code"]) == (409, "no_active_scenario")
 
 
-def test_time_settles_a_scenario_and_records_each_transition(seeded_client, seeded_store):
+def test_time_settles_a_scenario_and_records_each_transition(seeded_client, seeded_store, wall):
     seeded_client.post("/api/simulation/scenario", json={"scenarioId": "support-overload"})
     seeded_client.post("/api/simulation/clock", json={"speed": 100_000})  # a day per second
     simulation = simulation_of(seeded_client)
-    import time
-
-    time.sleep(1.2)
+    wall.advance(timedelta(seconds=1.2))
     advance_lifecycle(simulation)
     advance_lifecycle(simulation)
 

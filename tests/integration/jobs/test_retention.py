@@ -18,7 +18,13 @@ from tests.conftest import partition_log
 
 STREAM = "support.ticket.escalated"
 FORTNIGHT = RetentionPolicy(timedelta(days=14), None)
-LATER = datetime.now(UTC) + timedelta(days=15)
+
+
+def fifteen_days_on() -> datetime:
+    """A wall clock fifteen days ahead: everything written so far is past a fortnight."""
+    return datetime.now(UTC) + timedelta(days=15)
+
+
 """When the events appended now are past a fortnight's retention."""
 
 
@@ -50,7 +56,7 @@ def history(client, start: datetime) -> dict:
 
 
 def test_old_partitions_go_and_the_log_names_each_range_it_dropped(three_live_hours, seeded_store):
-    dropped = enforce_retention(seeded_store, FORTNIGHT, now=LATER).dropped
+    dropped = enforce_retention(seeded_store, FORTNIGHT, wall=fifteen_days_on).dropped
 
     assert [(d["firstPosition"], d["lastPosition"], d["reason"]) for d in dropped] == [
         (1, 50, "age"),
@@ -67,14 +73,14 @@ def test_what_retention_drops_history_still_answers_the_same(
 ):
     before = history(seeded_client, three_live_hours)
 
-    enforce_retention(seeded_store, FORTNIGHT, now=LATER)
+    enforce_retention(seeded_store, FORTNIGHT, wall=fifteen_days_on)
 
     assert [p["value"] for p in before] == [60, 40, 30]
     assert history(seeded_client, three_live_hours) == before
 
 
 def test_control_events_are_kept_whatever_their_age(three_live_hours, seeded_store):
-    enforce_retention(seeded_store, FORTNIGHT, now=LATER)
+    enforce_retention(seeded_store, FORTNIGHT, wall=fifteen_days_on)
 
     kept = seeded_store.log.read_after(0, kinds=["control"], types=["control.clock"])
     assert [e.position for e in kept] == [61]
@@ -84,7 +90,7 @@ def test_stream_events_the_generator_may_read_back_are_kept(three_live_hours, se
     run = enforce_retention(
         seeded_store,
         FORTNIGHT,
-        now=LATER,
+        wall=fifteen_days_on,
         read_back_from=three_live_hours + timedelta(minutes=30),
     )
 
@@ -94,14 +100,17 @@ def test_stream_events_the_generator_may_read_back_are_kept(three_live_hours, se
 
 def test_nothing_goes_before_retention_is_due_or_without_a_policy(three_live_hours, seeded_store):
     assert enforce_retention(seeded_store, FORTNIGHT).dropped == []
-    assert enforce_retention(seeded_store, RetentionPolicy(None, None), now=LATER).dropped == []
+    assert (
+        enforce_retention(seeded_store, RetentionPolicy(None, None), wall=fifteen_days_on).dropped
+        == []
+    )
     assert seeded_store.log.size().retained_from == 1
 
 
 def test_the_state_and_metrics_report_the_log_and_its_retention(
     three_live_hours, seeded_store, seeded_client
 ):
-    enforce_retention(seeded_store, FORTNIGHT, now=LATER)
+    enforce_retention(seeded_store, FORTNIGHT, wall=fifteen_days_on)
 
     log = seeded_client.get("/api/simulation/state").json["log"]
     metrics = seeded_client.get("/metrics").get_data(as_text=True)

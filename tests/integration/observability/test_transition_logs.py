@@ -44,12 +44,14 @@ def test_activation_and_stop_log_each_transition_with_scenario_and_run_id(seeded
     assert all(line["event_id"].startswith("evt-") for line in injected)
 
 
-def test_settling_and_settled_brought_by_time_are_logged_with_their_run(seeded_client, log_lines):
+def test_settling_and_settled_brought_by_time_are_logged_with_their_run(
+    seeded_client, log_lines, wall
+):
     run_id = seeded_client.post(
         "/api/simulation/scenario", json={"scenarioId": "support-overload"}
     ).json["scenario"]["runId"]
     seeded_client.post("/api/simulation/clock", json={"speed": 100_000})  # a day per second
-    time.sleep(1.2)
+    wall.advance(timedelta(seconds=1.2))
     with seeded_client.application.app_context():
         advance_lifecycle(simulation())
         advance_lifecycle(simulation())
@@ -65,7 +67,7 @@ def test_settling_and_settled_brought_by_time_are_logged_with_their_run(seeded_c
 
 
 def test_a_modifier_that_runs_its_course_expires_on_record_and_in_the_log(
-    seeded_client, seeded_store, log_lines
+    seeded_client, seeded_store, log_lines, wall
 ):
     modifier = seeded_client.post(
         "/api/simulation/modifiers",
@@ -77,7 +79,7 @@ def test_a_modifier_that_runs_its_course_expires_on_record_and_in_the_log(
         },
     ).json["modifier"]
     seeded_client.post("/api/simulation/clock", json={"speed": 100_000})  # a day per second
-    time.sleep(0.1)
+    wall.advance(timedelta(seconds=0.1))
     with seeded_client.application.app_context():
         advance_lifecycle(simulation())
         advance_lifecycle(simulation())

@@ -251,8 +251,11 @@ def test_a_position_whose_followers_retention_dropped_gets_a_snapshot(
     partition_log(database_url, 10)
     store.log.append(round_robin([HIGH_CUSTOMER], 25))
     store.rollup.catch_up()
-    later = datetime.now(UTC) + timedelta(days=15)
-    enforce_retention(store, RetentionPolicy(timedelta(days=14), None), now=later)
+    enforce_retention(
+        store,
+        RetentionPolicy(timedelta(days=14), None),
+        wall=lambda: datetime.now(UTC) + timedelta(days=15),
+    )
     server = feed_server()
 
     client = server.connect()
