@@ -8,7 +8,7 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api.errors import invalid_field, json_body
-from app.api.schemas import Direction, EventType, Magnitude, ModifierType, Severity
+from app.domain.catalog import Direction, EventType, Magnitude, ManualModifierType, Severity
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -36,7 +36,7 @@ class ScenarioActivation(Body):
 
 class ManualModifierBody(Body):
     stream: str = Field(min_length=1, max_length=100)
-    type: ModifierType
+    type: ManualModifierType
     value: float = Field(allow_inf_nan=False, strict=True)
     duration: timedelta = Field(description="ISO-8601, e.g. PT2H")
 

@@ -10,7 +10,7 @@ from app.api import bp
 from app.api.bodies import SCORE_BODY_BYTES, EventInjection, ScoreBody, parse
 from app.api.errors import ApiError, invalid_field
 from app.api.openapi import documented
-from app.api.params import invalid, parse_streams, parse_time
+from app.api.params import parse_streams, parse_time, query, time_range
 from app.api.schemas import (
     Causes,
     EventList,
@@ -24,7 +24,6 @@ from app.api.schemas import (
     TruthParams,
 )
 from app.domain.calendar import iso
-from app.domain.catalog import EVENT_TYPES
 from app.domain.impacts import expected_impact_json, template_json
 from app.domain.scenario import external_record
 from app.domain.scoring import DetectionError, read_detections, score
@@ -35,26 +34,12 @@ from app.services.truth import causes, ground_truth, impact
 MAX_OFFSET = timedelta(days=60)
 
 
-def _range(default: timedelta):
-    sim = simulation()
-    now = sim.now()
-    end = parse_time("end", request.args["end"], now) if "end" in request.args else now
-    start = (
-        parse_time("start", request.args["start"], now)
-        if "start" in request.args
-        else end - default
-    )
-    if start >= end:
-        raise invalid("start", "must be before end", "swap them")
-    return start, end
-
-
 @bp.get("/events")
 @documented(tag="events", query=RangeParams, responses={200: EventList}, errors=(503,))
 def list_events() -> Response:
     """External events of a range (default: the last 30 days), baseline and logged."""
     sim = simulation()
-    start, end = _range(timedelta(days=30))
+    start, end = time_range(query(RangeParams), sim.now(), timedelta(days=30))
     events = sim.events_between(sim.state(), start, end)
     return jsonify(
         {
@@ -71,15 +56,11 @@ def list_templates() -> Response:
     """The external-event library: each template's id (what POST /api/events takes), category,
     severity and expected impact, and how often the baseline's occurrences are causal."""
     catalog = simulation().catalog
-    category = request.args.get("type")
+    category = query(TemplateParams).type
     if category is None:
         chosen = tuple(catalog.templates.values())
-    elif category in EVENT_TYPES:
-        chosen = catalog.templates_of_type(category)
     else:
-        raise invalid(
-            "type", f"unknown category {category!r}", f"use one of: {', '.join(EVENT_TYPES)}"
-        )
+        chosen = catalog.templates_of_type(category)
     templates = [
         {**template_json(template, catalog), "causalProbability": template.causal_probability}
         for template in chosen
@@ -196,8 +177,9 @@ def stream_causes(name: str) -> Response:
 def truth() -> Response:
     """Every cause of the range with its labelled windows per stream: where it moved the
     stream's expectation, by how much, how visible that is, and what the data shows."""
-    start, end = _range(timedelta(days=7))
-    streams = parse_streams("streams", request.args.get("streams"), simulation().catalog)
+    params = query(TruthParams)
+    start, end = time_range(params, simulation().now(), timedelta(days=7))
+    streams = parse_streams("streams", params.streams, simulation().catalog)
     return jsonify(ground_truth(simulation(), start, end, streams))
 
 

@@ -2,14 +2,73 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from flask import request
+from pydantic import BaseModel, ValidationError
 
 from app.api.errors import ApiError
+from app.api.schemas import RangeParams
 from app.domain.catalog import Catalog
+from app.domain.timerange import TimeRangeError, parse_range
+
+Query = TypeVar("Query", bound=BaseModel)
+TIME_HINT = "use ISO-8601 such as 2026-11-20T12:00:00Z, a date such as 2026-11-20, or 'now'"
+_HINTS = {"start": TIME_HINT, "end": TIME_HINT}
 
 
 def invalid(name: str, message: str, hint: str) -> ApiError:
     return ApiError(400, "invalid_parameter", f"parameter '{name}': {message}", hint, field=name)
+
+
+def query(model: type[Query]) -> Query:
+    """The request's query parameters as the endpoint's documented model (the one its
+    OpenAPI entry shows): a parameter the endpoint does not take, one given twice, or a value
+    the model's types and patterns refuse is a 400 naming it."""
+    names = {field.alias or name: name for name, field in model.model_fields.items()}
+    for name in request.args:
+        if name not in names:
+            raise invalid(
+                name,
+                "this endpoint takes no such parameter",
+                f"use: {', '.join(names)}" if names else "send no parameters",
+            )
+        if len(request.args.getlist(name)) > 1:
+            raise invalid(name, "given more than once", "give it once")
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise _refused_value(model, exc.errors()[0]) from None
+
+
+def _refused_value(model: type[BaseModel], error: dict) -> ApiError:
+    name = str(error["loc"][0])
+    if error["type"] == "literal_error":
+        return invalid(name, f"unknown value {error['input']!r}", f"use {error['ctx']['expected']}")
+    field = next(f for n, f in model.model_fields.items() if (f.alias or n) == name)
+    hint = _HINTS.get(name) or f"give {field.description}"
+    return invalid(name, f"{error['input']!r} is not in the accepted form", hint)
+
+
+def time_range(params: RangeParams, now: datetime, default: timedelta) -> tuple[datetime, datetime]:
+    """The range the parameters ask for: `range` words, or `start` and `end` (`end` defaults
+    to now, `start` to `default` before `end`), never both; `start` must come first."""
+    if params.range is not None:
+        if params.start is not None or params.end is not None:
+            raise invalid("range", "cannot be combined with start or end", "give one or the other")
+        try:
+            start, end = parse_range(params.range, now)
+        except TimeRangeError as exc:
+            raise invalid("range", str(exc), "e.g. range=past 3 days") from None
+    else:
+        end = parse_time("end", params.end, now) if params.end is not None else now
+        start = (
+            parse_time("start", params.start, now) if params.start is not None else end - default
+        )
+    if start >= end:
+        raise invalid("start", "must be before end", "swap them, or leave start out")
+    return start, end
 
 
 def parse_time(name: str, raw: str, now: datetime) -> datetime:
@@ -22,7 +81,7 @@ def parse_time(name: str, raw: str, now: datetime) -> datetime:
         raise invalid(
             name,
             f"{raw!r} is not a time",
-            "use ISO-8601 such as 2026-11-20T12:00:00Z, a date such as 2026-11-20, or 'now'",
+            TIME_HINT,
         ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 

@@ -14,16 +14,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from app.domain.catalog import (
+    CadenceName,
+    Direction,
+    Domain,
+    EventType,
+    Magnitude,
+    ManualModifierType,
+    Severity,
+)
 from app.domain.timerange import RANGE_PATTERN
 
 Flag = Literal["normal", "warning", "critical"]
-Direction = Literal["increase", "decrease"]
-Magnitude = Literal["low", "medium", "high"]
-EventType = Literal[
-    "marketing", "product", "infrastructure", "academic", "competitive", "operational"
-]
-Severity = Literal["info", "warning", "critical"]
-ModifierType = Literal["multiplier", "additive", "override"]
 Duration = Annotated[str, Field(description="ISO-8601 duration, e.g. PT3H or P1D")]
 
 
@@ -121,8 +123,8 @@ class StreamDetail(StreamSummary):
 
 
 class StreamFilter(Schema):
-    domain: Literal["customer", "tutor", "session", "support", "marketing", "system"] | None = None
-    cadence: Literal["high", "medium", "low"] | None = None
+    domain: Domain | None = None
+    cadence: CadenceName | None = None
 
 
 # Simulation: clock, history, statistics --------------------------------------------------
@@ -146,10 +148,10 @@ def _time(description: str) -> str | None:
     return Field(default=None, pattern=TIME_PATTERN, description=description)
 
 
-class HistoryParams(Schema):
+class RangeParams(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    start: str | None = _time("ISO-8601 time, a date, or `now` (default: 7 days before end)")
+    start: str | None = _time("ISO-8601 time, a date, or `now` (default: a span before end)")
     end: str | None = _time("as start (default: now)")
     range: str | None = Field(
         default=None,
@@ -159,23 +161,16 @@ class HistoryParams(Schema):
             "`last week`..."
         ),
     )
-    streams: str | None = Field(
-        default=None, description="comma-separated names or domains (`customer.*`); default all"
-    )
-    resolution: Literal["1h", "12h"] = "1h"
-
-
-class RangeParams(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    start: str | None = _time("ISO-8601 time, a date, or `now`")
-    end: str | None = _time("as start (default: now)")
 
 
 class TruthParams(RangeParams):
     streams: str | None = Field(
         default=None, description="comma-separated names or domains (`customer.*`); default all"
     )
+
+
+class HistoryParams(TruthParams):
+    resolution: Literal["1h", "12h"] = "1h"
 
 
 class StreamsParam(Schema):
@@ -401,7 +396,7 @@ class ModifierView(Schema):
     """A manual stream modifier: in force, or just ended early."""
 
     id: str = Field(description="mod-<log position>")
-    type: ModifierType
+    type: ManualModifierType
     stream: str
     value: float
     start_time: datetime

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 
 from app.api import bp
 from app.api.bodies import SpeedChange, parse
 from app.api.errors import ApiError
 from app.api.openapi import documented
-from app.api.params import invalid, parse_streams, parse_time
+from app.api.params import invalid, parse_streams, query, time_range
 from app.api.schemas import BaselineStatistics, Clock, Diff, History, HistoryParams, StreamsParam
 from app.domain.baseline import GENERATOR_VERSION
 from app.domain.calendar import iso
 from app.domain.clock import SimClock
 from app.domain.history import RESOLUTIONS
-from app.domain.timerange import TimeRangeError, parse_range
 from app.extensions import simulation
 from app.services import BaselineMissing, HistoryQuery, set_speed
 
@@ -52,30 +51,13 @@ def set_clock() -> Response:
     return jsonify(_clock_body(set_speed(simulation().store, speed, simulation().wall)))
 
 
-def _history_query(now) -> HistoryQuery:
-    args = request.args
-    resolution = args.get("resolution", "1h")
-    if resolution not in RESOLUTIONS:
-        raise invalid("resolution", f"{resolution!r} is not offered", "use 1h or 12h")
-    words, start_raw, end_raw = args.get("range"), args.get("start"), args.get("end")
-    if words is not None:
-        if start_raw is not None or end_raw is not None:
-            raise invalid("range", "cannot be combined with start or end", "give one or the other")
-        try:
-            start, end = parse_range(words, now)
-        except TimeRangeError as exc:
-            raise invalid("range", str(exc), "e.g. range=past 3 days") from None
-    else:
-        end = parse_time("end", end_raw, now) if end_raw is not None else now
-        start = (
-            parse_time("start", start_raw, now) if start_raw is not None else end - DEFAULT_WINDOW
-        )
-    if start >= end:
-        raise invalid("start", "must be before end", "swap them, or leave start out for 7 days")
+def _history_query(now: datetime) -> HistoryQuery:
+    params = query(HistoryParams)
+    start, end = time_range(params, now, DEFAULT_WINDOW)
     if end - start > MAX_SPAN:
         raise invalid("start", "the range is longer than 60 days", "ask for 60 days or less")
-    streams = parse_streams("streams", args.get("streams"), simulation().catalog)
-    return HistoryQuery(start, end, streams, RESOLUTIONS[resolution])
+    streams = parse_streams("streams", params.streams, simulation().catalog)
+    return HistoryQuery(start, end, streams, RESOLUTIONS[params.resolution])
 
 
 @bp.get("/simulation/history")
@@ -109,7 +91,7 @@ def diff() -> Response:
 def baseline_statistics() -> Response:
     """The baseline's statistics per stream, with the slots normalization compares against."""
     sim = simulation()
-    streams = parse_streams("streams", request.args.get("streams"), sim.catalog)
+    streams = parse_streams("streams", query(StreamsParam).streams, sim.catalog)
     try:
         view = sim.baseline
     except BaselineMissing as exc:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify
 
 from app.api import bp
 from app.api.errors import ApiError
 from app.api.openapi import documented
+from app.api.params import query
 from app.api.schemas import StreamDetail, StreamFilter, StreamList
-from app.domain.catalog import DOMAINS, Catalog, Edge, Stream
+from app.domain.catalog import Catalog, Edge, Stream
 from app.extensions import catalog
-
-CADENCES = ("high", "medium", "low")
 
 
 def _summary(stream: Stream, catalog_: Catalog) -> dict[str, Any]:
@@ -41,25 +40,13 @@ def _rule(edge: Edge) -> dict[str, Any]:
     }
 
 
-def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
-    value = request.args.get(name)
-    if value is not None and value not in allowed:
-        raise ApiError(
-            400,
-            "invalid_parameter",
-            f"parameter '{name}': unknown value {value!r}",
-            f"use one of: {', '.join(allowed)}",
-        )
-    return value
-
-
 @bp.get("/streams")
 @documented(tag="streams", query=StreamFilter, responses={200: StreamList})
 def list_streams() -> Response:
     """Every stream with its domain, cadence group, unit and description (filterable)."""
     catalog_ = catalog()
-    domain = _choice("domain", DOMAINS)
-    cadence = _choice("cadence", CADENCES)
+    chosen = query(StreamFilter)
+    domain, cadence = chosen.domain, chosen.cadence
     streams = [
         _summary(stream, catalog_)
         for stream in catalog_.streams.values()

@@ -125,7 +125,6 @@ def reset(simulation: Simulation) -> int:
     return appended.epoch
 
 
-MODIFIER_TYPES = ("multiplier", "additive", "override")
 MAX_MODIFIER = timedelta(days=30)
 
 

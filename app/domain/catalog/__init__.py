@@ -7,16 +7,20 @@
 Pure: stdlib, pydantic and numpy only. See config/README.md for what the files mean.
 """
 
-from ._base import CONFIG_FILES, DOMAINS, format_duration
+from ._base import CONFIG_FILES, DOMAINS, CadenceName, Domain, format_duration
 from .cadences import CadenceGroup, CadencesFile, Interval, Stagger
 from .catalog import Catalog
 from .flow import Flow, compute_flow, condition_share
 from .library import (
     EVENT_TYPES,
+    Direction,
     EventTemplate,
+    EventType,
     ExpectedImpact,
     LibraryFile,
+    Magnitude,
     Magnitudes,
+    Severity,
     StreamImpact,
     Timing,
 )
@@ -54,7 +58,15 @@ from .relationships import (
     Remainder,
     Target,
 )
-from .scenarios import Backlog, InjectedEvent, Modifier, Scenario, ScenarioCascade, Settling
+from .scenarios import (
+    Backlog,
+    InjectedEvent,
+    ManualModifierType,
+    Modifier,
+    Scenario,
+    ScenarioCascade,
+    Settling,
+)
 from .schemas import json_schemas, render_schema, schema_path, write_schemas
 from .streams import (
     BooleanField,
@@ -78,6 +90,7 @@ __all__ = [
     "BooleanField",
     "Bounds",
     "CadenceGroup",
+    "CadenceName",
     "CadencesFile",
     "Calendar",
     "CalendarPeriod",
@@ -92,9 +105,12 @@ __all__ = [
     "Coupling",
     "Delay",
     "Dependency",
+    "Direction",
+    "Domain",
     "Edge",
     "EnumField",
     "EventTemplate",
+    "EventType",
     "ExpectedImpact",
     "FieldSpec",
     "Flow",
@@ -105,7 +121,9 @@ __all__ = [
     "Interval",
     "LibraryFile",
     "Load",
+    "Magnitude",
     "Magnitudes",
+    "ManualModifierType",
     "Modifier",
     "NthWeekday",
     "NumberField",
@@ -120,6 +138,7 @@ __all__ = [
     "Scenario",
     "ScenarioCascade",
     "Settling",
+    "Severity",
     "Stagger",
     "Stream",
     "StreamBaseline",

@@ -11,6 +11,8 @@ EventType = Literal[
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 Magnitude = Literal["low", "medium", "high"]
+Direction = Literal["increase", "decrease"]
+Severity = Literal["info", "warning", "critical"]
 
 
 class Magnitudes(ConfigModel):
@@ -30,7 +32,7 @@ class StreamImpact(ConfigModel):
     """The expected effect on one stream."""
 
     stream: StreamName = Field(description="The affected stream.")
-    direction: Literal["increase", "decrease"] = Field(description="Which way it moves.")
+    direction: Direction = Field(description="Which way it moves.")
     magnitude: Magnitude = Field(description="How much (see `magnitudes`).")
 
 
@@ -76,7 +78,7 @@ class EventTemplate(ConfigModel):
     type: EventType = Field(description="Category of the event.")
     title: str = Field(min_length=1, description="Headline shown on the dashboard.")
     description: str = Field(min_length=1, description="What happened.")
-    severity: Literal["info", "warning", "critical"] = Field(description="How serious it is.")
+    severity: Severity = Field(description="How serious it is.")
     icon: str = Field(
         pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description='Icon name, e.g. "trending-up".'
     )

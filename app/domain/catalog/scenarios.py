@@ -8,6 +8,8 @@ from ._base import ConfigModel, Duration, KebabId, SignedDuration, StreamName
 from .relationships import Target
 
 ModifierType = Literal["multiplier", "additive", "override", "probabilityShift"]
+ManualModifierType = Literal["multiplier", "additive", "override"]
+"""What a manual modifier can be: it changes a stream, not a named rate."""
 
 
 class Modifier(ConfigModel):

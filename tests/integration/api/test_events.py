@@ -233,7 +233,7 @@ def test_a_scenario_is_labelled_on_every_stream_it_moves_in_its_phase(seeded_cli
     seeded_client.post("/api/simulation/scenario", json={"scenarioId": "supply-crisis"})
     wall.advance(timedelta(seconds=0.2))  # about five and a half simulated hours
 
-    body = seeded_client.get("/api/ground-truth?range=24h").json
+    body = seeded_client.get("/api/ground-truth?range=last%2024%20hours").json
 
     scenario = [w for w in body["windows"] if w["label"] == "scenario"]
     streams = {w["stream"] for w in scenario}
