@@ -9,6 +9,7 @@ import pytest
 
 from app.domain.baseline import Baseline, generate_baseline
 from app.domain.catalog import Catalog, load_catalog
+from app.domain.history import BaselineView
 from app.settings import PROJECT_ROOT
 
 QUIET_END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -23,6 +24,21 @@ def catalog() -> Catalog:
 @pytest.fixture(scope="session")
 def quiet_baseline(catalog: Catalog) -> Baseline:
     return generate_baseline(catalog, seed=7, end=QUIET_END, config_checksum="test")
+
+
+@pytest.fixture(scope="session")
+def quiet_view(quiet_baseline: Baseline, catalog: Catalog) -> BaselineView:
+    """The quiet baseline ready to serve, as a process loads it from its database."""
+    return BaselineView(
+        quiet_baseline.streams,
+        quiet_baseline.start,
+        quiet_baseline.values,
+        quiet_baseline.buckets,
+        quiet_baseline.statistics_json(),
+        quiet_baseline.events_json(),
+        {name: catalog.stream(name).aggregation for name in quiet_baseline.streams},
+        quiet_baseline.carry_over,
+    )
 
 
 @pytest.fixture(scope="session")
