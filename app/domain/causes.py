@@ -398,3 +398,13 @@ def scenario_streams(model: MarketModel, scenario: Scenario) -> tuple[str, ...]:
     if scenario.settling.backlog:
         found |= {model.index[name] for name in scenario.settling.backlog.streams}
     return tuple(model.names[s] for s in sorted(found))
+
+
+def source_title(data: Mapping[str, Any]) -> str | None:
+    """What a logged event that moved streams is called where it is listed as their source:
+    an external event's title, a scenario activation's name (or its id), a manual modifier's
+    stream."""
+    for key in ("title", "name", "scenarioId", "stream"):
+        if data.get(key) is not None:
+            return str(data[key])
+    return None

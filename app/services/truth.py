@@ -19,6 +19,7 @@ from app.domain.causes import (
     modifier_cause,
     run_cause,
     scenario_streams,
+    source_title,
 )
 from app.domain.counterfactual import REACH_TAIL
 from app.domain.errors import Unknown
@@ -192,7 +193,7 @@ def causes(simulation: Simulation, stream: str) -> dict[str, Any]:
                 "position": row["source_position"],
                 "kind": row["source_kind"],
                 "type": row["source_type"],
-                "title": row["source_title"],
+                "title": source_title(row["source_data"]),
                 "events": row["events"],
                 "firstAt": iso(row["first_at"]),
                 "lastAt": iso(row["last_at"]),

@@ -28,7 +28,7 @@ _CRITICAL = (
     .limit(sa.bindparam("limit"))
 )
 _SOURCES_OF_STREAM = sa.text(
-    "SELECT source_position, source_kind, source_type, source_title, events, first_at, last_at "
+    "SELECT source_position, source_kind, source_type, source_data, events, first_at, last_at "
     "FROM stream_event_sources WHERE epoch = :epoch AND stream = :stream "
     "ORDER BY first_at"
 )
