@@ -3,6 +3,7 @@ multipliers in force at a moment and how a template's multipliers are netted dow
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -16,6 +17,7 @@ from app.domain.impacts import (
     impact_factors,
     impact_window,
     logged_impacts,
+    measured_effect,
     shape_at,
 )
 from app.domain.model import MarketModel
@@ -178,3 +180,52 @@ def test_a_red_herring_has_no_impact(model):
     impacts = logged_impacts(model, [custom_event(False), custom_event(True)])
 
     assert len(impacts) == 1
+
+
+def test_a_count_streams_effect_compares_sums_with_a_poisson_standard_error(model):
+    # 440 observed against 400 expected: +10%, (440 - 400) / sqrt(400) = 2 standard errors.
+    stream = model.index["customer.app.opened"]
+
+    measured = measured_effect(model, stream, np.full(4, 110.0), np.full(4, 100.0))
+
+    assert measured.effect == pytest.approx(0.1)
+    assert measured.z_score == pytest.approx(2.0)
+    assert measured.json() == {"effect": 0.1, "zScore": 2.0, "hours": 4}
+
+
+def test_counts_where_nothing_was_expected_have_no_relative_effect_and_a_unit_error(model):
+    stream = model.index["customer.app.opened"]
+
+    measured = measured_effect(model, stream, np.array([2.0, 1.0]), np.zeros(2))
+
+    assert (measured.effect, measured.z_score) == (0.0, 3.0)
+
+
+def test_a_gauges_effect_compares_means_with_its_noise_over_the_root_of_the_hours(model):
+    # system.api.latency has 8% noise: 2% up over 16 hours is 0.02 / (0.08 / 4) = 1 error.
+    gauge = next(g for g in model.gauges if model.names[g.stream] == "system.api.latency")
+    assert gauge.noise == 0.08
+    expected = np.linspace(100.0, 300.0, 16)
+
+    measured = measured_effect(model, gauge.stream, expected * 1.02, expected)
+
+    assert measured.effect == pytest.approx(0.02)
+    assert measured.z_score == pytest.approx(1.0)
+    assert measured.hours == 16
+
+
+def test_an_empty_window_has_no_effect(model):
+    stream = model.index["customer.app.opened"]
+
+    measured = measured_effect(model, stream, np.array([]), np.array([]))
+
+    assert measured.json() == {"effect": 0.0, "zScore": 0.0, "hours": 0}
+
+
+def test_an_effect_rounded_to_nothing_is_written_as_zero_not_minus_zero(model):
+    stream = model.index["customer.app.opened"]
+
+    figures = measured_effect(model, stream, np.array([99_999.0]), np.array([100_000.0])).json()
+
+    assert figures["effect"] == 0.0 and math.copysign(1.0, figures["effect"]) == 1.0
+    assert figures["zScore"] == 0.0 and math.copysign(1.0, figures["zScore"]) == 1.0
