@@ -24,7 +24,7 @@ from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, iso, utc
 from app.domain.catalog import Catalog, EventTemplate
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.hourly import HourlyRun, simulate
-from app.domain.impacts import impact_window, template_json
+from app.domain.impacts import impact_window, measured_effect, template_json
 from app.domain.model import MarketModel
 from app.domain.statistics import StreamStatistics, aggregate, stream_statistics
 
@@ -403,9 +403,10 @@ def _measure(
             without = conditioned.values[stream, first:last]
             if stream in own:
                 without = without / own[stream][first:last]
-            measured[impact.stream] = _effect(
-                model, stream, drawn.values[stream, first:last], without
-            ) | {"confounded": _confounded(events, number, impact.stream)}
+            effect = measured_effect(model, stream, drawn.values[stream, first:last], without)
+            measured[impact.stream] = effect.json() | {
+                "confounded": _confounded(events, number, impact.stream)
+            }
         measured_events.append(replace(event, measured=measured))
     return tuple(measured_events)
 
@@ -423,29 +424,6 @@ def _confounded(events: list[BaselineEvent], number: int, stream: str) -> bool:
         if overlaps and named:
             return True
     return False
-
-
-def _effect(
-    model: MarketModel, stream: int, observed: np.ndarray, expected: np.ndarray
-) -> dict[str, float]:
-    """Relative change of the window against expectation, and how many standard errors that
-    is (Poisson for counts; the gauge's noise for samples)."""
-    if observed.size == 0:
-        return {"effect": 0.0, "zScore": 0.0, "hours": 0}
-    if model.is_entity(stream):
-        total_observed, total_expected = observed.sum(), expected.sum()
-        effect = total_observed / total_expected - 1 if total_expected > 0 else 0.0
-        z = (total_observed - total_expected) / np.sqrt(max(total_expected, 1.0))
-    else:
-        gauge = next(g for g in model.gauges if g.stream == stream)
-        effect = observed.mean() / expected.mean() - 1 if expected.mean() else 0.0
-        error = max(gauge.noise, 1e-6) / np.sqrt(observed.size)
-        z = effect / error
-    return {
-        "effect": round(float(effect), 4) + 0.0,
-        "zScore": round(float(z), 2) + 0.0,
-        "hours": int(observed.size),
-    }
 
 
 # Serialization and checksums ---------------------------------------------------------------------

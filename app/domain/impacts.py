@@ -1,6 +1,7 @@
-"""External events: their JSON shape from a template, and what they do to the streams (which
-multipliers, over which window, in what shape). Shared by the baseline (hourly) and the live
-generator (at any moment)."""
+"""External events: their JSON shape from a template, what they do to the streams (which
+multipliers, over which window, in what shape), and how far the data moved in their window.
+Shared by the baseline (hourly), the live generator (at any moment) and the impact the API
+reports."""
 
 from __future__ import annotations
 
@@ -201,3 +202,46 @@ class ImpactEffects(EffectsSource):
                 sources[stream] = source
         adjusts = {stream: Adjust(factor=value) for stream, value in factors.items()}
         return Effects(streams=adjusts, stream_sources=sources)
+
+
+@dataclass(frozen=True)
+class MeasuredEffect:
+    """How far a stream's observed hours stand from what was expected: `effect` is the
+    relative change, `z_score` how many standard errors that is, over `hours` hours."""
+
+    effect: float
+    z_score: float
+    hours: int
+
+    def json(self) -> dict[str, float | int]:
+        """`effect` to 4 decimals, `zScore` to 2 (never -0.0), `hours`."""
+        return {
+            "effect": round(self.effect, 4) + 0.0,
+            "zScore": round(self.z_score, 2) + 0.0,
+            "hours": self.hours,
+        }
+
+
+def measured_effect(
+    model: MarketModel, stream: int, observed: np.ndarray, expected: np.ndarray
+) -> MeasuredEffect:
+    """The effect of `observed` hourly values of a stream against `expected` ones (the
+    expectation without the event): the baseline's `measuredEffect` and the API's impact.
+
+    A count stream's hours are Poisson draws, so a window's total has its expectation as
+    variance: the sums are compared, with a standard error of sqrt(expected) (at least 1). A
+    gauge's values carry multiplicative noise of standard deviation `noise` around the
+    level, so the means are compared and the relative change is divided by noise /
+    sqrt(hours). (A baseline hour is one draw; a live hour averages several samples, so
+    there the z-score is on the cautious side.) An empty window has no effect."""
+    if observed.size == 0:
+        return MeasuredEffect(0.0, 0.0, 0)
+    if model.is_entity(stream):
+        total_observed, total_expected = observed.sum(), expected.sum()
+        effect = total_observed / total_expected - 1 if total_expected > 0 else 0.0
+        z = (total_observed - total_expected) / np.sqrt(max(total_expected, 1.0))
+    else:
+        gauge = next(g for g in model.gauges if g.stream == stream)
+        effect = observed.mean() / expected.mean() - 1 if expected.mean() else 0.0
+        z = effect / (max(gauge.noise, 1e-6) / np.sqrt(observed.size))
+    return MeasuredEffect(float(effect), float(z), int(observed.size))

@@ -25,6 +25,7 @@ from app.domain.counterfactual import REACH_TAIL
 from app.domain.errors import Unknown
 from app.domain.ground_truth import Truth, label, truth_json
 from app.domain.hourly import simulate
+from app.domain.impacts import measured_effect
 from app.domain.labels import Noise
 from app.domain.scenario import SimulationState
 from app.services.simulation import WARMUP, HistoryQuery, Simulation, external_json
@@ -76,8 +77,8 @@ def movement(
     without: str | None = None,
 ) -> dict[str, dict[str, float]]:
     """How far each stream's observed hours in [start, end) stand from what was expected
-    without the event `without`: relative effect, z-score (Poisson for counts, the gauge's
-    noise for samples), score."""
+    without the event `without`: relative effect and z-score (`measured_effect`: Poisson for
+    counts, the gauge's noise for samples), and score."""
     start = start.replace(minute=0, second=0, microsecond=0)
     end = end.replace(minute=0, second=0, microsecond=0) + (HOUR if end.minute else timedelta(0))
     names = list(streams)
@@ -91,28 +92,16 @@ def movement(
             continue
         offsets = [int((from_iso(p["timestamp"]) - start) / HOUR) for p in points]
         values = np.array([p["value"] for p in points], dtype=float)
-        base = expected[model.index[name], offsets]
-        found[name] = _effect(simulation, name, values, base)
+        row = model.index[name]
+        measured = measured_effect(model, row, values, expected[row, offsets])
+        figures = measured.json()
+        found[name] = {
+            "effect": figures["effect"],
+            "zScore": figures["zScore"],
+            "score": round(score(measured.z_score), 3),
+            "hours": figures["hours"],
+        }
     return found
-
-
-def _effect(simulation: Simulation, name: str, values: np.ndarray, base: np.ndarray):
-    model = simulation.model
-    row = model.index[name]
-    if model.is_entity(row):
-        total, expected = values.sum(), base.sum()
-        effect = total / expected - 1 if expected > 0 else 0.0
-        z = (total - expected) / np.sqrt(max(expected, 1.0))
-    else:
-        gauge = next(g for g in model.gauges if g.stream == row)
-        effect = values.mean() / base.mean() - 1 if base.mean() else 0.0
-        z = effect / (max(gauge.noise, 1e-6) / np.sqrt(values.size))
-    return {
-        "effect": round(float(effect), 4),
-        "zScore": round(float(z), 2),
-        "score": round(score(z), 3),
-        "hours": int(values.size),
-    }
 
 
 def impact(simulation: Simulation, event_id: str) -> dict[str, Any]:
