@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain.baseline import WARMUP_DAYS
-from app.domain.calendar import HOUR, from_iso, hour_grid, hour_of_day, iso
+from app.domain.calendar import HOUR, hour_grid, hour_of_day, iso
 from app.domain.catalog import Catalog
 from app.domain.catchup import Progress, progress
 from app.domain.clock import SimClock
@@ -26,9 +26,10 @@ from app.domain.history import (
     live_reach,
     with_the_resets_hour,
 )
-from app.domain.hourly import Conditions, HourlyRun, simulate
+from app.domain.hourly import HourlyRun, simulate
 from app.domain.model import MarketModel
-from app.domain.scenario import ExternalRecord, SimulationState, StateEffects, fold
+from app.domain.regeneration import Regenerated, regenerate, retroactive
+from app.domain.scenario import ExternalRecord, SimulationState, fold
 from app.services.baseline import BaselineMissing, load_baseline
 from app.services.clock import WallClock, clock_of, system_wall
 from app.settings import DEFAULT_SEED
@@ -45,24 +46,6 @@ class HistoryQuery:
     end: datetime
     streams: tuple[str, ...]
     resolution_hours: int
-
-
-@dataclass(frozen=True)
-class Regenerated:
-    """Hourly multipliers that the log's retroactive events put on the past (the stored
-    baseline is never written: history multiplies its values on the way out)."""
-
-    start: datetime
-    ratio: np.ndarray
-    event_ids: tuple[str, ...]
-
-    def factors(self, row: int, first: datetime, hours: int) -> np.ndarray:
-        offset = int((first - self.start) / HOUR)
-        window = np.ones(hours)
-        lo, hi = max(offset, 0), min(offset + hours, self.ratio.shape[1])
-        if hi > lo:
-            window[lo - offset : hi - offset] = self.ratio[row, lo:hi]
-        return window
 
 
 class Simulation:
@@ -330,39 +313,15 @@ class Simulation:
         """The past as the log's retroactive external events (placed before live generation
         began) change it, as hourly multipliers: None when nothing reaches into the past."""
         live_from = self.live_start(state)
-        retroactive = tuple(
-            r
-            for r in state.externals
-            if r.data.get("actualImpact") and from_iso(r.data["impactWindow"]["start"]) < live_from
-        )
-        key = (state.epoch, live_from, tuple(r.position for r in retroactive))
+        records = retroactive(state, live_from)
+        key = (state.epoch, live_from, tuple(r.position for r in records))
         if key not in self._regenerated:
-            self._regenerated[key] = (
-                self._regenerate(retroactive, live_from) if retroactive else (None)
-            )
+            self._regenerated[key] = None
+            if records:
+                start = self.baseline.start - WARMUP
+                plain = self.plain_expectation()
+                self._regenerated[key] = regenerate(self.model, records, start, live_from, plain)
         return self._regenerated[key]
-
-    def _regenerate(self, records: tuple[ExternalRecord, ...], live_from: datetime) -> Regenerated:
-        view = self.baseline
-        start = view.start - WARMUP
-        hours = int((live_from - start) / HOUR)
-        effects = StateEffects(SimulationState(externals=records), self.model)
-        per_hour = [effects.at(start + (h + 0.5) * HOUR) for h in range(hours)]
-        plain = self.plain_expectation()
-        if plain.values.shape[1] != hours:  # after a reset: a longer span than the baseline's
-            plain = simulate(self.model, start, hours)
-        bent = simulate(
-            self.model,
-            start,
-            hours,
-            expected=plain,
-            conditions=Conditions(effects=per_hour),
-            preliminary=plain,
-        )
-        ratio = np.divide(
-            bent.values, plain.values, out=np.ones_like(plain.values), where=plain.values > 1e-9
-        )
-        return Regenerated(start, ratio, tuple(r.id for r in records))
 
     def restored(self, live_from: datetime) -> HourlyRun:
         """After a reset, the hours between the baseline's end and the reset: the same drawn
