@@ -204,6 +204,10 @@ class ImpactEffects(EffectsSource):
         return Effects(streams=adjusts, stream_sources=sources)
 
 
+SCORE_FLOOR = 2.0
+SCORE_SPAN = 8.0
+
+
 @dataclass(frozen=True)
 class MeasuredEffect:
     """How far a stream's observed hours stand from what was expected: `effect` is the
@@ -212,6 +216,12 @@ class MeasuredEffect:
     effect: float
     z_score: float
     hours: int
+
+    @property
+    def score(self) -> float:
+        """How strongly the stream moved, 0 to 1: 0 within `SCORE_FLOOR` standard errors
+        (noise), 1 at `SCORE_FLOOR + SCORE_SPAN` and beyond."""
+        return float(np.clip((abs(self.z_score) - SCORE_FLOOR) / SCORE_SPAN, 0.0, 1.0))
 
     def json(self) -> dict[str, float | int]:
         """`effect` to 4 decimals, `zScore` to 2 (never -0.0), `hours`."""

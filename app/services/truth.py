@@ -30,15 +30,8 @@ from app.domain.labels import Noise
 from app.domain.scenario import SimulationState
 from app.services.simulation import WARMUP, HistoryQuery, Simulation, external_json
 
-SCORE_FLOOR = 2.0
 TRUTHS_KEPT = 4
 """Ground truths kept per process (the most recently used), each about a megabyte."""
-SCORE_SPAN = 8.0
-
-
-def score(z: float) -> float:
-    """How strongly a stream moved: 0 within two standard errors (noise), 1 at ten."""
-    return float(np.clip((abs(z) - SCORE_FLOOR) / SCORE_SPAN, 0.0, 1.0))
 
 
 def find_event(simulation: Simulation, event_id: str) -> dict[str, Any]:
@@ -98,7 +91,7 @@ def movement(
         found[name] = {
             "effect": figures["effect"],
             "zScore": figures["zScore"],
-            "score": round(score(measured.z_score), 3),
+            "score": round(measured.score, 3),
             "hours": figures["hours"],
         }
     return found

@@ -12,6 +12,7 @@ import pytest
 from app.domain.impacts import (
     Impact,
     ImpactEffects,
+    MeasuredEffect,
     event_impact,
     hourly_shape,
     impact_factors,
@@ -229,3 +230,10 @@ def test_an_effect_rounded_to_nothing_is_written_as_zero_not_minus_zero(model):
 
     assert figures["effect"] == 0.0 and math.copysign(1.0, figures["effect"]) == 1.0
     assert figures["zScore"] == 0.0 and math.copysign(1.0, figures["zScore"]) == 1.0
+
+
+@pytest.mark.parametrize(
+    "z, score", [(0.0, 0.0), (2.0, 0.0), (-6.0, 0.5), (10.0, 1.0), (40.0, 1.0)]
+)
+def test_a_movement_scores_zero_within_noise_and_one_from_ten_standard_errors(z, score):
+    assert MeasuredEffect(0.1, z, 5).score == score
