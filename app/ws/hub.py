@@ -40,11 +40,11 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from app.store.feed import FeedReads, LogTail, Selection
 from app.ws.buffer import RollingBuffer
-from app.ws.mailbox import Batch
+from app.ws.mailbox import Batch, Mailbox
 from app.ws.protocol import Subscribe, WireEvent
 from app.ws.resume import ResumePlan, Retained, Source, plan_resume
 from app.ws.topics import Subscription, TopicCatalog
@@ -52,9 +52,25 @@ from app.ws.topics import Subscription, TopicCatalog
 if TYPE_CHECKING:
     from app.domain.catalog import Catalog
     from app.store import Store
-    from app.ws.session import Session
 
 log = logging.getLogger(__name__)
+
+
+class Subscriber(Protocol):
+    """What the hub needs of a client it serves (`app.ws.session.Session`): a mailbox to
+    offer batches to, and how its connection is doing, for the janitor. The hub knows
+    nothing else of a session."""
+
+    mailbox: Mailbox
+
+    def abort(self) -> None:
+        """Cut the connection (from the hub's thread)."""
+
+    def stuck_for(self, now: float) -> float:
+        """How long its current send has been waiting (0 when not sending)."""
+
+    def heartbeat_due(self, now: float) -> bool:
+        """Whether one of its heartbeat timers came due."""
 
 
 @dataclass(frozen=True)
@@ -146,15 +162,15 @@ class Hub:
         self._database_url = store.engine.url.render_as_string(hide_password=False)
         self._lock = threading.Lock()
         self._start_lock = threading.Lock()
-        self._sessions: set[Session] = set()
+        self._subscribers: set[Subscriber] = set()
         """Clients that subscribed and are in the fan-out: they get every batch."""
-        self._reading_log: set[Session] = set()
+        self._reading_log: set[Subscriber] = set()
         """Clients catching up from the log at their own pace, out of the fan-out."""
         self._log_reads = threading.BoundedSemaphore(self.options.log_readers)
         self._live_idle = threading.Event()
         """Clear while the listener reads and hands out new rows: catch-ups wait for it."""
         self._live_idle.set()
-        self._connected: set[Session] = set()
+        self._connected: set[Subscriber] = set()
         """Every open connection, subscribed or not (the janitor watches them all)."""
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -206,18 +222,20 @@ class Hub:
     def disconnect_all(self) -> None:
         """Cut every client's connection; each resumes from its last position."""
         with self._lock:
-            sessions = list(self._sessions | self._connected)
-        for session in sessions:
-            session.abort()
+            subscribers = list(self._subscribers | self._connected)
+        for subscriber in subscribers:
+            subscriber.abort()
 
     # Clients -------------------------------------------------------------------------------
 
-    def join(self, session: Session, subscribe: Subscribe, subscription: Subscription) -> Join:
-        """Add `session` to the fan-out (if it is not yet) and read where it starts."""
+    def join(
+        self, subscriber: Subscriber, subscribe: Subscribe, subscription: Subscription
+    ) -> Join:
+        """Add `subscriber` to the fan-out (if it is not yet) and read where it starts."""
         retained = self._retained(subscribe)
         with self._lock:
-            self._sessions.add(session)
-            batches = session.mailbox.take_batches()
+            self._subscribers.add(subscriber)
+            batches = subscriber.mailbox.take_batches()
             buffer = self.buffer
             plan = plan_resume(
                 last_event_id=subscribe.last_event_id,
@@ -235,31 +253,31 @@ class Hub:
                 events = buffer.after(subscribe.last_event_id)
             join = Join(buffer.newest, buffer.epoch, plan, batches, events)
             if not join.live:
-                self._leave(session)
+                self._leave(subscriber)
             return join
 
-    def fall_behind(self, session: Session) -> None:
+    def fall_behind(self, subscriber: Subscriber) -> None:
         """Take a client that overflowed its mailbox out of the fan-out: it reads the log
         from its position until it can rejoin."""
         with self._lock:
-            self._leave(session)
-            session.mailbox.take_batches()
-            session.mailbox.reset_overflow()
+            self._leave(subscriber)
+            subscriber.mailbox.take_batches()
+            subscriber.mailbox.reset_overflow()
 
-    def rejoin(self, session: Session, after: int) -> Rejoin | None:
+    def rejoin(self, subscriber: Subscriber, after: int) -> Rejoin | None:
         """Put a client back in the fan-out if the buffer holds every event after `after`,
         with those events; None while it does not (the client reads on from the log)."""
         with self._lock:
             buffer = self.buffer
             if not buffer.covers(after):
                 return None
-            self._reading_log.discard(session)
-            self._sessions.add(session)
+            self._reading_log.discard(subscriber)
+            self._subscribers.add(subscriber)
             return Rejoin(buffer.newest, buffer.after(after))
 
-    def _leave(self, session: Session) -> None:
-        self._sessions.discard(session)
-        self._reading_log.add(session)
+    def _leave(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+        self._reading_log.add(subscriber)
 
     def _retained(self, subscribe: Subscribe) -> Retained | None:
         """Where the log's stream events start, for a resume that would read the log (asked
@@ -270,10 +288,10 @@ class Hub:
         oldest = self.reads.retained()
         return None if oldest is None else Retained(*oldest)
 
-    def connect(self, session: Session) -> None:
+    def connect(self, subscriber: Subscriber) -> None:
         """A new connection: watched by the janitor from now on."""
         with self._lock:
-            self._connected.add(session)
+            self._connected.add(subscriber)
 
     def reach(self, position: int, timeout: float = 5.0) -> None:
         """Wait a little for the listener to read up to `position`, when the log holds it.
@@ -288,11 +306,11 @@ class Hub:
         while self.buffer.newest < position and self.clock() < deadline:
             time.sleep(0.005)
 
-    def detach(self, session: Session) -> None:
+    def detach(self, subscriber: Subscriber) -> None:
         with self._lock:
-            self._sessions.discard(session)
-            self._reading_log.discard(session)
-            self._connected.discard(session)
+            self._subscribers.discard(subscriber)
+            self._reading_log.discard(subscriber)
+            self._connected.discard(subscriber)
 
     def log_pages(
         self,
@@ -356,20 +374,20 @@ class Hub:
     def stats(self) -> dict[str, int]:
         with self._lock:
             return {
-                "clients": len(self._sessions | self._reading_log | self._connected),
-                "subscribed": len(self._sessions | self._reading_log),
+                "clients": len(self._subscribers | self._reading_log | self._connected),
+                "subscribed": len(self._subscribers | self._reading_log),
                 "readingLog": len(self._reading_log),
                 "position": self.buffer.newest,
                 "epoch": self.buffer.epoch,
                 "buffered": self.buffer.held,
-                "waiting": sum(s.mailbox.waiting_events for s in self._sessions),
-                "overflowed": sum(s.mailbox.overflowed for s in self._sessions),
+                "waiting": sum(s.mailbox.waiting_events for s in self._subscribers),
+                "overflowed": sum(s.mailbox.overflowed for s in self._subscribers),
             }
 
     def queue_depths(self) -> list[int]:
         """Events waiting in each subscribed client's mailbox, now."""
         with self._lock:
-            return [session.mailbox.waiting_events for session in self._sessions]
+            return [subscriber.mailbox.waiting_events for subscriber in self._subscribers]
 
     def seconds_since_read(self) -> float | None:
         """Seconds since the listener last read the log (None before its first read). Well
@@ -447,8 +465,8 @@ class Hub:
         batch = Batch.of(events)
         with self._lock:
             self.buffer.add(batch.events, batch.through, self.clock())
-            for session in self._sessions:
-                session.mailbox.offer(batch)
+            for subscriber in self._subscribers:
+                subscriber.mailbox.offer(batch)
 
     # The janitor ---------------------------------------------------------------------------
 
@@ -457,14 +475,14 @@ class Hub:
             now = self.clock()
             with self._lock:
                 self.buffer.evict(now)
-                sessions = list(self._sessions | self._connected)
-            for session in sessions:
-                stuck = session.stuck_for(now)
+                subscribers = list(self._subscribers | self._connected)
+            for subscriber in subscribers:
+                stuck = subscriber.stuck_for(now)
                 if stuck > self.options.send_timeout:
                     log.info("feed: a send has been stuck for %.1f s; dropping the client", stuck)
-                    session.abort()
-                elif session.heartbeat_due(now):
-                    session.mailbox.nudge()
+                    subscriber.abort()
+                elif subscriber.heartbeat_due(now):
+                    subscriber.mailbox.nudge()
 
     def _janitor_interval(self) -> float:
         """A quarter of the shortest timing it watches, between 20 ms and 1 s: heartbeat
