@@ -29,7 +29,7 @@ class _Bucket:
     updated: float
 
 
-class RateLimiter:
+class CallerBuckets:
     """Token buckets by key; `clock` is injectable so the arithmetic is testable."""
 
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
@@ -72,7 +72,7 @@ def init_app(app: Flask, per_minute: int, key: Callable[[], str]) -> None:
     caller of the request (0: no limit)."""
     if per_minute <= 0:
         return
-    limiter = RateLimiter(per_minute)
+    limiter = CallerBuckets(per_minute)
 
     @app.before_request
     def _limit() -> None:

@@ -40,7 +40,7 @@ class Batcher:
         self._last_flush = now
 
 
-class RateLimiter:
+class MessageBucket:
     """A token bucket: `rate` messages a second on average, bursts of up to `burst`."""
 
     def __init__(self, rate: float, burst: int) -> None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from simple_websocket import ConnectionClosed
 
 from app.ws.mailbox import Batch, Mailbox
-from app.ws.policy import Batcher, Heartbeat, RateLimiter
+from app.ws.policy import Batcher, Heartbeat, MessageBucket
 from app.ws.protocol import (
     ErrorCode,
     Ping,
@@ -97,7 +97,7 @@ class Session:
         """The one batch all pending events came from, whole (its frame can be shared)."""
         now = clock()
         self._batcher = Batcher(self.options.batch_window)
-        self._limiter = RateLimiter(self.options.rate_per_second, self.options.rate_burst)
+        self._limiter = MessageBucket(self.options.rate_per_second, self.options.rate_burst)
         self._heartbeat = Heartbeat(
             now,
             ping_interval=self.options.ping_interval,

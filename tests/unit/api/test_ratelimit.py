@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.api.ratelimit import RateLimiter
+from app.api.ratelimit import CallerBuckets
 
 
 class FakeClock:
@@ -15,7 +15,7 @@ class FakeClock:
 
 def test_a_burst_up_to_the_limit_passes_and_the_next_waits_for_a_refill():
     clock = FakeClock()
-    limiter = RateLimiter(per_minute=6, clock=clock)
+    limiter = CallerBuckets(per_minute=6, clock=clock)
 
     assert [limiter.take("a") for _ in range(6)] == [0.0] * 6
     assert limiter.take("a") == 10.0  # one request refills every 10 s
@@ -23,7 +23,7 @@ def test_a_burst_up_to_the_limit_passes_and_the_next_waits_for_a_refill():
 
 def test_time_refills_the_bucket_and_clients_count_apart():
     clock = FakeClock()
-    limiter = RateLimiter(per_minute=6, clock=clock)
+    limiter = CallerBuckets(per_minute=6, clock=clock)
     for _ in range(6):
         limiter.take("a")
 

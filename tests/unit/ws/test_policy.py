@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from app.ws.policy import Batcher, Heartbeat, RateLimiter
+from app.ws.policy import Batcher, Heartbeat, MessageBucket
 
 
 def test_events_go_at_once_when_nothing_was_sent_for_a_window():
@@ -48,7 +48,7 @@ def test_frames_stay_a_window_apart_under_a_constant_stream():
 
 
 def test_the_rate_limit_allows_a_burst_then_the_steady_rate():
-    limiter = RateLimiter(rate=20, burst=20)
+    limiter = MessageBucket(rate=20, burst=20)
     assert all(limiter.allow(0.0) for _ in range(20))
     assert not limiter.allow(0.0)
     assert limiter.allow(0.05)  # one token back after 1/20 s
