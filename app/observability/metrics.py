@@ -32,7 +32,7 @@ from app.domain.retention import RetentionPolicy
 from app.domain.scenario import SimulationState
 from app.observability import http
 from app.store.eventlog import LogSize
-from app.store.metrics import EventCounts, MetricsReads
+from app.store.metric_reads import EventCounts, MetricsReads
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,23 @@ Pure: stdlib, pydantic and numpy only. See config/README.md for what the files m
 """
 
 from ._base import CONFIG_FILES, DOMAINS, CadenceName, Domain, format_duration
+from .baseline_metrics import (
+    Anomalies,
+    BaselineMetrics,
+    Calendar,
+    CalendarPeriod,
+    ChainBaseline,
+    GaugeBaseline,
+    Growth,
+    Load,
+    NthWeekday,
+    PoissonBaseline,
+    Population,
+    Profile,
+    Rate,
+    StreamBaseline,
+    StudentCohort,
+)
 from .cadences import CadenceGroup, CadencesFile, Interval, Stagger
 from .catalog import Catalog
 from .flow import Flow, compute_flow, condition_share
@@ -25,23 +42,6 @@ from .library import (
     Timing,
 )
 from .loader import load_catalog
-from .metrics import (
-    Anomalies,
-    BaselineMetrics,
-    Calendar,
-    CalendarPeriod,
-    ChainBaseline,
-    GaugeBaseline,
-    Growth,
-    Load,
-    NthWeekday,
-    PoissonBaseline,
-    Population,
-    Profile,
-    Rate,
-    StreamBaseline,
-    StudentCohort,
-)
 from .problems import ConfigError, ConfigProblem
 from .relationships import (
     Capacity,

@@ -6,10 +6,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar
 
-from .cadences import CadenceGroup
-from .flow import Flow
-from .library import EventTemplate, Magnitudes
-from .metrics import (
+from .baseline_metrics import (
     Anomalies,
     BaselineMetrics,
     Calendar,
@@ -21,6 +18,9 @@ from .metrics import (
     Rate,
     StreamBaseline,
 )
+from .cadences import CadenceGroup
+from .flow import Flow
+from .library import EventTemplate, Magnitudes
 from .problems import ConfigProblem
 from .relationships import (
     Capacity,

@@ -11,9 +11,7 @@ from ._base import (
     METRICS_FILE,
     STREAMS_FILE,
 )
-from .cadences import CadencesFile
-from .library import LibraryFile, Timing
-from .metrics import (
+from .baseline_metrics import (
     HOURS_PER_DAY,
     BaselineMetrics,
     ChainBaseline,
@@ -21,6 +19,8 @@ from .metrics import (
     PoissonBaseline,
     Profile,
 )
+from .cadences import CadencesFile
+from .library import LibraryFile, Timing
 from .problems import ConfigProblem
 from .streams import EnumField, NumberField, Stream, StreamsFile
 

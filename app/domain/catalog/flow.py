@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import HOURS_PER_DAY, PoissonBaseline, Profile, Rate, StreamBaseline
+from .baseline_metrics import HOURS_PER_DAY, PoissonBaseline, Profile, Rate, StreamBaseline
 from .relationships import Condition, Edge
 from .streams import BooleanField, EnumField, Stream
 

@@ -22,12 +22,12 @@ from ._base import (
     ConfigModel,
     schema_ref,
 )
+from .baseline_metrics import BaselineMetrics
 from .cadences import CadencesFile
 from .catalog import Catalog
 from .checks import check_cadences, check_library, check_metrics, check_streams
 from .flow import compute_flow
 from .library import EventTemplate, LibraryFile
-from .metrics import BaselineMetrics
 from .problems import ConfigError, ConfigProblem, Section, problems_from_validation_error
 from .relationships import RelationshipsFile, edges
 from .rule_checks import check_flow, check_rates_used, check_relationships

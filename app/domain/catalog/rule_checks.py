@@ -5,9 +5,9 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 
 from ._base import METRICS_FILE, RELATIONSHIPS_FILE, STREAMS_FILE
+from .baseline_metrics import DAYS_PER_MONTH, BaselineMetrics, ChainBaseline, PoissonBaseline
 from .checks import SUM_TOLERANCE, duplicates, rate_problem
 from .flow import Flow
-from .metrics import DAYS_PER_MONTH, BaselineMetrics, ChainBaseline, PoissonBaseline
 from .problems import ConfigProblem
 from .relationships import Cascade, Condition, Delay, Edge, RelationshipsFile, Target
 from .streams import BooleanField, EnumField, IdField, NumberField, Stream, StringField

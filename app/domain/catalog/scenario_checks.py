@@ -4,8 +4,8 @@ from collections import Counter
 from collections.abc import Mapping
 
 from ._base import SCENARIOS_FILE
+from .baseline_metrics import BaselineMetrics, ChainBaseline
 from .library import EventTemplate
-from .metrics import BaselineMetrics, ChainBaseline
 from .problems import ConfigProblem
 from .rule_checks import Found, target_problem
 from .scenarios import Modifier, Scenario, ScenarioCascade, Settling

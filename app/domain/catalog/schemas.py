@@ -17,9 +17,9 @@ from ._base import (
     ConfigModel,
     schema_ref,
 )
+from .baseline_metrics import BaselineMetrics
 from .cadences import CadencesFile
 from .library import LibraryFile
-from .metrics import BaselineMetrics
 from .relationships import RelationshipsFile
 from .scenarios import ScenariosFile
 from .streams import StreamsFile
