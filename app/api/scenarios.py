@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,7 @@ from app.api.schemas import (
     State,
     Stopped,
 )
+from app.domain import ids
 from app.domain.calendar import iso
 from app.domain.catalog import format_duration
 from app.domain.scenario import ManualModifier, Refused, Run, SimulationState, weight
@@ -75,7 +75,7 @@ def _run_view(run: Run, now: datetime) -> dict[str, Any]:
     phase = run.phase(now)
     until = run.ends_at if phase == "active" else run.settled_at
     return {
-        "id": f"run-{run.run_id}",
+        "id": ids.run_id(run.run_id),
         "runId": run.run_id,
         "type": "scenario",
         "scenarioId": scenario.id,
@@ -214,20 +214,20 @@ def end_modifier_now(modifier_id: str) -> Response:
 
 def _modifier_number(modifier_id: str) -> int:
     """The log position in a modifier's id (`mod-12`)."""
-    match = re.fullmatch(r"mod-(\d{1,18})", modifier_id)
-    if match is None:
+    position = ids.modifier_position(modifier_id)
+    if position is None:
         raise ApiError(
             404,
             "unknown_modifier",
             f"'{modifier_id}' is not a modifier id",
             "modifier ids look like mod-12; GET /api/simulation/state lists those in force",
         )
-    return int(match.group(1))
+    return position
 
 
 def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
     return {
-        "id": f"mod-{modifier.modifier_id}",
+        "id": ids.modifier_id(modifier.modifier_id),
         "type": modifier.type,
         "stream": modifier.stream,
         "value": modifier.value,

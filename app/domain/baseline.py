@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from app.domain import ids
 from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, iso, utc
 from app.domain.catalog import Catalog, EventTemplate
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
@@ -191,7 +192,9 @@ def generate_baseline(
     anomalies = _anomalies(model, rng_for(seed, "anomalies"), start)
     scheduled = _schedule_events(catalog, rng_for(seed, "events"), start, end)
     unmeasured = [
-        BaselineEvent(_event_id(n), at, template, causal, *impact_window(template, at), {})
+        BaselineEvent(
+            ids.baseline_event_id(n), at, template, causal, *impact_window(template, at), {}
+        )
         for n, (at, template, causal) in enumerate(scheduled)
     ]
     causes = CauseSet(
@@ -304,18 +307,9 @@ def _anomalies(
             )
     found.sort(key=lambda a: (a[0], a[1]))
     return tuple(
-        Anomaly(anomaly_id(n), name, begin, finish, float(value))
+        Anomaly(ids.anomaly_id(n), name, begin, finish, float(value))
         for n, (begin, name, finish, value) in enumerate(found)
     )
-
-
-def anomaly_id(number: int) -> str:
-    """The id of the baseline's `number`-th anomaly (from 0, in time order)."""
-    return f"banom-{number + 1:03d}"
-
-
-def _event_id(number: int) -> str:
-    return f"bevt-{number + 1:03d}"
 
 
 def _schedule_events(

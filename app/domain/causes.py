@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from app.domain import ids
 from app.domain.calendar import DAY, HOUR, from_iso, hour_grid
 from app.domain.catalog import Scenario
 from app.domain.effects import Effects, Release, hour_average
@@ -252,7 +253,7 @@ def calendar_causes(model: MarketModel, start: datetime, end: datetime) -> list[
             )
             found.append(
                 Cause(
-                    id=f"cal-{period.id}-{first.year}",
+                    id=ids.calendar_id(period.id, first.year),
                     kind="calendar",
                     occurred_at=_midnight(first),
                     start=begin,
@@ -261,7 +262,7 @@ def calendar_causes(model: MarketModel, start: datetime, end: datetime) -> list[
                     named=named,
                     source={
                         "kind": "calendar",
-                        "id": f"cal-{period.id}-{first.year}",
+                        "id": ids.calendar_id(period.id, first.year),
                         "period": period.id,
                         "title": period.name,
                         "periodKind": period.kind,
@@ -350,7 +351,7 @@ def run_cause(model: MarketModel, run: Run, until: datetime) -> Cause | None:
     if scenario is None:
         return None
     return Cause(
-        id=f"run-{run.run_id}",
+        id=ids.run_id(run.run_id),
         kind="scenario",
         occurred_at=run.activated_at,
         start=run.activated_at,
@@ -359,7 +360,7 @@ def run_cause(model: MarketModel, run: Run, until: datetime) -> Cause | None:
         named=scenario_streams(model, scenario),
         source={
             "kind": "scenario",
-            "id": f"run-{run.run_id}",
+            "id": ids.run_id(run.run_id),
             "scenarioId": run.scenario_id,
             "title": scenario.name,
         },
@@ -369,7 +370,7 @@ def run_cause(model: MarketModel, run: Run, until: datetime) -> Cause | None:
 
 def modifier_cause(modifier: ManualModifier) -> Cause:
     return Cause(
-        id=f"mod-{modifier.modifier_id}",
+        id=ids.modifier_id(modifier.modifier_id),
         kind="modifier",
         occurred_at=modifier.start,
         start=modifier.start,
@@ -378,7 +379,7 @@ def modifier_cause(modifier: ManualModifier) -> Cause:
         named=(modifier.stream,),
         source={
             "kind": "modifier",
-            "id": f"mod-{modifier.modifier_id}",
+            "id": ids.modifier_id(modifier.modifier_id),
             "title": f"{modifier.type} {modifier.value:g} on {modifier.stream}",
         },
         action=StateAction(modifier=modifier),

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from app.domain import ids
 from app.domain.calendar import from_iso, iso
 from app.domain.catalog import Catalog, Modifier, Scenario, format_duration
 from app.domain.effects import Adjust, Effects, EffectsSource, Release, combine
@@ -112,7 +113,7 @@ class ExternalRecord:
 
     @property
     def id(self) -> str:
-        return f"evt-{self.announced_at or self.position}"
+        return ids.event_id(self.announced_at or self.position)
 
 
 @dataclass(frozen=True)
@@ -413,14 +414,14 @@ def end_early(state: SimulationState, modifier_id: int, now: datetime) -> NewEve
         raise Refused(
             404,
             "unknown_modifier",
-            f"no modifier mod-{modifier_id} in epoch {state.epoch}",
+            f"no modifier {ids.modifier_id(modifier_id)} in epoch {state.epoch}",
             "GET /api/simulation/state lists the modifiers in force (a reset ends them all)",
         )
     if not now < modifier.end:
         raise Refused(
             409,
             "modifier_over",
-            f"mod-{modifier_id} already ended at {iso(modifier.end)}",
+            f"{ids.modifier_id(modifier_id)} already ended at {iso(modifier.end)}",
             "nothing to end; GET /api/simulation/state lists the modifiers in force",
         )
     return NewEvent(
@@ -428,7 +429,7 @@ def end_early(state: SimulationState, modifier_id: int, now: datetime) -> NewEve
         type=MODIFIER_ENDED,
         occurred_at=now,
         data={
-            "modifierId": f"mod-{modifier_id}",
+            "modifierId": ids.modifier_id(modifier_id),
             "stream": modifier.stream,
             "plannedEnd": iso(modifier.end),
         },
@@ -503,7 +504,7 @@ def _expired(modifier: ManualModifier) -> NewEvent:
         kind="scenario",
         type=MODIFIER_EXPIRED,
         occurred_at=modifier.end,
-        data={"modifierId": f"mod-{modifier.modifier_id}", "stream": modifier.stream},
+        data={"modifierId": ids.modifier_id(modifier.modifier_id), "stream": modifier.stream},
         correlation_id=modifier.modifier_id,
     )
 

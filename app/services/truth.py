@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from app.domain import ids
 from app.domain.calendar import HOUR, floor_hours, from_iso, iso
 from app.domain.causes import (
     Cause,
@@ -171,7 +172,7 @@ def causes(simulation: Simulation, stream: str) -> dict[str, Any]:
             found.append(
                 {
                     "kind": "scenario",
-                    "id": f"run-{run.run_id}",
+                    "id": ids.run_id(run.run_id),
                     "scenarioId": run.scenario_id,
                     "start": iso(run.activated_at),
                     "causal": True,
@@ -182,7 +183,7 @@ def causes(simulation: Simulation, stream: str) -> dict[str, Any]:
             found.append(
                 {
                     "kind": "modifier",
-                    "id": f"mod-{modifier.modifier_id}",
+                    "id": ids.modifier_id(modifier.modifier_id),
                     "start": iso(modifier.start),
                     "end": iso(modifier.end),
                     "causal": True,
