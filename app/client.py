@@ -319,8 +319,8 @@ def cmd_score(args: argparse.Namespace, _settings) -> int:
 
 def _score_export(folder: Path, detections, args: argparse.Namespace) -> dict | None:
     from app.dataset import read_ground_truth
-    from app.domain.calendar import from_iso
     from app.domain.scoring import score
+    from app.domain.timerange import from_iso
 
     try:
         truth = read_ground_truth(folder)

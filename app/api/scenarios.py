@@ -21,9 +21,9 @@ from app.api.schemas import (
     Stopped,
 )
 from app.domain import ids
-from app.domain.calendar import iso
 from app.domain.catalog import format_duration
 from app.domain.scenario import ManualModifier, Refused, Run, SimulationState, weight
+from app.domain.timerange import iso
 from app.extensions import simulation
 from app.services import BaselineMissing
 from app.services.retention import size_json

@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 
 from app.domain import ids
-from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, iso, utc
+from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day
 from app.domain.catalog import Catalog, EventTemplate
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.hourly import HourlyRun, simulate
 from app.domain.impacts import impact_window, template_json
 from app.domain.model import MarketModel
 from app.domain.statistics import StreamStatistics, aggregate, stream_statistics
+from app.domain.timerange import iso, utc
 
 GENERATOR_VERSION = "3"
 """2: events act with the live generator's hourly shape, anomalies have ids, expectations

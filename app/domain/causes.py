@@ -23,13 +23,14 @@ from typing import Any, Literal
 import numpy as np
 
 from app.domain import ids
-from app.domain.calendar import DAY, HOUR, from_iso, hour_grid
+from app.domain.calendar import DAY, HOUR, hour_grid
 from app.domain.catalog import Scenario
 from app.domain.effects import Effects, Release, hour_average
 from app.domain.hourly import Conditions
 from app.domain.impacts import Impact, event_impact, hourly_shape
 from app.domain.model import MarketModel
 from app.domain.scenario import ManualModifier, Run, SimulationState, StateEffects
+from app.domain.timerange import from_iso
 
 CauseKind = Literal["external", "scenario", "modifier", "anomaly", "calendar"]
 

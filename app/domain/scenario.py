@@ -23,12 +23,12 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from app.domain import ids
-from app.domain.calendar import from_iso, iso
 from app.domain.catalog import Catalog, Modifier, Scenario, format_duration
 from app.domain.effects import Adjust, Effects, EffectsSource, Release, combine
 from app.domain.events import NewEvent, RecordedEvent
 from app.domain.impacts import ImpactEffects, event_impact, template_json
 from app.domain.model import MarketModel
+from app.domain.timerange import from_iso, iso
 
 ACTIVATED = "scenario.activated"
 STOPPED = "scenario.stopped"

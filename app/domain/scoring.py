@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from app.domain.calendar import HOUR, from_iso, iso, utc
+from app.domain.calendar import HOUR
+from app.domain.timerange import from_iso, iso, utc
 
 CalendarMode = Literal["expected", "anomaly"]
 NAB_TRUE_POSITIVE, NAB_FALSE_POSITIVE, NAB_FALSE_NEGATIVE = 1.0, 0.11, 1.0

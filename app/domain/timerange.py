@@ -1,10 +1,32 @@
-"""Relative time ranges in words ("last week", "past 3 days", "yesterday", "3 weeks ago"),
-resolved against the simulated now."""
+"""Times as text: ISO-8601 times read and written (`from_iso`, `iso`), relative ranges in words
+("last week", "past 3 days", "yesterday", "3 weeks ago") resolved against the simulated now,
+and durations.
+
+The ISO-8601 parse and format live here rather than in `calendar` because this module needs
+nothing but the standard library: the command-line client and the feed's protocol can use
+them without loading numpy, as the client already uses the ranges and durations.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+
+def utc(value: datetime) -> datetime:
+    """`value` in UTC; a naive datetime is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """How every time goes out: UTC, ISO-8601 to the second, with Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def from_iso(text: str) -> datetime:
+    """A time the log or the API wrote as ISO-8601 (`Z` or an offset)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
 
 UNITS = {
     "minute": timedelta(minutes=1),

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.domain import ids
-from app.domain.calendar import iso
 from app.domain.events import NewEvent
 from app.domain.scenario import (
     ACTIVATED,
@@ -36,6 +35,7 @@ from app.domain.scenario import (
     settle_time,
     stop,
 )
+from app.domain.timerange import iso
 from app.services.simulation import Simulation
 
 log = logging.getLogger(__name__)

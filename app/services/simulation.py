@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain.baseline import WARMUP_DAYS
-from app.domain.calendar import HOUR, from_iso, hour_grid, hour_of_day, iso
+from app.domain.calendar import HOUR, hour_grid, hour_of_day
 from app.domain.catalog import Catalog
 from app.domain.catchup import Progress, progress
 from app.domain.clock import SimClock
@@ -29,6 +29,7 @@ from app.domain.history import (
 from app.domain.hourly import Conditions, HourlyRun, simulate
 from app.domain.model import MarketModel
 from app.domain.scenario import ExternalRecord, SimulationState, StateEffects, fold
+from app.domain.timerange import from_iso, iso
 from app.services.baseline import BaselineMissing, load_baseline
 from app.services.clock import clock_of
 from app.settings import DEFAULT_SEED

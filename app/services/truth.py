@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from app.domain import ids
-from app.domain.calendar import HOUR, floor_hours, from_iso, iso
+from app.domain.calendar import HOUR, floor_hours
 from app.domain.causes import (
     Cause,
     CauseSet,
@@ -26,6 +26,7 @@ from app.domain.ground_truth import Truth, label, truth_json
 from app.domain.hourly import simulate
 from app.domain.labels import Noise
 from app.domain.scenario import Refused, SimulationState
+from app.domain.timerange import from_iso, iso
 from app.services.simulation import WARMUP, HistoryQuery, Simulation, external_json
 
 SCORE_FLOOR = 2.0
