@@ -24,6 +24,7 @@ from app.domain.generator import GROUPS, RECENT, TICK_TYPE, StreamGenerator
 from app.domain.history import BaselineView
 from app.domain.model import MarketModel
 from app.domain.scenario import StateEffects
+from app.domain.timerange import from_iso
 from app.services import Simulation, clock_of
 from app.store import Store
 from app.store.eventlog import EpochChanged
@@ -229,7 +230,7 @@ class FrontierMoved(RuntimeError):
 
 
 def _fence_check(latest: dict | None, start: datetime, group: str) -> None:
-    found = datetime.fromisoformat(latest["until"]) if latest else None
+    found = from_iso(latest["until"]) if latest else None
     if found is not None and found != start:
         raise FrontierMoved(f"{group} is at {found.isoformat()}, not {start.isoformat()}")
 

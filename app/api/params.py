@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app.api.errors import ApiError
 from app.domain.catalog import Catalog
+from app.domain.timerange import from_iso
 
 
 def invalid(name: str, message: str, hint: str) -> ApiError:
@@ -17,14 +18,13 @@ def parse_time(name: str, raw: str, now: datetime) -> datetime:
     if raw.strip().lower() == "now":
         return now
     try:
-        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        return from_iso(raw)
     except ValueError:
         raise invalid(
             name,
             f"{raw!r} is not a time",
             "use ISO-8601 such as 2026-11-20T12:00:00Z, a date such as 2026-11-20, or 'now'",
         ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def parse_streams(name: str, raw: str | None, catalog: Catalog) -> tuple[str, ...]:

@@ -24,8 +24,12 @@ def iso(moment: datetime) -> str:
 
 
 def from_iso(text: str) -> datetime:
-    """A time the log or the API wrote as ISO-8601 (`Z` or an offset)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """The one parser of the times that come in (query parameters and bodies, the feed's
+    `lastTimestamp`, the command line, exports, and times in the log's event data, which
+    older rows hold as `+00:00` and newer ones as `Z`): ISO-8601 / RFC 3339 with `Z` or an
+    offset, none meaning UTC, a date alone meaning its midnight; spaces around it ignored.
+    In UTC; ValueError when `text` is not a time, for each caller to say so its own way."""
+    return utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
 
 
 UNITS = {

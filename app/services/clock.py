@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from app.domain.clock import SimClock
 from app.domain.events import NewEvent
+from app.domain.timerange import from_iso
 from app.store import Store
 from app.store.generation import CLOCK_TYPE
 
@@ -18,8 +19,8 @@ def clock_of(store: Store, epoch: int) -> SimClock:
         return SimClock.real_time(datetime.now(UTC))
     _, data = latest
     return SimClock(
-        datetime.fromisoformat(data["anchorWall"]),
-        datetime.fromisoformat(data["anchorSimulated"]),
+        from_iso(data["anchorWall"]),
+        from_iso(data["anchorSimulated"]),
         float(data["speed"]),
     )
 

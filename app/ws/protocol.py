@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from app.domain.events import EventRow, RecordedEvent, is_anomalous
+from app.domain.timerange import from_iso
 
 MAX_TOPICS = 200
 MAX_TOPIC_LENGTH = 200
@@ -181,10 +182,9 @@ def _last_timestamp(body: dict[str, Any]) -> datetime | None:
     if not isinstance(value, str):
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, problem)
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return from_iso(value)
     except ValueError:
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, problem) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _subscribe(body: dict[str, Any], request_id: str | int | None) -> Subscribe:
