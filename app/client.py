@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from app.domain.timerange import from_iso, iso_duration
+from app.domain.timerange import from_iso, iso, iso_duration
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -215,7 +215,7 @@ def _moment(base: str, at: str) -> str:
         raise ClientError(f"--at {at}: the clock could not be read (HTTP {status})")
     now = from_iso(clock["currentSimulationTime"])
     moment = now + offset if at.startswith("+") else now - offset
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(moment)
 
 
 def duration(text: str) -> str:
@@ -303,7 +303,7 @@ def cmd_score(args: argparse.Namespace, _settings) -> int:
     else:
         body = {
             "detections": [
-                {"stream": d.stream, "timestamp": d.at.isoformat()}
+                {"stream": d.stream, "timestamp": iso(d.at)}
                 | ({"score": d.score} if d.score is not None else {})
                 for d in detections
             ],

@@ -22,8 +22,15 @@ from app.api.schemas import (
 )
 from app.domain import ids
 from app.domain.catalog import format_duration
-from app.domain.scenario import ManualModifier, Refused, Run, SimulationState, weight
-from app.domain.timerange import iso
+from app.domain.scenario import (
+    ExternalRecord,
+    ManualModifier,
+    Refused,
+    Run,
+    SimulationState,
+    weight,
+)
+from app.domain.timerange import from_iso, iso
 from app.extensions import simulation
 from app.services import BaselineMissing
 from app.services.retention import size_json
@@ -260,11 +267,7 @@ def state() -> Response:
         return jsonify(body)
     active_runs = [r for r in current.runs if r.phase(now) != "settled"]
     modifiers = [_modifier_view(m, now) for m in current.modifiers if m.in_force(now)]
-    events = [
-        external_json(r)
-        for r in current.externals
-        if r.data["impactWindow"]["start"] <= iso(now) < r.data["impactWindow"]["end"]
-    ]
+    events = [external_json(r) for r in current.externals if _in_window(r, now)]
     anomalies = [
         {
             "position": e.position,
@@ -290,3 +293,10 @@ def state() -> Response:
         "log": size_json(sim.store.log.size(), extensions.settings().retention),
     }
     return jsonify(body)
+
+
+def _in_window(record: ExternalRecord, now: datetime) -> bool:
+    """Whether an external event's impact window holds `now` (compared as times: the log
+    holds some to the second and some to the microsecond)."""
+    window = record.data["impactWindow"]
+    return from_iso(window["start"]) <= now < from_iso(window["end"])

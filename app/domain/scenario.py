@@ -294,7 +294,7 @@ def activate(state: SimulationState, scenario: Scenario, now: datetime) -> NewEv
         data={
             "scenarioId": scenario.id,
             "name": scenario.name,
-            "endsAt": ends_at.isoformat(),
+            "endsAt": iso(ends_at),
             "duration": format_duration(scenario.duration),
             "settling": {
                 "curve": scenario.settling.curve,
@@ -338,7 +338,7 @@ def injected_events(
                     kind="control",
                     type=SCHEDULED,
                     occurred_at=now,
-                    data={"dueAt": at.isoformat(), "event": record},
+                    data={"dueAt": iso(at), "event": record},
                     correlation_id=run_id,
                 )
             )
@@ -449,7 +449,7 @@ def settling_event(
             "runId": run.run_id,
             "reason": reason,
             "curve": scenario.settling.curve,
-            "settledAt": settled_at.isoformat(),
+            "settledAt": iso(settled_at),
         },
         correlation_id=run.run_id,
     )

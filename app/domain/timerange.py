@@ -19,8 +19,12 @@ def utc(value: datetime) -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    """How every time goes out: UTC, ISO-8601 to the second, with Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The one format of the times that go out (the API's JSON, the feed's frames, the command
+    line, log messages, and the times in the log's event data): RFC 3339 in UTC with `Z`, to
+    the second, or to the microsecond when the time has a fraction. It is lossless, so a time
+    a client read and sends back compares exactly. A naive datetime is taken to be UTC."""
+    moment = utc(moment).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds") + "Z"
 
 
 def from_iso(text: str) -> datetime:

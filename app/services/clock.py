@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from app.domain.clock import SimClock
 from app.domain.events import NewEvent
-from app.domain.timerange import from_iso
+from app.domain.timerange import from_iso, iso
 from app.store import Store
 from app.store.generation import CLOCK_TYPE
 
@@ -33,8 +33,8 @@ def clock_event(clock: SimClock) -> NewEvent:
         occurred_at=clock.anchor_simulated,
         data={
             "speed": clock.speed,
-            "anchorWall": clock.anchor_wall.isoformat(),
-            "anchorSimulated": clock.anchor_simulated.isoformat(),
+            "anchorWall": iso(clock.anchor_wall),
+            "anchorSimulated": iso(clock.anchor_simulated),
         },
     )
 

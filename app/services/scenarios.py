@@ -176,7 +176,7 @@ def inject(
             kind="control",
             type=SCHEDULED,
             occurred_at=now,
-            data={"dueAt": at.isoformat(), "event": dict(record)},
+            data={"dueAt": iso(at), "event": dict(record)},
         )
     appended = simulation.store.log.append([event])
     _log_recorded([event], appended.positions, None)

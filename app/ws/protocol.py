@@ -213,15 +213,6 @@ _PARSERS = {
 # Events on the wire ------------------------------------------------------------------------
 
 
-def iso_time(moment: datetime) -> str:
-    """UTC ISO-8601 with `Z`, to the microsecond when there is one: lossless, so that a time
-    the client read can be sent back as `lastTimestamp` and compare exactly."""
-    moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @dataclass(frozen=True, slots=True)
 class WireEvent:
     """A logged event with its JSON text, encoded once per process."""
@@ -251,7 +242,7 @@ class WireEvent:
                 "occurredAt": event.occurred_at.astimezone(UTC),
                 "recordedAt": event.recorded_at.astimezone(UTC),
             },
-            option=orjson.OPT_UTC_Z,  # as `iso_time` writes it, several times faster
+            option=orjson.OPT_UTC_Z,  # as `iso` writes it, several times faster
         )
         tail = orjson.dumps(
             {

@@ -1,13 +1,13 @@
-"""Times as text: the one parser of times that come in, relative ranges in words resolved
-against the simulated now."""
+"""Times as text: the one parser of times that come in, the one format of times that go out,
+relative ranges in words resolved against the simulated now."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from app.domain.timerange import TimeRangeError, from_iso, parse_range
+from app.domain.timerange import TimeRangeError, from_iso, iso, parse_range
 
 NOW = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
 TEN_UTC = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -53,6 +53,32 @@ def test_a_fraction_is_kept_to_the_microsecond():
 def test_what_is_not_a_time_is_refused_with_a_value_error(text):
     with pytest.raises(ValueError):
         from_iso(text)
+
+
+def test_a_time_without_a_fraction_goes_out_to_the_second_with_z():
+    assert iso(TEN_UTC) == "2026-11-25T10:00:00Z"
+
+
+def test_a_time_with_a_fraction_goes_out_to_the_microsecond():
+    assert iso(TEN_UTC.replace(microsecond=123456)) == "2026-11-25T10:00:00.123456Z"
+    assert iso(TEN_UTC.replace(microsecond=500000)) == "2026-11-25T10:00:00.500000Z"
+    assert iso(TEN_UTC.replace(microsecond=1)) == "2026-11-25T10:00:00.000001Z"
+
+
+def test_a_time_in_another_zone_goes_out_in_utc():
+    assert iso(datetime(2026, 11, 25, 12, 0, tzinfo=timezone(timedelta(hours=2)))) == (
+        "2026-11-25T10:00:00Z"
+    )
+
+
+def test_a_naive_time_goes_out_as_utc():
+    assert iso(datetime(2026, 11, 25, 10, 0)) == "2026-11-25T10:00:00Z"
+
+
+@pytest.mark.parametrize("microsecond", [0, 1, 999999])
+def test_a_time_that_went_out_reads_back_as_the_same_moment(microsecond):
+    moment = TEN_UTC.replace(microsecond=microsecond)
+    assert from_iso(iso(moment)) == moment
 
 
 @pytest.mark.parametrize(
