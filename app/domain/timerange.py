@@ -1,10 +1,10 @@
-"""Times as text: ISO-8601 times read and written (`from_iso`, `iso`), relative ranges in words
-("last week", "past 3 days", "yesterday", "3 weeks ago") resolved against the simulated now,
-and durations.
+"""Times as text: the one parser of the times that come in (`from_iso`), the one format of
+the times that go out (`iso`), relative ranges in words ("last week", "past 3 days",
+"yesterday", "3 weeks ago") resolved against the simulated now, and durations.
 
-The ISO-8601 parse and format live here rather than in `calendar` because this module needs
-nothing but the standard library: the command-line client and the feed's protocol can use
-them without loading numpy, as the client already uses the ranges and durations.
+The parser and the format live here rather than in `calendar` because this module needs
+nothing but the standard library: the command-line client and the feed's protocol use them
+without loading numpy, as the client already uses the ranges and durations.
 """
 
 from __future__ import annotations
