@@ -8,10 +8,11 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 from app.client import ClientError, add_parsers
+from app.domain.timerange import from_iso, iso
 from app.observability.logs import configure as configure_logging
 from app.settings import Settings, SettingsError
 
@@ -45,15 +46,12 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _parse_end(raw: str | None):
-    from datetime import datetime
-
+def _parse_end(raw: str | None) -> datetime:
     from seeds.baseline import default_end
 
     if raw is None:
         return default_end()
-    value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return from_iso(raw)
 
 
 def _seed(settings: Settings, url: str | None, args: argparse.Namespace) -> int:
@@ -85,8 +83,8 @@ def _seed(settings: Settings, url: str | None, args: argparse.Namespace) -> int:
     assert baseline is not None
     where = f"run {outcome.run_id}" if outcome.run_id else "not written to a database"
     print(
-        f"marketsim: baseline seed {baseline.seed}, {baseline.start:%Y-%m-%dT%H:%MZ} to "
-        f"{baseline.end:%Y-%m-%dT%H:%MZ}, {len(baseline.events)} external events ({where}); "
+        f"marketsim: baseline seed {baseline.seed}, {iso(baseline.start)} to "
+        f"{iso(baseline.end)}, {len(baseline.events)} external events ({where}); "
         f"generated in {outcome.generate_seconds:.2f}s, written in {outcome.write_seconds:.2f}s"
     )
     if args.export:

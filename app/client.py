@@ -12,13 +12,13 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from app.domain.timerange import iso_duration
+from app.domain.timerange import from_iso, iso, iso_duration
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -213,9 +213,9 @@ def _moment(base: str, at: str) -> str:
     status, clock = call(base, "GET", "/api/simulation/clock")
     if status >= 400:
         raise ClientError(f"--at {at}: the clock could not be read (HTTP {status})")
-    now = datetime.fromisoformat(clock["currentSimulationTime"].replace("Z", "+00:00"))
+    now = from_iso(clock["currentSimulationTime"])
     moment = now + offset if at.startswith("+") else now - offset
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(moment)
 
 
 def duration(text: str) -> str:
@@ -303,7 +303,7 @@ def cmd_score(args: argparse.Namespace, _settings) -> int:
     else:
         body = {
             "detections": [
-                {"stream": d.stream, "timestamp": d.at.isoformat()}
+                {"stream": d.stream, "timestamp": iso(d.at)}
                 | ({"score": d.score} if d.score is not None else {})
                 for d in detections
             ],
@@ -319,7 +319,6 @@ def cmd_score(args: argparse.Namespace, _settings) -> int:
 
 def _score_export(folder: Path, detections, args: argparse.Namespace) -> dict | None:
     from app.dataset import read_ground_truth
-    from app.domain.calendar import from_iso
     from app.domain.scoring import score
 
     try:

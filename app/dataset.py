@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from app.domain.calendar import from_iso
 from app.domain.ground_truth import ANOMALOUS, combined_windows
+from app.domain.timerange import from_iso
 
 GROUND_TRUTH = "ground_truth.json"
 WINDOWS = "combined_windows.json"

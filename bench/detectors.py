@@ -18,8 +18,8 @@ from datetime import datetime
 from pathlib import Path
 
 from app.dataset import read_ground_truth
-from app.domain.calendar import from_iso
 from app.domain.catalog import load_catalog
+from app.domain.timerange import from_iso
 from app.settings import PROJECT_ROOT
 from tests.e2e.detector import detect
 

@@ -14,6 +14,7 @@ import time
 from datetime import timedelta
 
 from app.domain.catalog import load_catalog
+from app.domain.timerange import iso
 from app.extensions import simulation
 from app.settings import PROJECT_ROOT, Settings
 from app.store import Store
@@ -56,7 +57,7 @@ def main() -> None:
                 "/api/events",
                 json={
                     "type": "competitive", "title": "A month-long price war",
-                    "timestamp": (view.start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "timestamp": iso(view.start + timedelta(hours=1)),
                     "expectedImpact": {"streams": [
                         {"stream": "customer.app.opened", "direction": "decrease",
                          "magnitude": "medium"}], "duration": "P30D"},

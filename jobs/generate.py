@@ -24,6 +24,7 @@ from app.domain.generator import GROUPS, RECENT, TICK_TYPE, StreamGenerator
 from app.domain.history import BaselineView
 from app.domain.model import MarketModel
 from app.domain.scenario import StateEffects
+from app.domain.timerange import from_iso, iso
 from app.services import Simulation, clock_of
 from app.store import Store
 from app.store.eventlog import EpochChanged
@@ -101,7 +102,7 @@ class LiveGeneration:
         log.info(
             "generator restored: epoch %s, frontiers %s, %s effects pending",
             epoch,
-            {g: t.isoformat() for g, t in generator.frontiers.items()},
+            {g: iso(t) for g, t in generator.frontiers.items()},
             generator.pending_count(),
         )
 
@@ -230,9 +231,9 @@ class FrontierMoved(RuntimeError):
 
 
 def _fence_check(latest: dict | None, start: datetime, group: str) -> None:
-    found = datetime.fromisoformat(latest["until"]) if latest else None
+    found = from_iso(latest["until"]) if latest else None
     if found is not None and found != start:
-        raise FrontierMoved(f"{group} is at {found.isoformat()}, not {start.isoformat()}")
+        raise FrontierMoved(f"{group} is at {iso(found)}, not {iso(start)}")
 
 
 def tick(group: str, start: datetime, until: datetime) -> NewEvent:
@@ -241,5 +242,5 @@ def tick(group: str, start: datetime, until: datetime) -> NewEvent:
         kind="control",
         type=TICK_TYPE,
         occurred_at=until,
-        data={"group": group, "from": start.isoformat(), "until": until.isoformat()},
+        data={"group": group, "from": iso(start), "until": iso(until)},
     )

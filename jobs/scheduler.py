@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from app.domain.catalog import Catalog, load_catalog
 from app.domain.catchup import CatchUpReport
 from app.domain.generator import GROUPS
+from app.domain.timerange import iso
 from app.services import BaselineMissing, clock_of, load_baseline, set_speed
 from app.services.retention import enforce_retention
 from app.services.scenarios import advance_lifecycle
@@ -110,7 +111,7 @@ class GenerationSummary:
         counts = ", ".join(f"{g} {n}" for g, n in sorted(self.events.items()))
         line = (
             f"generated {sum(self.events.values())} events in the last "
-            f"{self.clock() - self.since:.0f} s ({counts}), up to {self.until.isoformat()}"
+            f"{self.clock() - self.since:.0f} s ({counts}), up to {iso(self.until)}"
         )
         self.since, self.events, self.until = self.clock(), {}, None
         return line
@@ -287,7 +288,7 @@ class Scheduler:
             log.info(
                 "caught up: %s events, every group to %s, in %.2fs",
                 written,
-                min(advance.until for advance in advances).isoformat(),
+                iso(min(advance.until for advance in advances)),
                 time.perf_counter() - started,
             )
 
@@ -302,7 +303,7 @@ class Scheduler:
                 "generated %s: %s events up to %s in %.2fs",
                 group,
                 result.events,
-                result.until.isoformat(),
+                iso(result.until),
                 time.perf_counter() - started,
             )
             line = self.summary.add(group, result.events, result.until)

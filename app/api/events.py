@@ -23,10 +23,10 @@ from app.api.schemas import (
     TemplateParams,
     TruthParams,
 )
-from app.domain.calendar import iso
 from app.domain.impacts import expected_impact_json, template_json
 from app.domain.scenario import external_record
 from app.domain.scoring import DetectionError, read_detections, score
+from app.domain.timerange import iso
 from app.extensions import simulation
 from app.services.scenarios import inject
 from app.services.truth import causes, ground_truth, impact

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from flask import request
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from app.api.errors import ApiError
 from app.api.schemas import RangeParams
 from app.domain.catalog import Catalog
-from app.domain.timerange import TimeRangeError, parse_range
+from app.domain.timerange import TimeRangeError, from_iso, parse_range
 
 Query = TypeVar("Query", bound=BaseModel)
 TIME_HINT = "use ISO-8601 such as 2026-11-20T12:00:00Z, a date such as 2026-11-20, or 'now'"
@@ -76,14 +76,13 @@ def parse_time(name: str, raw: str, now: datetime) -> datetime:
     if raw.strip().lower() == "now":
         return now
     try:
-        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+        return from_iso(raw)
     except ValueError:
         raise invalid(
             name,
             f"{raw!r} is not a time",
             TIME_HINT,
         ) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def parse_streams(name: str, raw: str | None, catalog: Catalog) -> tuple[str, ...]:

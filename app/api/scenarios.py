@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,9 +20,16 @@ from app.api.schemas import (
     State,
     Stopped,
 )
-from app.domain.calendar import iso
+from app.domain import ids
 from app.domain.catalog import format_duration
-from app.domain.scenario import ManualModifier, Run, SimulationState, weight
+from app.domain.scenario import (
+    ExternalRecord,
+    ManualModifier,
+    Run,
+    SimulationState,
+    weight,
+)
+from app.domain.timerange import from_iso, iso
 from app.extensions import simulation
 from app.services import BaselineMissing
 from app.services.retention import size_json
@@ -71,7 +77,7 @@ def _run_view(run: Run, now: datetime) -> dict[str, Any]:
     phase = run.phase(now)
     until = run.ends_at if phase == "active" else run.settled_at
     return {
-        "id": f"run-{run.run_id}",
+        "id": ids.run_id(run.run_id),
         "runId": run.run_id,
         "type": "scenario",
         "scenarioId": scenario.id,
@@ -201,20 +207,20 @@ def end_modifier_now(modifier_id: str) -> Response:
 
 def _modifier_number(modifier_id: str) -> int:
     """The log position in a modifier's id (`mod-12`)."""
-    match = re.fullmatch(r"mod-(\d{1,18})", modifier_id)
-    if match is None:
+    position = ids.modifier_position(modifier_id)
+    if position is None:
         raise ApiError(
             404,
             "unknown_modifier",
             f"'{modifier_id}' is not a modifier id",
             "modifier ids look like mod-12; GET /api/simulation/state lists those in force",
         )
-    return int(match.group(1))
+    return position
 
 
 def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
     return {
-        "id": f"mod-{modifier.modifier_id}",
+        "id": ids.modifier_id(modifier.modifier_id),
         "type": modifier.type,
         "stream": modifier.stream,
         "value": modifier.value,
@@ -247,11 +253,7 @@ def state() -> Response:
         return jsonify(body)
     active_runs = [r for r in current.runs if r.phase(now) != "settled"]
     modifiers = [_modifier_view(m, now) for m in current.modifiers if m.in_force(now)]
-    events = [
-        external_json(r)
-        for r in current.externals
-        if r.data["impactWindow"]["start"] <= iso(now) < r.data["impactWindow"]["end"]
-    ]
+    events = [external_json(r) for r in current.externals if _in_window(r, now)]
     anomalies = [
         {
             "position": e.position,
@@ -277,3 +279,10 @@ def state() -> Response:
         "log": size_json(sim.store.log.size(), extensions.settings().retention),
     }
     return jsonify(body)
+
+
+def _in_window(record: ExternalRecord, now: datetime) -> bool:
+    """Whether an external event's impact window holds `now` (compared as times: the log
+    holds some to the second and some to the microsecond)."""
+    window = record.data["impactWindow"]
+    return from_iso(window["start"]) <= now < from_iso(window["end"])

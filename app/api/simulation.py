@@ -13,9 +13,9 @@ from app.api.openapi import documented
 from app.api.params import invalid, parse_streams, query, time_range
 from app.api.schemas import BaselineStatistics, Clock, Diff, History, HistoryParams, StreamsParam
 from app.domain.baseline import GENERATOR_VERSION
-from app.domain.calendar import iso
 from app.domain.clock import SimClock
 from app.domain.history import RESOLUTIONS
+from app.domain.timerange import iso
 from app.extensions import simulation
 from app.services import BaselineMissing, HistoryQuery, set_speed
 

@@ -20,13 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, iso, utc
+from app.domain import ids
+from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day
 from app.domain.catalog import Catalog, EventTemplate
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.hourly import HourlyRun, simulate
 from app.domain.impacts import impact_window, measured_effect, template_json
 from app.domain.model import MarketModel
 from app.domain.statistics import StreamStatistics, aggregate, stream_statistics
+from app.domain.timerange import iso, utc
 
 GENERATOR_VERSION = "3"
 """2: events act with the live generator's hourly shape, anomalies have ids, expectations
@@ -191,7 +193,9 @@ def generate_baseline(
     anomalies = _anomalies(model, rng_for(seed, "anomalies"), start)
     scheduled = _schedule_events(catalog, rng_for(seed, "events"), start, end)
     unmeasured = [
-        BaselineEvent(_event_id(n), at, template, causal, *impact_window(template, at), {})
+        BaselineEvent(
+            ids.baseline_event_id(n), at, template, causal, *impact_window(template, at), {}
+        )
         for n, (at, template, causal) in enumerate(scheduled)
     ]
     causes = CauseSet(
@@ -304,18 +308,9 @@ def _anomalies(
             )
     found.sort(key=lambda a: (a[0], a[1]))
     return tuple(
-        Anomaly(anomaly_id(n), name, begin, finish, float(value))
+        Anomaly(ids.anomaly_id(n), name, begin, finish, float(value))
         for n, (begin, name, finish, value) in enumerate(found)
     )
-
-
-def anomaly_id(number: int) -> str:
-    """The id of the baseline's `number`-th anomaly (from 0, in time order)."""
-    return f"banom-{number + 1:03d}"
-
-
-def _event_id(number: int) -> str:
-    return f"bevt-{number + 1:03d}"
 
 
 def _schedule_events(

@@ -6,28 +6,15 @@ compared in, so that a Sunday 3am is compared with other weekend nights.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
+
+from app.domain.timerange import utc
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 WEEKDAY, WEEKEND = 0, 1
-
-
-def utc(value: datetime) -> datetime:
-    """`value` in UTC; a naive datetime is taken to be UTC already."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def iso(moment: datetime) -> str:
-    """How every time goes out: UTC, ISO-8601 to the second, with Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def from_iso(text: str) -> datetime:
-    """A time the log or the API wrote as ISO-8601 (`Z` or an offset)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def floor_hours(value: datetime, hours: int = 1) -> datetime:

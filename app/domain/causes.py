@@ -22,13 +22,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.domain.calendar import DAY, HOUR, from_iso, hour_grid
+from app.domain import ids
+from app.domain.calendar import DAY, HOUR, hour_grid
 from app.domain.catalog import Scenario
 from app.domain.effects import Effects, Release, hour_average
 from app.domain.hourly import Conditions
 from app.domain.impacts import Impact, event_impact, hourly_shape
 from app.domain.model import MarketModel
 from app.domain.scenario import ManualModifier, Run, SimulationState, StateEffects
+from app.domain.timerange import from_iso
 
 CauseKind = Literal["external", "scenario", "modifier", "anomaly", "calendar"]
 
@@ -252,7 +254,7 @@ def calendar_causes(model: MarketModel, start: datetime, end: datetime) -> list[
             )
             found.append(
                 Cause(
-                    id=f"cal-{period.id}-{first.year}",
+                    id=ids.calendar_id(period.id, first.year),
                     kind="calendar",
                     occurred_at=_midnight(first),
                     start=begin,
@@ -261,7 +263,7 @@ def calendar_causes(model: MarketModel, start: datetime, end: datetime) -> list[
                     named=named,
                     source={
                         "kind": "calendar",
-                        "id": f"cal-{period.id}-{first.year}",
+                        "id": ids.calendar_id(period.id, first.year),
                         "period": period.id,
                         "title": period.name,
                         "periodKind": period.kind,
@@ -350,7 +352,7 @@ def run_cause(model: MarketModel, run: Run, until: datetime) -> Cause | None:
     if scenario is None:
         return None
     return Cause(
-        id=f"run-{run.run_id}",
+        id=ids.run_id(run.run_id),
         kind="scenario",
         occurred_at=run.activated_at,
         start=run.activated_at,
@@ -359,7 +361,7 @@ def run_cause(model: MarketModel, run: Run, until: datetime) -> Cause | None:
         named=scenario_streams(model, scenario),
         source={
             "kind": "scenario",
-            "id": f"run-{run.run_id}",
+            "id": ids.run_id(run.run_id),
             "scenarioId": run.scenario_id,
             "title": scenario.name,
         },
@@ -369,7 +371,7 @@ def run_cause(model: MarketModel, run: Run, until: datetime) -> Cause | None:
 
 def modifier_cause(modifier: ManualModifier) -> Cause:
     return Cause(
-        id=f"mod-{modifier.modifier_id}",
+        id=ids.modifier_id(modifier.modifier_id),
         kind="modifier",
         occurred_at=modifier.start,
         start=modifier.start,
@@ -378,7 +380,7 @@ def modifier_cause(modifier: ManualModifier) -> Cause:
         named=(modifier.stream,),
         source={
             "kind": "modifier",
-            "id": f"mod-{modifier.modifier_id}",
+            "id": ids.modifier_id(modifier.modifier_id),
             "title": f"{modifier.type} {modifier.value:g} on {modifier.stream}",
         },
         action=StateAction(modifier=modifier),

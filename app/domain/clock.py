@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.domain.calendar import utc
+from app.domain.timerange import utc
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import from_iso, iso
 from app.domain.causes import Cause, CauseSet
 from app.domain.counterfactual import REACH_TAIL, cause_effects, expectation
 from app.domain.hourly import HourlyRun, simulate
@@ -29,6 +28,7 @@ from app.domain.labels import (
     observe,
 )
 from app.domain.model import MarketModel
+from app.domain.timerange import from_iso, iso
 
 
 @dataclass(frozen=True)

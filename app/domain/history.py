@@ -11,10 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.baseline import BASELINE_HOURS, BUCKET_HOURS, anomaly_id
-from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, iso, utc
+from app.domain.baseline import BASELINE_HOURS, BUCKET_HOURS
+from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day
 from app.domain.events import Flag
+from app.domain.ids import anomaly_id
 from app.domain.normalize import flags_array, normalize_array
+from app.domain.timerange import iso, utc
 
 RESOLUTIONS = {"1h": 1, "12h": BUCKET_HOURS}
 

@@ -25,10 +25,11 @@ from datetime import datetime
 
 import numpy as np
 
-from app.domain.calendar import HOUR, hour_grid, utc
+from app.domain.calendar import HOUR, hour_grid
 from app.domain.capacity import CapacitySpec, daily_around, sum_before, within_capacity
 from app.domain.effects import Adjust, Effects, Release
 from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Rule
+from app.domain.timerange import utc
 
 MAX_SWEEPS = 12
 SWEEP_TOLERANCE = 1e-9

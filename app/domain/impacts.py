@@ -13,10 +13,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from app.domain.calendar import HOUR, from_iso
+from app.domain.calendar import HOUR
 from app.domain.catalog import Catalog, EventTemplate, format_duration
 from app.domain.effects import Adjust, Effects, EffectsSource
 from app.domain.model import MarketModel
+from app.domain.timerange import from_iso
 
 
 def template_json(template: EventTemplate, catalog: Catalog) -> dict[str, Any]:

@@ -42,10 +42,11 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day, iso
+from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day
 from app.domain.causes import Cause, StateAction
 from app.domain.counterfactual import CauseEffect
 from app.domain.model import MarketModel
+from app.domain.timerange import iso
 
 WINDOW_THRESHOLD = 0.05
 """A cause's window holds the hours where it moves a stream's expectation by more than 5%

@@ -12,10 +12,11 @@ from datetime import datetime
 
 import numpy as np
 
-from app.domain.calendar import HOUR, from_iso
+from app.domain.calendar import HOUR
 from app.domain.hourly import Conditions, HourlyRun, simulate
 from app.domain.model import MarketModel
 from app.domain.scenario import ExternalRecord, SimulationState, StateEffects
+from app.domain.timerange import from_iso
 
 
 @dataclass(frozen=True)

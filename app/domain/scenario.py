@@ -22,13 +22,14 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from app.domain.calendar import from_iso, iso
+from app.domain import ids
 from app.domain.catalog import Catalog, Modifier, Scenario, format_duration
 from app.domain.effects import Adjust, Effects, EffectsSource, Release, combine
 from app.domain.errors import NotNow, Unknown
 from app.domain.events import NewEvent, RecordedEvent
 from app.domain.impacts import ImpactEffects, event_impact, template_json
 from app.domain.model import MarketModel
+from app.domain.timerange import from_iso, iso
 
 ACTIVATED = "scenario.activated"
 STOPPED = "scenario.stopped"
@@ -105,7 +106,7 @@ class ExternalRecord:
 
     @property
     def id(self) -> str:
-        return f"evt-{self.announced_at or self.position}"
+        return ids.event_id(self.announced_at or self.position)
 
 
 @dataclass(frozen=True)
@@ -284,7 +285,7 @@ def activate(state: SimulationState, scenario: Scenario, now: datetime) -> NewEv
         data={
             "scenarioId": scenario.id,
             "name": scenario.name,
-            "endsAt": ends_at.isoformat(),
+            "endsAt": iso(ends_at),
             "duration": format_duration(scenario.duration),
             "settling": {
                 "curve": scenario.settling.curve,
@@ -328,7 +329,7 @@ def injected_events(
                     kind="control",
                     type=SCHEDULED,
                     occurred_at=now,
-                    data={"dueAt": at.isoformat(), "event": record},
+                    data={"dueAt": iso(at), "event": record},
                     correlation_id=run_id,
                 )
             )
@@ -396,15 +397,19 @@ def end_early(state: SimulationState, modifier_id: int, now: datetime) -> NewEve
     """End a manual modifier of this epoch now, before its planned end."""
     modifier = next((m for m in state.modifiers if m.modifier_id == modifier_id), None)
     if modifier is None:
-        raise Unknown("unknown_modifier", f"no modifier mod-{modifier_id} in epoch {state.epoch}")
+        raise Unknown(
+            "unknown_modifier", f"no modifier {ids.modifier_id(modifier_id)} in epoch {state.epoch}"
+        )
     if not now < modifier.end:
-        raise NotNow("modifier_over", f"mod-{modifier_id} already ended at {iso(modifier.end)}")
+        raise NotNow(
+            "modifier_over", f"{ids.modifier_id(modifier_id)} already ended at {iso(modifier.end)}"
+        )
     return NewEvent(
         kind="scenario",
         type=MODIFIER_ENDED,
         occurred_at=now,
         data={
-            "modifierId": f"mod-{modifier_id}",
+            "modifierId": ids.modifier_id(modifier_id),
             "stream": modifier.stream,
             "plannedEnd": iso(modifier.end),
         },
@@ -424,7 +429,7 @@ def settling_event(
             "runId": run.run_id,
             "reason": reason,
             "curve": scenario.settling.curve,
-            "settledAt": settled_at.isoformat(),
+            "settledAt": iso(settled_at),
         },
         correlation_id=run.run_id,
     )
@@ -479,7 +484,7 @@ def _expired(modifier: ManualModifier) -> NewEvent:
         kind="scenario",
         type=MODIFIER_EXPIRED,
         occurred_at=modifier.end,
-        data={"modifierId": f"mod-{modifier.modifier_id}", "stream": modifier.stream},
+        data={"modifierId": ids.modifier_id(modifier.modifier_id), "stream": modifier.stream},
         correlation_id=modifier.modifier_id,
     )
 

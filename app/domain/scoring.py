@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from app.domain.calendar import HOUR, from_iso, iso, utc
+from app.domain.calendar import HOUR
+from app.domain.timerange import from_iso, iso
 
 CalendarMode = Literal["expected", "anomaly"]
 NAB_TRUE_POSITIVE, NAB_FALSE_POSITIVE, NAB_FALSE_NEGATIVE = 1.0, 0.11, 1.0
@@ -89,7 +90,7 @@ def read_detections(document: Any, min_score: float | None = None) -> list[Detec
             raise DetectionError(f"detection {number}: 'score' must be a number")
         if min_score is not None and score is not None and score < min_score:
             continue
-        found.append(Detection(stream, utc(moment), None if score is None else float(score)))
+        found.append(Detection(stream, moment, None if score is None else float(score)))
     return found
 
 

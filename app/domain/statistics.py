@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import HOUR, WEEKDAY, WEEKEND, day_type, hour_grid, hour_of_day, iso
+from app.domain.calendar import HOUR, WEEKDAY, WEEKEND, day_type, hour_grid, hour_of_day
+from app.domain.timerange import iso
 
 PERCENTILES = (25, 50, 75, 90, 95)
 DAILY_LAG, WEEKLY_LAG = 24, 168

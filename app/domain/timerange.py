@@ -1,10 +1,40 @@
-"""Relative time ranges in words ("last week", "past 3 days", "yesterday", "3 weeks ago"),
-resolved against the simulated now."""
+"""Times as text: the one parser of the times that come in (`from_iso`), the one format of
+the times that go out (`iso`), relative ranges in words ("last week", "past 3 days",
+"yesterday", "3 weeks ago") resolved against the simulated now, and durations.
+
+The parser and the format live here rather than in `calendar` because this module needs
+nothing but the standard library: the command-line client and the feed's protocol use them
+without loading numpy, as the client already uses the ranges and durations.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+
+
+def utc(value: datetime) -> datetime:
+    """`value` in UTC; a naive datetime is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """The one format of the times that go out (the API's JSON, the feed's frames, the command
+    line, log messages, and the times in the log's event data): RFC 3339 in UTC with `Z`, to
+    the second, or to the microsecond when the time has a fraction. It is lossless, so a time
+    a client read and sends back compares exactly. A naive datetime is taken to be UTC."""
+    moment = utc(moment).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds") + "Z"
+
+
+def from_iso(text: str) -> datetime:
+    """The one parser of the times that come in (query parameters and bodies, the feed's
+    `lastTimestamp`, the command line, exports, and times in the log's event data, which
+    older rows hold as `+00:00` and newer ones as `Z`): ISO-8601 / RFC 3339 with `Z` or an
+    offset, none meaning UTC, a date alone meaning its midnight; spaces around it ignored.
+    In UTC; ValueError when `text` is not a time, for each caller to say so its own way."""
+    return utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
+
 
 UNITS = {
     "minute": timedelta(minutes=1),

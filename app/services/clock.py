@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from app.domain.clock import SimClock
 from app.domain.events import NewEvent
+from app.domain.timerange import from_iso, iso
 from app.store import Store
 from app.store.generation import CLOCK_TYPE
 
@@ -31,8 +32,8 @@ def clock_of(store: Store, epoch: int, wall: WallClock = system_wall) -> SimCloc
         return SimClock.real_time(wall())
     _, data = latest
     return SimClock(
-        datetime.fromisoformat(data["anchorWall"]),
-        datetime.fromisoformat(data["anchorSimulated"]),
+        from_iso(data["anchorWall"]),
+        from_iso(data["anchorSimulated"]),
         float(data["speed"]),
     )
 
@@ -45,8 +46,8 @@ def clock_event(clock: SimClock) -> NewEvent:
         occurred_at=clock.anchor_simulated,
         data={
             "speed": clock.speed,
-            "anchorWall": clock.anchor_wall.isoformat(),
-            "anchorSimulated": clock.anchor_simulated.isoformat(),
+            "anchorWall": iso(clock.anchor_wall),
+            "anchorSimulated": iso(clock.anchor_simulated),
         },
     )
 

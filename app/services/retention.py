@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.domain.calendar import iso
 from app.domain.events import NewEvent
 from app.domain.retention import Drop, RetentionPolicy, plan_retention
+from app.domain.timerange import iso
 from app.services.clock import WallClock, clock_of, system_wall
 from app.store import Store
 from app.store.eventlog import LogSize

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.domain.calendar import iso
+from app.domain import ids
 from app.domain.errors import Unknown
 from app.domain.events import NewEvent
 from app.domain.scenario import (
@@ -35,6 +35,7 @@ from app.domain.scenario import (
     settle_time,
     stop,
 )
+from app.domain.timerange import iso
 from app.services.simulation import Simulation
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,8 @@ def activate_scenario(simulation: Simulation, scenario_id: str) -> Activation:
 def _event_view(event: NewEvent, position: int) -> dict[str, Any]:
     """An event the activation recorded, with the id it has (and keeps, once scheduled)."""
     if event.type == SCHEDULED:
-        return {"id": f"evt-{position}", **event.data["event"], "scheduled": True}
-    return {"id": f"evt-{position}", **event.data, "scheduled": False}
+        return {"id": ids.event_id(position), **event.data["event"], "scheduled": True}
+    return {"id": ids.event_id(position), **event.data, "scheduled": False}
 
 
 def stop_scenario(simulation: Simulation) -> tuple[Run, datetime]:
@@ -172,12 +173,12 @@ def inject(
             kind="control",
             type=SCHEDULED,
             occurred_at=now,
-            data={"dueAt": at.isoformat(), "event": dict(record)},
+            data={"dueAt": iso(at), "event": dict(record)},
         )
     appended = simulation.store.log.append([event])
     _log_recorded([event], appended.positions, None)
     return {
-        "id": f"evt-{appended.first_position}",
+        "id": ids.event_id(appended.first_position),
         **record,
         "scheduled": at > now,
         "retroactive": at < now,
@@ -218,5 +219,5 @@ def _log_recorded(
             if scenario:
                 fields["scenario"] = scenario
         if event.type in (EXTERNAL, SCHEDULED):
-            fields["event_id"] = f"evt-{event.causation_id or position}"
+            fields["event_id"] = ids.event_id(event.causation_id or position)
         log.info(message, extra=fields)

@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain.baseline import WARMUP_DAYS
-from app.domain.calendar import HOUR, hour_grid, hour_of_day, iso
+from app.domain.calendar import HOUR, hour_grid, hour_of_day
 from app.domain.catalog import Catalog
 from app.domain.catchup import Progress, progress
 from app.domain.clock import SimClock
@@ -30,6 +30,7 @@ from app.domain.hourly import HourlyRun, simulate
 from app.domain.model import MarketModel
 from app.domain.regeneration import Regenerated, regenerate, retroactive
 from app.domain.scenario import ExternalRecord, SimulationState, fold
+from app.domain.timerange import iso
 from app.services.baseline import BaselineMissing, load_baseline
 from app.services.clock import WallClock, clock_of, system_wall
 from app.settings import DEFAULT_SEED

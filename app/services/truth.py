@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import HOUR, floor_hours, from_iso, iso
+from app.domain import ids
+from app.domain.calendar import HOUR, floor_hours
 from app.domain.causes import (
     Cause,
     CauseSet,
@@ -28,6 +29,7 @@ from app.domain.hourly import simulate
 from app.domain.impacts import measured_effect
 from app.domain.labels import Noise
 from app.domain.scenario import SimulationState
+from app.domain.timerange import from_iso, iso
 from app.services.simulation import WARMUP, HistoryQuery, Simulation, external_json
 
 TRUTHS_KEPT = 4
@@ -150,7 +152,7 @@ def causes(simulation: Simulation, stream: str) -> dict[str, Any]:
             found.append(
                 {
                     "kind": "scenario",
-                    "id": f"run-{run.run_id}",
+                    "id": ids.run_id(run.run_id),
                     "scenarioId": run.scenario_id,
                     "start": iso(run.activated_at),
                     "causal": True,
@@ -161,7 +163,7 @@ def causes(simulation: Simulation, stream: str) -> dict[str, Any]:
             found.append(
                 {
                     "kind": "modifier",
-                    "id": f"mod-{modifier.modifier_id}",
+                    "id": ids.modifier_id(modifier.modifier_id),
                     "start": iso(modifier.start),
                     "end": iso(modifier.end),
                     "causal": True,

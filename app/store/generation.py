@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 
 from app.domain.generator import TICK_TYPE, LogSnapshot
+from app.domain.timerange import from_iso
 
 CLOCK_TYPE = "control.clock"
 
@@ -75,7 +76,7 @@ class GenerationStore:
                     _LAST_TICK, {"epoch": epoch, "type": TICK_TYPE, "group": group}
                 ).first()
                 if row:
-                    found[group] = datetime.fromisoformat(row[0]["until"])
+                    found[group] = from_iso(row[0]["until"])
         return found
 
     def snapshot(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from simple_websocket import ConnectionClosed
 
+from app.domain.timerange import iso
 from app.ws.mailbox import Batch, Mailbox
 from app.ws.policy import Batcher, Heartbeat, MessageBucket
 from app.ws.protocol import (
@@ -35,7 +36,6 @@ from app.ws.protocol import (
     error_frame,
     events_frame,
     frame,
-    iso_time,
     notice_frame,
     parse_message,
     text_frame,
@@ -536,4 +536,4 @@ class Session:
 
 
 def _now_iso() -> str:
-    return iso_time(datetime.now(UTC))
+    return iso(datetime.now(UTC))

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.domain.timerange import from_iso
 from tests.faults.harness import (
     LogReader,
     Processes,
@@ -81,7 +82,7 @@ def test_a_scheduler_killed_mid_scenario_resumes_its_lifecycle_and_generates_not
     activated, settling, settled = recorded
     assert settling["data"]["reason"] == "duration"
     assert settling["occurred_at"] == activated["occurred_at"] + ACTIVE
-    assert settled["occurred_at"].isoformat() == settling["data"]["settledAt"]
+    assert settled["occurred_at"] == from_iso(settling["data"]["settledAt"])
     assert settling["position"] > killed_at and settled["position"] > killed_at
     injected = log.value(
         "SELECT count(*) FROM event_log WHERE kind = 'external' AND correlation_id = %s",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from app.domain.catalog import load_catalog
 from app.domain.events import NewEvent
 from app.domain.generator import GROUPS, TICK_TYPE
+from app.domain.timerange import from_iso, iso
 from app.services import load_baseline
 from app.settings import PROJECT_ROOT
 from app.store import Store
@@ -51,7 +52,7 @@ def test_each_chunk_ends_with_a_tick_and_ticks_follow_each_other(seeded_store, c
 
     ticks = [e for e in log_of(seeded_store) if e.type == TICK_TYPE]
     assert result.chunks == len(ticks) == 4
-    assert ticks[0].data["from"] == start.isoformat()
+    assert ticks[0].data["from"] == iso(start)
     for before, after in itertools.pairwise(ticks):
         assert after.data["from"] == before.data["until"]
     assert result.events > 1000
@@ -102,9 +103,7 @@ def test_a_generator_that_lost_the_lead_is_stopped_before_writing_twice(seeded_s
     result = stale.advance("high", start + timedelta(minutes=30))
 
     ticks = [e for e in log_of(seeded_store) if e.type == TICK_TYPE]
-    assert [t.data["from"] for t in ticks] == [
-        (start + timedelta(minutes=m)).isoformat() for m in (0, 10)
-    ]
+    assert [t.data["from"] for t in ticks] == [iso(start + timedelta(minutes=m)) for m in (0, 10)]
     assert (result.events, len(log_of(seeded_store))) == (0, written)
     assert stale.generator.frontiers["high"] == start + timedelta(minutes=20)  # adopted the log's
 
@@ -132,7 +131,7 @@ def lateness(events) -> list[timedelta]:
     found, chunk = [], []
     for event in events:
         if event.type == TICK_TYPE:
-            start = datetime.fromisoformat(event.data["from"])
+            start = from_iso(event.data["from"])
             found.extend(max(start - e.occurred_at, timedelta(0)) for e in chunk)
             chunk = []
         elif event.kind == "stream":
@@ -158,5 +157,5 @@ def test_a_catch_up_writes_no_effect_more_than_a_step_late(seeded_store, catalog
     ticks = [e for e in log_of(seeded_store) if e.type == TICK_TYPE]
     for group in GROUPS:
         chain = [t.data for t in ticks if t.data["group"] == group]
-        assert chain[0]["from"] == start.isoformat()
+        assert chain[0]["from"] == iso(start)
         assert all(a["until"] == b["from"] for a, b in itertools.pairwise(chain))

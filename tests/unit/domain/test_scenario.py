@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
@@ -30,6 +31,7 @@ from app.domain.scenario import (
     stop,
     weight,
 )
+from app.domain.timerange import iso
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -123,7 +125,7 @@ def test_events_at_negative_offsets_are_recorded_in_the_past_and_later_ones_sche
     past = [e for e in events if e.type == EXTERNAL]
     future = [e for e in events if e.type == SCHEDULED]
     assert [e.occurred_at for e in past] == [NOW - timedelta(days=1)]
-    assert [e.data["dueAt"] for e in future] == [(NOW + 4 * H).isoformat()]
+    assert [e.data["dueAt"] for e in future] == ["2026-11-20T16:00:00Z"]
     assert all(e.correlation_id == 7 for e in events)
     assert past[0].data["actualImpact"] is False  # the scenario's modifiers carry the effect
 
@@ -246,6 +248,27 @@ def test_each_scenario_shows_its_modifiers_in_the_generated_flow(catalog, model,
     after = int((settled_at - start) / H) + 1
     if direct and after < hours:
         assert moved[sorted(direct), after:].max() < 0.06
+
+
+def test_a_log_that_wrote_its_times_with_plus_zero_folds_as_one_that_wrote_z(catalog, model):
+    """Rows on record before times went out with Z hold `+00:00`: they fold the same."""
+    log = Log()
+    activated(log, catalog, "exam-season-surge")  # its sat-exams event is scheduled: dueAt
+    log.add(*stop(log.state, catalog.scenario("exam-season-surge"), model, NOW + H)[1])
+    log.add(NewEvent(kind="scenario", type="modifier.applied", occurred_at=NOW,
+                     data={"stream": "customer.app.opened", "type": "multiplier", "value": 10,
+                           "until": iso(NOW + 2 * H)}))  # fmt: skip
+    times = ("endsAt", "dueAt", "settledAt", "until")
+    written = {k: v for e in log.events for k, v in e.data.items() if k in times}
+    older = [
+        replace(e, data={k: v.replace("Z", "+00:00") if k in times else v
+                         for k, v in e.data.items()})
+        for e in log.events
+    ]  # fmt: skip
+
+    assert set(written) == set(times)
+    assert all(v.endswith("Z") for v in written.values())
+    assert fold(older) == log.state
 
 
 def test_a_manual_modifier_acts_only_in_its_window(catalog, model):

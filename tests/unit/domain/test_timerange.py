@@ -1,14 +1,84 @@
-"""Relative ranges in words resolve against the simulated now."""
+"""Times as text: the one parser of times that come in, the one format of times that go out,
+relative ranges in words resolved against the simulated now."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from app.domain.timerange import TimeRangeError, parse_range
+from app.domain.timerange import TimeRangeError, from_iso, iso, parse_range
 
 NOW = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
+TEN_UTC = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def test_a_time_with_z_reads_as_that_moment_in_utc():
+    parsed = from_iso("2026-11-25T10:00:00Z")
+    assert parsed == TEN_UTC
+    assert parsed.tzinfo is UTC
+
+
+def test_a_time_with_an_offset_reads_as_the_same_moment_in_utc():
+    parsed = from_iso("2026-11-25T12:00:00+02:00")
+    assert parsed == TEN_UTC
+    assert parsed.tzinfo is UTC
+    assert parsed.hour == 10
+
+
+def test_a_time_without_an_offset_is_taken_as_utc():
+    assert from_iso("2026-11-25T10:00:00") == TEN_UTC
+    assert from_iso("2026-11-25T10:00:00").tzinfo is UTC
+
+
+def test_the_logs_older_plus_zero_form_reads_the_same_as_z():
+    assert from_iso("2026-11-25T10:00:00+00:00") == from_iso("2026-11-25T10:00:00Z")
+    assert from_iso("2026-11-25T10:00:00.250000+00:00") == TEN_UTC.replace(microsecond=250000)
+
+
+def test_a_date_alone_is_its_midnight_in_utc():
+    assert from_iso("2026-11-25") == datetime(2026, 11, 25, tzinfo=UTC)
+
+
+def test_spaces_around_a_time_are_ignored():
+    assert from_iso("  2026-11-25T10:00:00Z \n") == TEN_UTC
+
+
+def test_a_fraction_is_kept_to_the_microsecond():
+    assert from_iso("2026-11-25T10:00:00.123456Z") == TEN_UTC.replace(microsecond=123456)
+    assert from_iso("2026-11-25T11:00:00.5+01:00") == TEN_UTC.replace(microsecond=500000)
+
+
+@pytest.mark.parametrize("text", ["", "now", "yesterday", "2026-13-01", "2026-11-25T25:00Z", "12"])
+def test_what_is_not_a_time_is_refused_with_a_value_error(text):
+    with pytest.raises(ValueError):
+        from_iso(text)
+
+
+def test_a_time_without_a_fraction_goes_out_to_the_second_with_z():
+    assert iso(TEN_UTC) == "2026-11-25T10:00:00Z"
+
+
+def test_a_time_with_a_fraction_goes_out_to_the_microsecond():
+    assert iso(TEN_UTC.replace(microsecond=123456)) == "2026-11-25T10:00:00.123456Z"
+    assert iso(TEN_UTC.replace(microsecond=500000)) == "2026-11-25T10:00:00.500000Z"
+    assert iso(TEN_UTC.replace(microsecond=1)) == "2026-11-25T10:00:00.000001Z"
+
+
+def test_a_time_in_another_zone_goes_out_in_utc():
+    assert iso(datetime(2026, 11, 25, 12, 0, tzinfo=timezone(timedelta(hours=2)))) == (
+        "2026-11-25T10:00:00Z"
+    )
+
+
+def test_a_naive_time_goes_out_as_utc():
+    assert iso(datetime(2026, 11, 25, 10, 0)) == "2026-11-25T10:00:00Z"
+
+
+@pytest.mark.parametrize("microsecond", [0, 1, 999999])
+def test_a_time_that_went_out_reads_back_as_the_same_moment(microsecond):
+    moment = TEN_UTC.replace(microsecond=microsecond)
+    assert from_iso(iso(moment)) == moment
 
 
 @pytest.mark.parametrize(

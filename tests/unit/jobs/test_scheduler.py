@@ -22,6 +22,6 @@ def test_the_jobs_of_a_minute_make_one_line():
 
     said = [line for line in lines if line]
     assert said == [
-        "generated 1300 events in the last 60 s (high 1300), up to 2026-12-03T13:00:00+00:00"
+        "generated 1300 events in the last 60 s (high 1300), up to 2026-12-03T13:00:00Z"
     ]
     assert summary.events == {"medium": 40}
