@@ -23,7 +23,7 @@ from app.domain.events import NewEvent
 from app.domain.generator import GROUPS, RECENT, TICK_TYPE, StreamGenerator
 from app.domain.history import BaselineView
 from app.domain.model import MarketModel
-from app.domain.scenario import StateEffects
+from app.domain.state_effects import StateEffects
 from app.domain.timerange import from_iso, iso
 from app.services import Simulation, clock_of
 from app.store import Store

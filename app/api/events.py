@@ -23,8 +23,8 @@ from app.api.schemas import (
     TemplateParams,
     TruthParams,
 )
+from app.domain.commands import external_record
 from app.domain.impacts import expected_impact_json, template_json
-from app.domain.scenario import external_record
 from app.domain.scoring import DetectionError, read_detections, score
 from app.domain.timerange import iso
 from app.extensions import simulation

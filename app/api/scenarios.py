@@ -22,13 +22,8 @@ from app.api.schemas import (
 )
 from app.domain import ids
 from app.domain.catalog import format_duration
-from app.domain.scenario import (
-    ExternalRecord,
-    ManualModifier,
-    Run,
-    SimulationState,
-    weight,
-)
+from app.domain.settling import weight
+from app.domain.simulation_state import ExternalRecord, ManualModifier, Run, SimulationState
 from app.domain.timerange import from_iso, iso
 from app.extensions import simulation
 from app.services import BaselineMissing

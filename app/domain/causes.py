@@ -29,7 +29,8 @@ from app.domain.effects import Effects, Release, hour_average
 from app.domain.hourly import Conditions
 from app.domain.impacts import Impact, event_impact, hourly_shape
 from app.domain.model import MarketModel
-from app.domain.scenario import ManualModifier, Run, SimulationState, StateEffects
+from app.domain.simulation_state import ManualModifier, Run, SimulationState
+from app.domain.state_effects import StateEffects
 from app.domain.timerange import from_iso
 
 CauseKind = Literal["external", "scenario", "modifier", "anomaly", "calendar"]

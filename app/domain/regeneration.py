@@ -15,7 +15,8 @@ import numpy as np
 from app.domain.calendar import HOUR
 from app.domain.hourly import Conditions, HourlyRun, simulate
 from app.domain.model import MarketModel
-from app.domain.scenario import ExternalRecord, SimulationState, StateEffects
+from app.domain.simulation_state import ExternalRecord, SimulationState
+from app.domain.state_effects import StateEffects
 from app.domain.timerange import from_iso
 
 

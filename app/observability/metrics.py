@@ -29,7 +29,7 @@ from app import extensions
 from app.domain.catalog import Catalog
 from app.domain.generator import GROUPS
 from app.domain.retention import RetentionPolicy
-from app.domain.scenario import SimulationState
+from app.domain.simulation_state import SimulationState
 from app.observability import http
 from app.store.eventlog import LogSize
 from app.store.metric_reads import EventCounts, MetricsReads

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain import ids
+from app.domain.commands import activate, due, end_early, injected_events, stop
 from app.domain.errors import Unknown
 from app.domain.events import NewEvent
-from app.domain.scenario import (
+from app.domain.settling import settle_time
+from app.domain.simulation_state import (
     ACTIVATED,
     EXTERNAL,
     MODIFIER,
@@ -27,14 +29,8 @@ from app.domain.scenario import (
     ManualModifier,
     Run,
     SimulationState,
-    activate,
-    conflicts,
-    due,
-    end_early,
-    injected_events,
-    settle_time,
-    stop,
 )
+from app.domain.state_effects import conflicts
 from app.domain.timerange import iso
 from app.services.simulation import Simulation
 

@@ -29,7 +29,7 @@ from app.domain.history import (
 from app.domain.hourly import HourlyRun, simulate
 from app.domain.model import MarketModel
 from app.domain.regeneration import Regenerated, regenerate, retroactive
-from app.domain.scenario import ExternalRecord, SimulationState, fold
+from app.domain.simulation_state import ExternalRecord, SimulationState, fold
 from app.domain.timerange import iso
 from app.services.baseline import BaselineMissing, load_baseline
 from app.services.clock import WallClock, clock_of, system_wall

@@ -28,7 +28,7 @@ from app.domain.ground_truth import Truth, label, truth_json
 from app.domain.hourly import simulate
 from app.domain.impacts import measured_effect
 from app.domain.labels import Noise
-from app.domain.scenario import SimulationState
+from app.domain.simulation_state import SimulationState
 from app.domain.timerange import from_iso, iso
 from app.services.simulation import WARMUP, HistoryQuery, Simulation, external_json
 

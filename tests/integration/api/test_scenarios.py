@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.domain.scenario import SETTLED, SETTLING
+from app.domain.simulation_state import SETTLED, SETTLING
 from app.services.scenarios import advance_lifecycle
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from app.domain.catalog import load_catalog
+from app.domain.commands import end_early
 from app.domain.generator import GROUPS
-from app.domain.scenario import end_early
 from app.services import load_baseline
 from app.services.scenarios import activate_scenario, apply_modifier, stop_scenario
 from app.settings import PROJECT_ROOT

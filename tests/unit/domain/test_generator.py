@@ -25,7 +25,9 @@ from app.domain.generator import (
 from app.domain.history import BaselineView
 from app.domain.hourly import simulate
 from app.domain.model import MarketModel
-from app.domain.scenario import Run, SimulationState, StateEffects, settle_time
+from app.domain.settling import settle_time
+from app.domain.simulation_state import Run, SimulationState
+from app.domain.state_effects import StateEffects
 from app.settings import DEFAULT_SEED
 
 STEP = timedelta(minutes=10)

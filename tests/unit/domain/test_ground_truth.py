@@ -22,7 +22,8 @@ from app.domain.ground_truth import label
 from app.domain.hourly import simulate
 from app.domain.labels import CLEAR_HOURS, CLEAR_SIGMA, CLEAR_SLOT_SIGMA, WINDOW_THRESHOLD, Noise
 from app.domain.model import MarketModel
-from app.domain.scenario import Run, settle_time
+from app.domain.settling import settle_time
+from app.domain.simulation_state import Run
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,11 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from app.domain.commands import external_record
 from app.domain.hourly import simulate
 from app.domain.model import MarketModel
 from app.domain.regeneration import regenerate, retroactive
-from app.domain.scenario import ExternalRecord, SimulationState, external_record
+from app.domain.simulation_state import ExternalRecord, SimulationState
 
 H = timedelta(hours=1)
 DAYS = 3

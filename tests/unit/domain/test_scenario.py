@@ -1,4 +1,5 @@
-"""Scenarios as pure decisions over folded state: lifecycle, settling curves, effects."""
+"""Scenarios, modifiers and injected events as pure decisions over folded state: the lifecycle
+(`simulation_state`, `commands`), settling curves (`settling`) and effects (`state_effects`)."""
 
 from __future__ import annotations
 
@@ -9,28 +10,21 @@ from itertools import count
 import numpy as np
 import pytest
 
+from app.domain.commands import activate, due, end_early, injected_events, stop
 from app.domain.errors import NotNow, Unknown
 from app.domain.events import NewEvent, RecordedEvent
 from app.domain.hourly import Conditions, simulate
 from app.domain.model import MarketModel
-from app.domain.scenario import (
+from app.domain.settling import SETTLED_WITHIN, deviation, settle_time, weight
+from app.domain.simulation_state import (
     ACTIVATED,
     EXTERNAL,
     SCHEDULED,
     SETTLED,
-    SETTLED_WITHIN,
     SimulationState,
-    StateEffects,
-    activate,
-    deviation,
-    due,
-    end_early,
     fold,
-    injected_events,
-    settle_time,
-    stop,
-    weight,
 )
+from app.domain.state_effects import StateEffects
 from app.domain.timerange import iso
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -395,7 +389,7 @@ def test_a_reset_clears_runs_modifiers_and_events(catalog):
 
 
 def test_a_red_herring_injected_by_hand_has_no_effect(catalog, model):
-    from app.domain.scenario import external_record
+    from app.domain.commands import external_record
 
     log = Log()
     record = external_record(catalog, "tiktok-mention", NOW, actual=False)

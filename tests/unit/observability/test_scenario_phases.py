@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.domain.scenario import Run, SimulationState
+from app.domain.simulation_state import Run, SimulationState
 from app.observability.metrics import scenario_phases
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from app.domain.errors import NotNow, Unknown
-from app.domain.scenario import (
+from app.domain.simulation_state import (
     ACTIVATED,
     EXTERNAL,
     MODIFIER,

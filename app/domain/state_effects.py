@@ -1,0 +1,146 @@
+"""What the state's scenario runs, manual modifiers and causal external events do to the
+streams at a moment, as the generator and the hourly flow apply it.
+
+    effects = StateEffects(state, model).at(moment)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from app.domain.catalog import Modifier, Scenario
+from app.domain.effects import Adjust, Effects, EffectsSource, Release, combine
+from app.domain.impacts import ImpactEffects, event_impact
+from app.domain.model import MarketModel
+from app.domain.settling import scenario_modifiers, weight
+from app.domain.simulation_state import ManualModifier, Run, SimulationState
+
+
+class StateEffects(EffectsSource):
+    """What the state's scenario runs, manual modifiers and causal external events do at a
+    moment. Within one run, modifiers of one target combine (multipliers multiply); when one
+    of them has a precedence, the highest precedence alone applies."""
+
+    def __init__(self, state: SimulationState, model: MarketModel) -> None:
+        self.state = state
+        self.model = model
+        catalog = model.catalog
+        self.runs = [
+            (run, catalog.scenarios[run.scenario_id])
+            for run in state.runs
+            if run.scenario_id in catalog.scenarios
+        ]
+        self.impacts = ImpactEffects(
+            event_impact(model, record.data, record.position)
+            for record in state.externals
+            if record.data.get("actualImpact")
+        )
+
+    def at(self, moment: datetime) -> Effects:
+        parts = [self._run_effects(run, scenario, moment) for run, scenario in self.runs]
+        parts.extend(self._modifier_effects(m, moment) for m in self.state.modifiers)
+        parts.append(self.impacts.at(moment))
+        return combine(parts)
+
+    def changes(self) -> tuple[datetime, ...]:
+        moments = set()
+        for run, scenario in self.runs:
+            settles = run.settles_from
+            moments |= {run.activated_at, settles, settles + scenario.settling.duration}
+            moments |= {run.activated_at + c.after for c in scenario.cascade_rules}
+            if scenario.settling.backlog:
+                moments.add(settles + scenario.settling.backlog.duration)
+        for modifier in self.state.modifiers:
+            moments |= {modifier.start, modifier.end}
+        return tuple(sorted(moments))
+
+    def releases(self) -> tuple[Release, ...]:
+        """A backlog's caused streams: what their causes started while the run was active
+        (until it settles, or is planned to) happens over the backlog's duration after it."""
+        found = []
+        for run, scenario in self.runs:
+            backlog = scenario.settling.backlog
+            if backlog is None:
+                continue
+            settles = run.settles_from
+            for name in backlog.streams:
+                stream = self.model.index[name]
+                if self.model.is_chain(stream):
+                    end = settles + backlog.duration
+                    found.append(
+                        Release(stream, run.activated_at, settles, settles, end, run.run_id)
+                    )
+        return tuple(found)
+
+    def _run_effects(self, run: Run, scenario: Scenario, moment: datetime) -> Effects:
+        w = weight(scenario, run, moment)
+        streams: dict[int, Adjust] = {}
+        rates: dict[str, Adjust] = {}
+        if w > 0:
+            in_force = list(scenario.modifiers)
+            in_force += [c for c in scenario.cascade_rules if moment >= run.activated_at + c.after]
+            for target, modifiers in _by_target(in_force).items():
+                adjust = _combined(modifiers, w)
+                if target[0] == "stream":
+                    streams[self.model.index[target[1]]] = adjust
+                else:
+                    rates[target[1]] = adjust
+        backlog = scenario.settling.backlog
+        settling = run.settles_from
+        if backlog and settling <= moment < settling + backlog.duration:
+            for name in backlog.streams:
+                stream = self.model.index[name]
+                if not self.model.is_chain(stream):  # a chain stream's backlog is a release
+                    streams[stream] = streams.get(stream, Adjust()).then(
+                        Adjust(factor=backlog.multiplier)
+                    )
+        sources_s = {s: run.run_id for s in streams}
+        sources_r = {r: run.run_id for r in rates}
+        return Effects(streams, rates, sources_s, sources_r)
+
+    def _modifier_effects(self, modifier: ManualModifier, moment: datetime) -> Effects:
+        if not modifier.in_force(moment):
+            return Effects()
+        stream = self.model.index[modifier.stream]
+        adjust = _adjust(modifier.type, modifier.value, 1.0)
+        return Effects({stream: adjust}, {}, {stream: modifier.modifier_id}, {})
+
+
+def _by_target(modifiers: Sequence[Modifier]) -> dict[tuple[str, str], list[Modifier]]:
+    grouped: dict[tuple[str, str], list[Modifier]] = defaultdict(list)
+    for modifier in modifiers:
+        target = modifier.target
+        key = ("stream", target.stream) if target.stream else ("rate", target.rate)
+        grouped[key].append(modifier)
+    return grouped
+
+
+def _combined(modifiers: list[Modifier], w: float) -> Adjust:
+    ranked = [m for m in modifiers if m.precedence is not None]
+    if ranked:
+        modifiers = [max(ranked, key=lambda m: m.precedence)]
+    adjust = Adjust()
+    for modifier in modifiers:
+        adjust = adjust.then(_adjust(modifier.type, modifier.value, w))
+    return adjust
+
+
+def _adjust(kind: str, value: float, w: float) -> Adjust:
+    if kind == "multiplier":
+        return Adjust(factor=1 + (value - 1) * w)
+    if kind in ("additive", "probabilityShift"):
+        return Adjust(add=value * w)
+    return Adjust(override=value, weight=w)
+
+
+def conflicts(scenario: Scenario) -> list[str]:
+    """Targets that several modifiers of a scenario change at once (logged as warnings)."""
+    found = []
+    for (kind, name), modifiers in _by_target(scenario_modifiers(scenario)).items():
+        if len(modifiers) > 1:
+            ranked = any(m.precedence is not None for m in modifiers)
+            how = "the highest precedence applies" if ranked else "they combine"
+            found.append(f"{len(modifiers)} modifiers change {kind} '{name}': {how}")
+    return found
