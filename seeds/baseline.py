@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.domain.baseline import Baseline, generate_baseline, render_document
+from app.domain.baseline import Baseline, generate_baseline
 from app.domain.calendar import floor_hours
 from app.domain.catalog import CONFIG_FILES, Catalog
+from app.domain.documents import render_document
 from app.store.baseline import BaselineStore
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -1,5 +1,6 @@
 """The 30-day baseline: hourly values of every stream, their 12-hour buckets, statistics, the
-external events of the period with their ground truth, and checksums. Pure and seeded: the
+external events of the period with their ground truth (written down by `documents.py`). Pure
+and seeded: the
 same seed, end and config give the same bytes.
 
 How it is made: a warm-up fortnight and the 30 days run through the hourly flow twice, once
@@ -11,8 +12,6 @@ against the expectation.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -24,6 +23,7 @@ from app.domain import ids
 from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day
 from app.domain.catalog import Catalog, EventTemplate
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
+from app.domain.documents import array_checksum, json_checksum, number_list
 from app.domain.hourly import HourlyRun, simulate
 from app.domain.impacts import impact_window, measured_effect, template_json
 from app.domain.model import MarketModel
@@ -419,32 +419,3 @@ def _confounded(events: list[BaselineEvent], number: int, stream: str) -> bool:
         if overlaps and named:
             return True
     return False
-
-
-# Serialization and checksums ---------------------------------------------------------------------
-
-
-def number_list(values: np.ndarray) -> list[float | int]:
-    """Numbers as JSON should show them: whole numbers as integers."""
-    return [int(v) if float(v).is_integer() else float(v) for v in values]
-
-
-def array_checksum(streams: tuple[str, ...], values: np.ndarray) -> str:
-    """sha256 over each stream's name and its values as little-endian float64 (so the figure
-    can be recomputed from the database, where every value is a float8)."""
-    digest = hashlib.sha256()
-    for name, row in zip(streams, values, strict=True):
-        digest.update(name.encode() + b"\n")
-        digest.update(np.asarray(row, dtype="<f8").tobytes())
-    return digest.hexdigest()
-
-
-def json_checksum(document: Any) -> str:
-    """sha256 of canonical JSON (sorted keys, no spaces): stable through jsonb round trips."""
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def render_document(document: Any) -> str:
-    """How the export files are written (stable bytes for a given content)."""
-    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"

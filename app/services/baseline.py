@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.domain.baseline import array_checksum, json_checksum
 from app.domain.catalog import Catalog
+from app.domain.documents import array_checksum, json_checksum
 from app.domain.history import BaselineView
 from app.store import Store
 from app.store.baseline import StoredBaseline

@@ -7,12 +7,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from app.domain.baseline import (
-    BASELINE_HOURS,
-    generate_baseline,
-    render_document,
-)
+from app.domain.baseline import BASELINE_HOURS, generate_baseline
 from app.domain.calendar import hour_grid, hour_of_day
+from app.domain.documents import render_document
 from app.domain.history import BaselineView
 from app.domain.hourly import simulate
 from app.domain.model import MarketModel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.domain.baseline import render_document
+from app.domain.documents import render_document
 from app.settings import DEFAULT_SEED
 from seeds.baseline import DATA_DIR, REFERENCE_END, build
 
