@@ -1,7 +1,6 @@
 """The 30-day baseline: hourly values of every stream, their 12-hour buckets, statistics, the
 external events of the period with their ground truth (written down by `documents.py`). Pure
-and seeded: the
-same seed, end and config give the same bytes.
+and seeded: the same seed, end and config give the same bytes.
 
 How it is made: a warm-up fortnight and the 30 days run through the hourly flow twice, once
 for expectations and once drawn; the drawn run carries the natural anomalies and the impacts
