@@ -18,7 +18,7 @@ from app.domain.baseline import Baseline, generate_baseline
 from app.domain.calendar import floor_hours
 from app.domain.catalog import CONFIG_FILES, Catalog
 from app.domain.documents import render_document
-from app.store.baseline import BaselineStore
+from app.store.baseline_tables import BaselineStore
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 REFERENCE_END = datetime(2026, 11, 25, tzinfo=UTC)

@@ -31,7 +31,7 @@ from app.domain.model import MarketModel
 from app.domain.regeneration import Regenerated, regenerate, retroactive
 from app.domain.simulation_state import ExternalRecord, SimulationState, fold
 from app.domain.timerange import iso
-from app.services.baseline import BaselineMissing, load_baseline
+from app.services.baseline_loader import BaselineMissing, load_baseline
 from app.services.clock import WallClock, clock_of, system_wall
 from app.settings import DEFAULT_SEED
 from app.store import Store

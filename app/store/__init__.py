@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from app.store.baseline import BaselineStore
+from app.store.baseline_tables import BaselineStore
 from app.store.database import create_db_engine
 from app.store.eventlog import EventLog
 from app.store.generation import GenerationStore

@@ -6,7 +6,7 @@ from app.domain.catalog import Catalog
 from app.domain.documents import array_checksum, json_checksum
 from app.domain.history import BaselineView
 from app.store import Store
-from app.store.baseline import StoredBaseline
+from app.store.baseline_tables import StoredBaseline
 
 
 class BaselineMissing(RuntimeError):
