@@ -104,3 +104,23 @@ def test_an_export_holds_every_series_and_the_windows_in_nabs_shapes(service, tm
     truth = json.loads((labels / "ground_truth.json").read_text())
     assert truth["streams"] == [name[:-4] for name in series]
     assert {w["stream"] for w in truth["windows"]} <= set(truth["streams"])
+
+
+@pytest.mark.slow
+def test_the_detector_benchmark_runs_on_an_export_and_prints_its_figures(service, tmp_path):
+    """bench.detectors' smoke run (it needs an export, which needs the service: hence here
+    rather than in tests/bench)."""
+    labels = tmp_path / "labels"
+    span = ("--start", START, "--end", "2026-10-29T00:00:00Z")
+    exported = marketsim(
+        "export", "--labels", str(labels), *span, "--streams", "customer.*", "--url", service
+    )
+    assert exported.returncode == 0, exported.stderr
+
+    ran = subprocess.run(
+        [sys.executable, "-m", "bench.detectors", str(labels)],
+        capture_output=True, text=True, timeout=300, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert "causal windows" in ran.stdout and "clearRecallMedian" in ran.stdout
