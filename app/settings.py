@@ -45,6 +45,10 @@ class Settings:
     """What the service needs to know about its environment."""
 
     database_url: str | None = None
+    database_read_url: str | None = None
+    """A read replica of `database_url` (DATABASE_READ_URL): the web process reads history's
+    live hours and the baseline from it; the log, the feed and every write stay on the
+    primary."""
     port: int = DEFAULT_PORT
     sim_seed: int = DEFAULT_SEED
     sim_speed: float | None = None
@@ -75,6 +79,7 @@ class Settings:
         env = os.environ if environ is None else environ
         return cls(
             database_url=env.get("DATABASE_URL") or None,
+            database_read_url=env.get("DATABASE_READ_URL") or None,
             port=_parse(env, "PORT", int, DEFAULT_PORT),
             sim_seed=_parse(env, "SIM_SEED", int, DEFAULT_SEED),
             sim_speed=_parse_speed(env),

@@ -37,7 +37,7 @@ def create_app(
     if store is None:
         if not settings.database_url:
             raise SettingsError("DATABASE_URL is not set; `marketsim run` starts Postgres itself")
-        store = Store.connect(settings.database_url)
+        store = Store.connect(settings.database_url, settings.database_read_url)
     catalog = load_catalog(settings.config_dir)
     for problem in catalog.problems:
         app_log.warning("config: %s (scenario skipped)", problem)

@@ -22,9 +22,13 @@ def healthz() -> Response:
 @bp.get("/readyz")
 @documented(tag="operations", responses={200: Readiness, 503: Readiness})
 def readyz() -> tuple[Response, int]:
-    """The database answers and its schema is at the code's head revision. Once it is, the
-    body also says whether live generation is catching up (it serves meanwhile)."""
+    """The database answers and its schema is at the code's head revision (and the read
+    replica too, when there is one). Once it is, the body also says whether live generation
+    is catching up (it serves meanwhile)."""
     state = readiness(store().engine)
+    replica = store().read_engine
+    if state.ready and replica is not None:
+        state = readiness(replica, role="read replica")
     body = {
         "status": "ready" if state.ready else "not_ready",
         "reason": state.reason,

@@ -60,12 +60,16 @@ _READ_EVENTS = sa.text("SELECT event FROM baseline_event WHERE run_id = :id ORDE
 
 
 class BaselineStore:
-    def __init__(self, engine: Engine) -> None:
+    """The seeded baselines: written on the primary (`engine`), read from `reads` (a replica,
+    or the primary itself)."""
+
+    def __init__(self, engine: Engine, reads: Engine | None = None) -> None:
         self.engine = engine
+        self.reads = reads or engine
 
     def latest_run(self) -> BaselineRun | None:
         """The newest seeded baseline (the one the service uses), or None before seeding."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             row = conn.execute(_LATEST_RUN).first()
         return BaselineRun(*row) if row else None
 
@@ -127,7 +131,7 @@ class BaselineStore:
     def load(self, run: BaselineRun) -> StoredBaseline:
         """Everything of one run, as arrays (rows in the run's stream order) and documents."""
         streams = tuple(run.metadata["streams"])
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             values = _series(conn, _READ_SAMPLES, run.id, streams)
             buckets = _series(conn, _READ_BUCKETS, run.id, streams)
             statistics = dict(conn.execute(_READ_STATISTICS, {"id": run.id}).all())

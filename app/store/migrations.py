@@ -45,16 +45,17 @@ class Readiness:
     head: str | None = None
 
 
-def readiness(engine: Engine) -> Readiness:
-    """Whether the database answers and its schema is at the code's head revision."""
+def readiness(engine: Engine, role: str = "database") -> Readiness:
+    """Whether the database answers and its schema is at the code's head revision (`role`
+    names it in the reason)."""
     head = head_revision()
     try:
         with engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
     except SQLAlchemyError as exc:
-        reason = f"database unreachable: {type(exc.__cause__ or exc).__name__}"
+        reason = f"{role} unreachable: {type(exc.__cause__ or exc).__name__}"
         return Readiness(False, reason, None, head)
     if revision != head:
-        reason = f"migrations not at head (database at {revision or 'none'}, code at {head})"
+        reason = f"migrations not at head ({role} at {revision or 'none'}, code at {head})"
         return Readiness(False, reason, revision, head)
     return Readiness(True, "ok", revision, head)

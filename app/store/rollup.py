@@ -63,8 +63,12 @@ class HourTotals:
 
 
 class HourlyRollup:
-    def __init__(self, engine: Engine) -> None:
+    """The hourly totals of stream events: folded on the primary (`engine`), read from
+    `reads` (a replica, or the primary itself)."""
+
+    def __init__(self, engine: Engine, reads: Engine | None = None) -> None:
         self.engine = engine
+        self.reads = reads or engine
 
     def catch_up(self) -> int:
         """Fold every stream event appended since the last call; the position reached."""
@@ -86,7 +90,7 @@ class HourlyRollup:
 
     def frontier(self, epoch: int) -> datetime | None:
         """The latest hour with any stream event in this epoch: how far generation got."""
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             return conn.execute(_FRONTIER, {"epoch": epoch}).scalar()
 
     def read(
@@ -94,5 +98,5 @@ class HourlyRollup:
     ) -> list[HourTotals]:
         """Totals per stream and hour with `start <= hour < end`, in one epoch."""
         params = {"epoch": epoch, "streams": list(streams), "start": start, "end": end}
-        with self.engine.connect() as conn:
+        with self.reads.connect() as conn:
             return [HourTotals(*row) for row in conn.execute(_READ, params)]
