@@ -25,6 +25,7 @@ def test_every_documented_variable_is_read():
     settings = Settings.from_env(
         {
             "DATABASE_URL": "postgresql://u@h/db",
+            "DATABASE_READ_URL": "postgresql://u@replica/db",
             "PORT": "9000",
             "SIM_SEED": "7",
             "SIM_SPEED": "60",
@@ -40,6 +41,7 @@ def test_every_documented_variable_is_read():
     assert (settings.proxy_hops, settings.feed_buffer_events) == (1, 20_000)
     assert (settings.log_retention, settings.log_max_bytes) == (timedelta(hours=36), 2 * 10**9)
     assert settings.database_url == "postgresql://u@h/db"
+    assert settings.database_read_url == "postgresql://u@replica/db"
     assert (settings.port, settings.sim_seed, settings.sim_speed) == (9000, 7, 60.0)
     assert settings.data_dir == Path("/var/sim")
     assert settings.admin_token == "s3cret"
