@@ -275,9 +275,11 @@ def cmd_export(args: argparse.Namespace, _settings) -> int:
     write_dataset(folder, series, {**truth, "streams": sorted(series)}, args.calendar)
     causal = [w for w in truth["windows"] if w["causal"]]
     clear = sum(w["detectability"] == "clear" for w in causal)
+    visible = sum(w["detectability"] == "visible" for w in causal)
     print(
         f"marketsim: wrote {len(series)} series, {span['start']} to {span['end']}, and "
-        f"{len(truth['windows'])} windows ({len(causal)} causal, {clear} clear) of "
+        f"{len(truth['windows'])} windows ({len(causal)} causal: {clear} clear, {visible} "
+        "visible) of "
         f"{len(truth['causes'])} causes to {folder}"
     )
     return 0
@@ -360,7 +362,8 @@ def summary(report: dict) -> str:
         f"streams, {span['start']} to {span['end']} (calendar: {report['calendar']})",
         f"windows  recall {_percent(windows['recall'])} ({windows['detected']}/"
         f"{windows['count']}); clear {_percent(windows['clear']['recall'])} "
-        f"({windows['clear']['detected']}/{windows['clear']['count']}); subtle "
+        f"({windows['clear']['detected']}/{windows['clear']['count']}); visible "
+        f"{_percent(windows['visible']['recall'])}; subtle "
         f"{_percent(windows['subtle']['recall'])}",
     ]
     lines += [

@@ -51,8 +51,12 @@ def main(folder: Path) -> None:
     truth = read_ground_truth(folder)
     causal = [w for w in truth["windows"] if w["causal"] and w["label"] != "calendar"]
     clear = [w for w in causal if w["detectability"] == "clear"]
+    visible = [w for w in causal if w["detectability"] == "visible"]
     subtle = [w for w in causal if w["detectability"] == "subtle"]
-    print(f"{len(causal)} causal windows: {len(clear)} clear, {len(subtle)} subtle")
+    print(
+        f"{len(causal)} causal windows: {len(clear)} clear, {len(visible)} visible, "
+        f"{len(subtle)} subtle"
+    )
     recalls = []
     for variant in VARIANTS:
         detections = detect(folder, counts, **variant)
@@ -61,7 +65,8 @@ def main(folder: Path) -> None:
         level = "centred" if variant["centred"] else "trailing"
         print(
             f"{level:<8} {variant['level_hours'] // 24} d  z {variant['z_limit']:<4}  "
-            f"clear {recall:6.1%}  subtle {share(found(subtle, detections)):6.1%}  "
+            f"clear {recall:6.1%}  visible {share(found(visible, detections)):6.1%}  "
+            f"subtle {share(found(subtle, detections)):6.1%}  "
             f"alarms {len(detections)}"
         )
     print(

@@ -640,7 +640,7 @@ class TruthWindow(Schema):
     peak_sigma: float
     slot_sigma: float = Field(description="peak change in deviations of the stream's slot")
     slot_hours: int = Field(ge=0, description="hours moved by clearSlotSigma slot deviations")
-    detectability: Literal["clear", "subtle", "none"]
+    detectability: Literal["clear", "visible", "subtle", "none"]
     observed: ObservedChange | None
     confounded: bool | None = Field(
         None, description="a red herring overlapping a causal window on the same stream"
@@ -660,6 +660,7 @@ class TruthCause(Schema):
     source: WindowSource
     windows: int
     clear_windows: int
+    visible_windows: int
     streams: list[str]
 
 
@@ -695,6 +696,7 @@ class KindTally(Tally):
 
 class WindowRecall(Tally):
     clear: Tally
+    visible: Tally
     subtle: Tally
     by_kind: dict[str, KindTally]
 

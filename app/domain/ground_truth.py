@@ -105,7 +105,9 @@ def truth_json(truth: Truth, start: datetime, end: datetime) -> dict[str, Any]:
                 "stream's noise over the window (Poisson for counts); slotSigma is the change "
                 "at its strongest hour in standard deviations of the stream at that hour over "
                 f"the baseline month, slotHours the hours it moves by {CLEAR_SLOT_SIGMA:g} or "
-                f"more; 'clear' at {CLEAR_SIGMA:g} sigma and {CLEAR_HOURS} such hours or more"
+                f"more; 'clear' at {CLEAR_SIGMA:g} sigma and {CLEAR_HOURS} such hours or more, "
+                f"'visible' at {CLEAR_SIGMA:g} sigma with fewer, 'subtle' under {CLEAR_SIGMA:g} "
+                "sigma"
             ),
         },
         "causes": [cause_json(cause, truth.windows) for cause in truth.causes],
@@ -155,5 +157,6 @@ def cause_json(cause: Cause, windows: Iterable[Window]) -> dict[str, Any]:
         "source": dict(cause.source),
         "windows": len(mine),
         "clearWindows": sum(w.detectability == "clear" for w in mine),
+        "visibleWindows": sum(w.detectability == "visible" for w in mine),
         "streams": sorted({w.stream for w in mine}),
     }

@@ -23,8 +23,13 @@ where its phase changes). Each window carries:
   event there is no 100-sigma change);
 - `slotHours`: how many of its hours the cause moves by `CLEAR_SLOT_SIGMA` slot deviations or
   more (the normalized score by 40 points);
-- `detectability`: `clear` when `sigma` reaches `CLEAR_SIGMA` and `slotHours` reaches
-  `CLEAR_HOURS`, else `subtle`;
+- `detectability`: what it takes to see the change.
+  `clear`: `sigma` reaches `CLEAR_SIGMA` and `slotHours` reaches `CLEAR_HOURS`: it stands out
+  of the series itself, and a seasonal detector that knows nothing of the model finds it;
+  `visible`: `sigma` reaches `CLEAR_SIGMA` but few of its hours stand out of the month's
+  spread: plain to a detector that knows what to expect (the model's expectation, or a
+  forecast as good), drowned for one that learns the season from the series alone;
+  `subtle`: under `CLEAR_SIGMA` of its own noise: deliberately hard for any detector;
 - `observed`: the data's own ratio and sigma against the expectation without the cause (the
   other causes and the noise are in it), where the data has the hours.
 
@@ -97,8 +102,9 @@ class Window:
     def detectability(self) -> str:
         if not self.causal:
             return "none"
-        visible = abs(self.sigma) >= CLEAR_SIGMA and self.slot_hours >= CLEAR_HOURS
-        return "clear" if visible else "subtle"
+        if abs(self.sigma) < CLEAR_SIGMA:
+            return "subtle"
+        return "clear" if self.slot_hours >= CLEAR_HOURS else "visible"
 
     def overlaps(self, other: Window) -> bool:
         return self.stream == other.stream and self.start < other.end and other.start < self.end

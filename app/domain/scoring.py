@@ -4,7 +4,7 @@ A detection is a stream and a moment (with an optional score). It hits a window 
 the window's stream and within [start, end). What is reported:
 
 - recall per window and per cause (a cause is found when one of its windows is), overall,
-  for the `clear` and `subtle` windows apart, and per kind;
+  for the `clear`, `visible` and `subtle` windows apart (`app/domain/labels.py`), and per kind;
 - precision: the detections that hit a causal window, over those that hit one or are false
   alarms;
 - false alarms: detections outside every causal window, per stream, with the rate per
@@ -35,6 +35,7 @@ from app.domain.timerange import from_iso, iso
 CalendarMode = Literal["expected", "anomaly"]
 NAB_TRUE_POSITIVE, NAB_FALSE_POSITIVE, NAB_FALSE_NEGATIVE = 1.0, 0.11, 1.0
 _TARGET_KINDS = ("external", "scenario", "modifier", "anomaly")
+DETECTABILITIES = ("clear", "visible", "subtle")
 
 
 class DetectionError(ValueError):
@@ -184,7 +185,7 @@ def _tally(spans: Sequence[Span], found: set[str]) -> dict[str, Any]:
 def _recall(targets: Sequence[Span], hits: Mapping[str, list[Detection]]) -> dict[str, Any]:
     found = {s.id for s in targets if hits[s.id]}
     report = _tally(targets, found)
-    for level in ("clear", "subtle"):
+    for level in DETECTABILITIES:
         report[level] = _tally([s for s in targets if s.detectability == level], found)
     report["byKind"] = {}
     for kind in sorted({s.kind for s in targets}):

@@ -145,3 +145,13 @@ def test_a_red_herring_is_judged_only_on_its_hours_outside_the_expected_calendar
     assert (in_calendar["unconfounded"], in_calendar["flagged"]) == (1, 0)
     assert (after_it["unconfounded"], after_it["flagged"]) == (1, 1)
     assert as_targets["redHerrings"]["unconfounded"] == 0, "a target window confounds it"
+
+
+def test_recall_is_reported_for_clear_visible_and_subtle_windows_apart():
+    visible = {**window("e2:a.x:1", "a.x", 30, 40), "detectability": "visible"}
+
+    report = score([*WINDOWS, visible], [at("a.x", 31)], START, END, STREAMS)
+
+    assert report["windows"]["visible"] == {"count": 1, "detected": 1, "recall": 1.0}
+    assert report["windows"]["clear"] == {"count": 1, "detected": 0, "recall": 0.0}
+    assert (report["windows"]["subtle"]["count"], report["windows"]["subtle"]["detected"]) == (2, 0)
