@@ -24,20 +24,32 @@ import heapq
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from app.domain.calendar import HOUR, hour_grid
-from app.domain.capacity import CapacitySpec, daily_around, within_capacity
+from app.domain.capacity import CapacitySpec, within_capacity
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.delays import DelayModel
 from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release, hour_average
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
+from app.domain.generation.records import (
+    GROUPS,
+    RECENT,
+    TICK_TYPE,
+    Cause,
+    Draft,
+    LogSnapshot,
+    Pending,
+)
+from app.domain.generation.records import moment as _moment
+from app.domain.generation.records import seconds as _seconds
+from app.domain.generation.timeline import Timeline
 from app.domain.history import BaselineView
 from app.domain.hourly import Conditions, HourlyRun, exclusive_probabilities, simulate
 from app.domain.impacts import ImpactEffects, logged_impacts
@@ -45,174 +57,26 @@ from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Root,
 from app.domain.normalize import expected_flags
 from app.domain.randomness import normal_quantile, uniforms
 
-GROUPS = ("high", "medium", "low")
-TICK_TYPE = "control.tick"
-"""A cadence group's generation reached `until` (data: group, from, until): written in the
-same transaction as the group's events, it is the generator's position in simulated time."""
+__all__ = [
+    "GROUPS",
+    "RECENT",
+    "TICK_TYPE",
+    "Cause",
+    "Draft",
+    "LogSnapshot",
+    "Pending",
+    "StreamGenerator",
+    "Timeline",
+    "restored_history",
+]
+
 LANDING_TRIES = 4
 CARRY_OVER = timedelta(days=14)
-RECENT = timedelta(hours=4)
-"""How much of each stream's recent events the generator keeps, before its slowest group's
-frontier: an hour for the trailing-hour values, plus the most a caused event can be emitted
-late (a slow group's chunk, two hours at most, after the faster group passed its time)."""
 """How much of the past a fresh start simulates (hourly) for the work already in flight."""
-SPAN_BEHIND = timedelta(days=30)
-SPAN_AHEAD = timedelta(days=3)
 _OUTCOME_KEY = 1_000_003
 _RELEASE_KEY = 1_000_033
 _SLICE = 300
 """Seconds over which effects, couplings and loads are taken as constant."""
-
-
-@dataclass(frozen=True)
-class Cause:
-    """What a caused event needs of its cause."""
-
-    position: int
-    stream: int
-    occurred_at: datetime
-    data: Mapping[str, Any]
-    correlation_id: int | None
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A caused event decided and not yet emitted: due when its delay says, or, when a
-    backlog holds it, at the moment it is `released`."""
-
-    due: datetime
-    rule: int
-    cause: Cause
-    released: datetime | None = None
-    release_source: int | None = None
-
-    @property
-    def at(self) -> datetime:
-        return self.released or self.due
-
-
-@dataclass
-class Draft:
-    """An event to append; its cause, if any, is already in the log."""
-
-    stream: int
-    occurred_at: datetime
-    data: dict[str, Any]
-    cause: Cause | None = None
-    rule: int | None = None
-    value: float | None = None
-    normalized: float | None = None
-    flag: str | None = None
-    correlation_id: int | None = None
-    expected: float | None = None
-    expected_flag: str | None = None
-
-
-@dataclass
-class LogSnapshot:
-    """What the log says about generation in the current epoch (read by the store):
-    the groups' frontiers, the stream events of the last hour, the hourly rollup, the events
-    that may still have effects pending (position, stream, occurred_at, data, correlation id),
-    the (cause position, stream) of effects already logged, and each gauge's latest sample."""
-
-    epoch: int
-    frontiers: dict[str, datetime]
-    recent: list[tuple[str, datetime]]
-    hourly: list[tuple[str, datetime, int, float, int]]
-    causes: list[tuple[int, str, datetime, Mapping[str, Any], int | None]]
-    emitted: set[tuple[int, str]]
-    latest_samples: dict[str, float] = field(default_factory=dict)
-
-
-class Timeline:
-    """Hourly values per stream over a moving span: what happened live where the generator has
-    been, the stored baseline before it, and the expectation elsewhere. Couplings and gauge
-    loads compare the first two with the third."""
-
-    def __init__(self, model: MarketModel, baseline: BaselineView) -> None:
-        self.model = model
-        self.baseline = baseline
-        self.origin: datetime | None = None
-        self.expected: np.ndarray = np.zeros((model.stream_count, 0))
-        self.live_sum = np.zeros_like(self.expected)
-        self.live_count = np.zeros_like(self.expected)
-        self.live_known = np.zeros_like(self.expected, dtype=bool)
-        self._expected_run: HourlyRun | None = None
-
-    def cover(self, moment: datetime) -> None:
-        """Make sure the span holds `moment` (recomputing the expectation when it moves)."""
-        if self.origin is not None and moment < self.origin + self.hours * HOUR - SPAN_AHEAD / 3:
-            return
-        origin = (moment - SPAN_BEHIND).replace(minute=0, second=0, microsecond=0)
-        hours = int((SPAN_BEHIND + SPAN_AHEAD) / HOUR)
-        run = simulate(self.model, origin, hours)
-        shift = 0 if self.origin is None else int((origin - self.origin) / HOUR)
-        old = (self.live_sum, self.live_count, self.live_known)
-        self.origin, self.expected, self._expected_run = origin, run.values, run
-        self.live_sum = np.zeros_like(run.values)
-        self.live_count = np.zeros_like(run.values)
-        self.live_known = np.zeros_like(run.values, dtype=bool)
-        keep = old[0].shape[1] - shift
-        if shift >= 0 and keep > 0:
-            self.live_sum[:, :keep] = old[0][:, shift:]
-            self.live_count[:, :keep] = old[1][:, shift:]
-            self.live_known[:, :keep] = old[2][:, shift:]
-
-    @property
-    def hours(self) -> int:
-        return self.expected.shape[1]
-
-    @property
-    def plain(self) -> HourlyRun:
-        """The span's plain expectation as a run (what couplings compare against)."""
-        assert self._expected_run is not None
-        return self._expected_run
-
-    def index(self, moment: datetime) -> int:
-        assert self.origin is not None
-        return int((moment - self.origin) // HOUR)
-
-    def add_many(self, stream: int, seconds: np.ndarray, values: np.ndarray | None) -> None:
-        """Count a stream's events (or add its samples' values) into their hours."""
-        hours = ((seconds - self.origin.timestamp()) // 3600).astype(int)
-        inside = (hours >= 0) & (hours < self.hours)
-        hours = hours[inside]
-        self.live_known[stream, hours] = True
-        np.add.at(self.live_count[stream], hours, 1)
-        np.add.at(self.live_sum[stream], hours, 1.0 if values is None else values[inside])
-
-    def realized(self, stream: int, first: int, last: int, complete: int | None = None):
-        """Values of hours [first, last): live, else baseline, else expected. Live hours from
-        `complete` on (not yet wholly generated) count as expected."""
-        values = self.expected[stream, first:last].copy()
-        base = self.baseline
-        offsets = np.arange(first, last) + int((self.origin - base.start) / HOUR)
-        in_base = (offsets >= 0) & (offsets < base.values.shape[1])
-        values[in_base] = base.values[base.index[self.model.names[stream]], offsets[in_base]]
-        known = self.live_known[stream, first:last].copy()
-        if complete is not None:
-            known[max(complete - first, 0) :] = False
-        if self.model.is_entity(stream):
-            values[known] = self.live_sum[stream, first:last][known]
-        else:
-            counts = np.maximum(self.live_count[stream, first:last], 1)
-            values[known] = (self.live_sum[stream, first:last] / counts)[known]
-        return values
-
-    def day_around(self, stream: int, hour: int) -> float:
-        """The expectation over the day around `hour` (`app.domain.capacity.daily_around`)."""
-        return float(daily_around(self.expected[stream])[hour])
-
-    def ratio(self, stream: int, hour: int, window: int, complete: int | None = None) -> float:
-        """Realized over expected across the `window` hours before `hour` (hours from
-        `complete` on, not wholly generated yet, count as expected)."""
-        first = max(0, hour - window)
-        if first >= hour:
-            return 1.0
-        expected = self.expected[stream, first:hour].sum()
-        if expected <= 1e-9:
-            return 1.0
-        return float(self.realized(stream, first, hour, complete).sum() / expected)
 
 
 class StreamGenerator:
@@ -944,11 +808,3 @@ def restored_history(
         conditions=conditions,
         preliminary=conditioned,
     )
-
-
-def _seconds(moment: datetime) -> float:
-    return moment.timestamp()
-
-
-def _moment(seconds: float) -> datetime:
-    return datetime.fromtimestamp(float(seconds), UTC)
