@@ -19,25 +19,22 @@ names its cause's position, and none is due before its cause.
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
-from app.domain.calendar import HOUR, hour_grid
-from app.domain.capacity import CapacitySpec, within_capacity
+from app.domain.calendar import HOUR
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
-from app.domain.delays import DelayModel
-from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release, hour_average
+from app.domain.effects import EffectsSource, hour_average
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
+from app.domain.generation.in_force import InForce
 from app.domain.generation.records import (
     GROUPS,
     RECENT,
@@ -49,11 +46,11 @@ from app.domain.generation.records import (
 )
 from app.domain.generation.records import moment as _moment
 from app.domain.generation.records import seconds as _seconds
+from app.domain.generation.state import LiveState
 from app.domain.generation.timeline import Timeline
 from app.domain.history import BaselineView
 from app.domain.hourly import Conditions, HourlyRun, exclusive_probabilities, simulate
-from app.domain.impacts import ImpactEffects, logged_impacts
-from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Root, Rule
+from app.domain.model import Gauge, MarketModel, Root, Rule
 from app.domain.normalize import expected_flags
 from app.domain.randomness import normal_quantile, uniforms
 
@@ -75,8 +72,6 @@ CARRY_OVER = timedelta(days=14)
 """How much of the past a fresh start simulates (hourly) for the work already in flight."""
 _OUTCOME_KEY = 1_000_003
 _RELEASE_KEY = 1_000_033
-_SLICE = 300
-"""Seconds over which effects, couplings and loads are taken as constant."""
 
 
 class StreamGenerator:
@@ -95,35 +90,16 @@ class StreamGenerator:
         self.model = model
         self.baseline = baseline
         self.seed = seed
-        self._ongoing = ImpactEffects(logged_impacts(model, baseline.events))
-        self.effects: EffectsSource = self._ongoing
-        self._cuts: list[float] = []
-        """Where effects jump (as seconds), sorted: slices of constant effects end there."""
-        self._releases: dict[int, list[Release]] = defaultdict(list)
-        """Per stream, the backlogs in force: effects they hold happen when released."""
+        self.state = LiveState(model, baseline)
+        self.in_force = InForce(model, baseline, self.state)
         self._explained: tuple[datetime, np.ndarray] | None = None
         """The timeline span's hourly expectation with every cause in force, from its origin."""
-        self.timeline = Timeline(model, baseline)
-        self.epoch = 1
-        self.frontiers: dict[str, datetime] = {}
         self.pending: dict[str, list[tuple[float, int, int, Pending]]] = {g: [] for g in GROUPS}
-        self.recent: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(0))
-        self.latest_sample: dict[int, float] = {}
         self.makers = {
             i: DataMaker(model.catalog.stream(name), model.catalog.population)
             for i, name in enumerate(model.names)
         }
-        self.group_of = [model.catalog.stream(name).cadence for name in model.names]
-        self._couplings_to_stream: dict[int, list[CouplingSpec]] = defaultdict(list)
-        self._couplings_to_rate: dict[str, list[CouplingSpec]] = defaultdict(list)
-        for coupling in model.couplings:
-            if coupling.target_stream is not None:
-                self._couplings_to_stream[coupling.target_stream].append(coupling)
-            else:
-                self._couplings_to_rate[coupling.target_rate].append(coupling)
-        self._coupling_cache: dict[tuple[str, int], float] = {}
-        self._effects_cache: dict[float, Effects] = {}
-        self._delay_cache: dict[tuple, DelayModel] = {}
+        self.group_of = self.state.group_of
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
         self._rules_from: dict[int, list[Rule]] = defaultdict(list)
@@ -132,14 +108,35 @@ class StreamGenerator:
         if effects is not None:
             self.set_effects(effects)
 
+    @property
+    def epoch(self) -> int:
+        return self.state.epoch
+
+    @property
+    def frontiers(self) -> dict[str, datetime]:
+        """How far each cadence group has generated."""
+        return self.state.frontiers
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.state.timeline
+
+    @property
+    def recent(self) -> dict[int, np.ndarray]:
+        return self.state.recent
+
+    @property
+    def latest_sample(self) -> dict[int, float]:
+        return self.state.latest_sample
+
     # Restoring from the log ---------------------------------------------------------------------
 
     def restore(self, snapshot: LogSnapshot, start: datetime) -> None:
         """Rebuild every piece of state from what the log holds; `start` is where live
         generation began in this epoch (the baseline's end, or the reset)."""
-        self.epoch = snapshot.epoch
-        self.frontiers = {g: snapshot.frontiers.get(g, start) for g in GROUPS}
-        self.timeline = Timeline(self.model, self.baseline)
+        self.state.epoch = snapshot.epoch
+        self.state.frontiers = {g: snapshot.frontiers.get(g, start) for g in GROUPS}
+        self.state.timeline = Timeline(self.model, self.baseline)
         self.timeline.cover(max(self.frontiers.values()))
         for name, hour, events, value_sum, value_count in snapshot.hourly:
             stream = self.model.index[name]
@@ -158,9 +155,11 @@ class StreamGenerator:
             times[stream].extend(seconds)
         for name, moment in snapshot.recent:
             times[self.model.index[name]].append(_seconds(moment))
-        self.recent = defaultdict(lambda: np.zeros(0))
+        self.state.recent = defaultdict(lambda: np.zeros(0))
         self.recent.update({s: np.sort(np.array(t)) for s, t in times.items()})
-        self.latest_sample = {self.model.index[n]: v for n, v in snapshot.latest_samples.items()}
+        self.state.latest_sample = {
+            self.model.index[n]: v for n, v in snapshot.latest_samples.items()
+        }
         self.pending = {g: [] for g in GROUPS}
         self._push_all(
             p
@@ -241,7 +240,7 @@ class StreamGenerator:
         """Roots, gauge samples and due caused events of `group` in [frontier, until)."""
         start = self.frontiers[group]
         self.timeline.cover(until)
-        self._forget_round()
+        self.in_force.forget_round()
         drafts: list[Draft] = []
         for stream in self._streams(group):
             if stream in self._roots:
@@ -253,73 +252,17 @@ class StreamGenerator:
 
     def next_round(self, group: str, until: datetime) -> list[Draft]:
         """Caused events of `group` that came due in the interval since the last round."""
-        self._forget_round()
+        self.in_force.forget_round()
         return self._finish(self._due(group, until))
 
     def set_effects(self, effects: EffectsSource) -> None:
         """What scenarios, modifiers and logged external events do from now on (on top of the
         baseline's events that still act)."""
-        self.effects = CombinedEffects(self._ongoing, effects)
-        self._cuts = [moment.timestamp() for moment in self.effects.changes()]
-        self._releases = defaultdict(list)
-        for release in self.effects.releases():
-            self._releases[release.stream].append(release)
+        self.in_force.set(effects)
         queued = [item[3] for heap in self.pending.values() for item in heap]
         self.pending = {group: [] for group in GROUPS}
         self._push_all(queued)
         self._explained = None
-        self._forget_round()
-
-    def _forget_round(self) -> None:
-        """Drop what was computed for the previous round (live data has moved on since)."""
-        self._coupling_cache.clear()
-        self._effects_cache.clear()
-
-    def _effects(self, moment: datetime) -> Effects:
-        """The effects in force, taken as constant over each stretch (`_stretch_starts`)."""
-        key = self._stretch_start(moment.timestamp())
-        if key not in self._effects_cache:
-            self._effects_cache[key] = self.effects.at(_moment(key))
-        return self._effects_cache[key]
-
-    def _stretch_start(self, second: float) -> float:
-        """`_stretch_starts` for one moment, without numpy: it runs once per chain effect."""
-        start = (second // _SLICE) * _SLICE
-        latest = bisect.bisect_right(self._cuts, second) - 1
-        return max(start, self._cuts[latest]) if latest >= 0 else start
-
-    def _stretch_starts(self, seconds: np.ndarray) -> np.ndarray:
-        """Where the stretch of constant effects holding each moment begins: its 5-minute
-        slice, cut where a scenario, cascade or modifier starts or ends inside it (so an
-        activation acts from its very moment, not from the next slice)."""
-        starts = (seconds // _SLICE) * _SLICE
-        if not self._cuts:
-            return starts
-        cuts = np.array(self._cuts)
-        latest = np.searchsorted(cuts, seconds, side="right") - 1
-        cut = np.where(latest >= 0, cuts[np.maximum(latest, 0)], -np.inf)
-        return np.maximum(starts, cut)
-
-    def _stretches(self, causes: Sequence[Cause]) -> Iterable[tuple[datetime, list[int]]]:
-        """Causes grouped by stretch of constant effects (probabilities are computed once
-        per stretch), with the stretch's start."""
-        seconds = np.array([_seconds(cause.occurred_at) for cause in causes])
-        groups: dict[float, list[int]] = defaultdict(list)
-        for i, start in enumerate(self._stretch_starts(seconds).tolist()):
-            groups[start].append(i)
-        for start, members in groups.items():
-            yield _moment(start), members
-
-    def _segments(self, start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:
-        """[start, end) cut at hours (the baseline's expectation changes) and where effects
-        change (stretches)."""
-        low, high = _seconds(start), _seconds(end)
-        first_slice = (low // _SLICE + 1) * _SLICE
-        cuts = set(np.arange(first_slice, high, _SLICE).tolist())
-        cuts |= {c for c in self._cuts if low < c < high}
-        bounds = [low, *sorted(cuts), high]
-        for a, b in pairwise(bounds):
-            yield _moment(a), _moment(b)
 
     def committed(self, drafts: Sequence[Draft], first_position: int) -> None:
         """The drafts are in the log from `first_position` on: record them and decide what
@@ -382,7 +325,7 @@ class StreamGenerator:
         rules = self.model.rules
         for pending in pendings:
             target = rules[pending.rule].target
-            if target in self._releases or pending.released is not None:
+            if target in self.in_force.releases or pending.released is not None:
                 pending = self._held(pending, target)
             grouped[self.group_of[target]].append(
                 (pending.at.timestamp(), pending.cause.position, pending.rule, pending)
@@ -399,7 +342,7 @@ class StreamGenerator:
     def _held(self, pending: Pending, target: int) -> Pending:
         """The effect as the backlogs in force time it: released at a moment of the release
         drawn from its cause's position, when a backlog holds its cause's moment."""
-        for release in self._releases.get(target, ()):
+        for release in self.in_force.releases.get(target, ()):
             if release.holds(pending.cause.occurred_at):
                 share = uniforms(self.seed, pending.cause.position, _RELEASE_KEY, pending.rule)
                 return replace(
@@ -412,9 +355,9 @@ class StreamGenerator:
     def _root_events(self, root: Root, start: datetime, end: datetime) -> list[Draft]:
         rng = np.random.default_rng([self.seed, 1, root.stream, int(_seconds(start) * 1000)])
         times: list[float] = []
-        for segment_start, segment_end in self._segments(start, end):
+        for segment_start, segment_end in self.in_force.segments(start, end):
             h = self.timeline.index(segment_start)
-            rate = self._stream_value(
+            rate = self.in_force.stream_value(
                 root.stream, segment_start, self.timeline.expected[root.stream, h]
             )
             count = int(rng.poisson(float(rate) * ((segment_end - segment_start) / HOUR)))
@@ -423,7 +366,7 @@ class StreamGenerator:
         times.sort()
         data = self.makers[root.stream].make(rng, len(times))
         return [
-            Draft(root.stream, moment, d, correlation_id=self._source(root.stream, moment))
+            Draft(root.stream, moment, d, correlation_id=self.in_force.source(root.stream, moment))
             for moment, d in zip(map(_moment, times), data, strict=True)
         ]
 
@@ -437,15 +380,15 @@ class StreamGenerator:
         seconds = offset + ks * interval
         hours = ((seconds - _seconds(self.timeline.origin)) // 3600).astype(int)
         level = self.timeline.expected[gauge.stream, hours].copy()
-        slices = self._stretch_starts(seconds.astype(float))
+        slices = self.in_force.stretch_starts(seconds.astype(float))
         sources = {}
         for key in np.unique(slices):
             at = _moment(float(key))
             inside = slices == key
-            level[inside] = self._stream_value(gauge.stream, at, level[inside])
+            level[inside] = self.in_force.stream_value(gauge.stream, at, level[inside])
             if gauge.load is not None:
                 level[inside] *= self._load_ratio(gauge.load, at) ** gauge.elasticity
-            sources[key] = self._source(gauge.stream, at)
+            sources[key] = self.in_force.source(gauge.stream, at)
         noise = normal_quantile(uniforms(self.seed, 2, gauge.stream, ks))
         values = np.round(np.clip(level * (1 + gauge.noise * noise), gauge.low, gauge.high), 4)
         return [
@@ -487,66 +430,6 @@ class StreamGenerator:
             np.searchsorted(times, until, "right") - np.searchsorted(times, after, "right")
         )
 
-    # Effects and couplings ------------------------------------------------------------------------
-
-    def _stream_value(self, stream: int, at: datetime, base):
-        """A root's rate or a gauge's level at `at`: effects in force, then couplings."""
-        value = self._effects(at).stream(stream).apply_array(base)
-        h = self.timeline.index(at)
-        for coupling in self._couplings_to_stream.get(stream, ()):
-            value = value * self._coupling(coupling, h)
-        return np.maximum(value, 0.0)
-
-    def _source(self, stream: int, at: datetime) -> int | None:
-        """What is behind a stream's change at `at` (a scenario run, an event), if anything."""
-        return self._effects(at).stream_sources.get(stream)
-
-    def _rate(self, name: str, at: datetime) -> float:
-        value = self._effects(at).rate(name).apply(self.model.rates[name])
-        h = self.timeline.index(at)
-        for coupling in self._couplings_to_rate.get(name, ()):
-            value *= self._coupling(coupling, h)
-        return min(max(value, 0.0), 1.0)
-
-    def _coupling(self, coupling: CouplingSpec, h: int) -> float:
-        key = (coupling.coupling_id, h)
-        if key not in self._coupling_cache:
-            frontier = self.frontiers[self.group_of[coupling.driver]]
-            complete = self.timeline.index(frontier)
-            ratio = self.timeline.ratio(coupling.driver, h, coupling.window_hours, complete)
-            self._coupling_cache[key] = max(ratio, 1e-6) ** coupling.elasticity
-        return self._coupling_cache[key]
-
-    def _within_capacity(self, chain: ChainGroup, probabilities: np.ndarray, at: datetime):
-        """A chain's outcome probabilities at `at` once its capacity, if it has one, has
-        served what it can (as the hourly flow reckons it: `app.domain.capacity`)."""
-        capacity = self.model.capacities.get(chain.rule_id)
-        if capacity is None:
-            return probabilities
-        asked = self._asked_per_probability(capacity, self.timeline.index(at))
-        return within_capacity(probabilities, capacity, asked)
-
-    def _asked_per_probability(self, capacity: CapacitySpec, h: int) -> float:
-        """What a day asks of a capacity at hour `h`, over its limit, per unit of the outcome's
-        probability."""
-        key = (capacity.capacity_id, h)
-        if key not in self._coupling_cache:
-            frontier = self.frontiers[self.group_of[capacity.demand]]
-            complete = self.timeline.index(frontier)
-            ratio = self.timeline.ratio(capacity.demand, h, capacity.window_hours, complete)
-            plain_day = self.timeline.day_around(capacity.demand, h)
-            moment = hour_grid(self.timeline.origin + h * HOUR, 1)
-            limit = float(self.model.capacity_limit(capacity, moment)[0])
-            self._coupling_cache[key] = ratio * plain_day / limit
-        return self._coupling_cache[key]
-
-    def _rule_probability(self, rule: Rule, at: datetime) -> float:
-        """A rule's probability at a moment: its rate (with effects and couplings) times the
-        effects on the stream it produces, at most 1. (A cascade's condition is tested on each
-        cause's data instead of entering as a share.)"""
-        p = self._rate(rule.rate, at)
-        return min(1.0, p * self._effects(at).stream(rule.target).factor)
-
     # Decisions ------------------------------------------------------------------------------------
 
     def _decide(self, causes: Iterable[Cause], emitted: set[tuple[int, str]]) -> list[Pending]:
@@ -574,12 +457,12 @@ class StreamGenerator:
         base = np.array([self.model.rates[r.rate] for r in rules])
         draws = uniforms(self.seed, positions, _OUTCOME_KEY, rules[0].index)
         chosen = []
-        for moment, members in self._stretches(causes):
-            effective = np.array([[self._rule_probability(r, moment)] for r in rules])
-            rates = np.array([[self._rate(r.rate, moment)] for r in rules])
+        for moment, members in self.in_force.stretches(causes):
+            effective = np.array([[self.in_force.rule_probability(r, moment)] for r in rules])
+            rates = np.array([[self.in_force.rate(r.rate, moment)] for r in rules])
             fixed = ~np.isclose(rates, base[:, None])
             probabilities = exclusive_probabilities(base, effective, chain.has_remainder, fixed)
-            probabilities = self._within_capacity(chain, probabilities, moment)
+            probabilities = self.in_force.within_capacity(chain, probabilities, moment)
             cumulative = np.cumsum(probabilities)
             for i in members:
                 cause = causes[i]
@@ -595,8 +478,8 @@ class StreamGenerator:
         draws = uniforms(self.seed, positions, rule.index, 0)
         target = self.model.names[rule.target]
         chosen = []
-        for moment, members in self._stretches(causes):
-            p = self._rule_probability(rule, moment)
+        for moment, members in self.in_force.stretches(causes):
+            p = self.in_force.rule_probability(rule, moment)
             for i in members:
                 cause = causes[i]
                 if draws[i] >= p or (cause.position, target) in emitted:
@@ -607,7 +490,9 @@ class StreamGenerator:
 
     def _with_delays(self, chosen: list[tuple[Rule, Cause]]) -> list[Pending]:
         by_rule: dict[tuple[int, float], list[Cause]] = defaultdict(list)
-        stretches = self._stretch_starts(np.array([_seconds(c.occurred_at) for _, c in chosen]))
+        stretches = self.in_force.stretch_starts(
+            np.array([_seconds(c.occurred_at) for _, c in chosen])
+        )
         for (rule, cause), stretch in zip(chosen, stretches.tolist(), strict=True):
             by_rule[(rule.index, stretch)].append(cause)
         pending = []
@@ -624,7 +509,7 @@ class StreamGenerator:
     def _delays(self, rule: Rule, causes: Sequence[Cause], positions: np.ndarray) -> np.ndarray:
         """Delays in seconds; with a landing profile, the likeliest of a few candidates by the
         profile's weight at the hour each would land in."""
-        delay = self._delay_model(rule, causes[0].occurred_at)
+        delay = self.in_force.delay_model(rule, causes[0].occurred_at)
         if rule.landing_profile is None:
             return delay.quantile(uniforms(self.seed, positions, rule.index, 1))
         candidates = np.vstack([
@@ -640,21 +525,6 @@ class StreamGenerator:
         pick_u = uniforms(self.seed, positions, rule.index, 99)
         picks = np.minimum((cumulative < pick_u[None, :]).sum(axis=0), LANDING_TRIES - 1)
         return candidates[picks, np.arange(positions.size)]
-
-    def _delay_model(self, rule: Rule, at: datetime) -> DelayModel:
-        """The rule's delay, rebuilt when it reads a rate (a median in hours) that the effects
-        at `at` change: a support overload slows resolution down."""
-        refs = [ref.rate for _, ref in rule.spec.rate_refs()]
-        if not refs:
-            return rule.delay
-        effects = self._effects(at)
-        hours = {name: effects.rate(name).apply(self.model.rates[name]) for name in refs}
-        if all(hours[n] == self.model.rates[n] for n in refs):
-            return rule.delay
-        key = (rule.index, tuple(sorted(hours.items())))
-        if key not in self._delay_cache:
-            self._delay_cache[key] = DelayModel.of(rule.spec, hours)
-        return self._delay_cache[key]
 
     def _profile_weights(self, profile: str, seconds: np.ndarray) -> np.ndarray:
         hours = (seconds // 3600).astype("int64").astype("datetime64[h]")
@@ -697,7 +567,7 @@ class StreamGenerator:
         """What is behind an effect that its cause did not carry: a change of its rule's rate
         or of its stream at the time the cause was decided."""
         rule = self.model.rules[item.rule]
-        effects = self._effects(item.cause.occurred_at)
+        effects = self.in_force.at(item.cause.occurred_at)
         return effects.rate_sources.get(rule.rate) or effects.stream_sources.get(rule.target)
 
     def _child_data(self, rule_index: int) -> Mapping[str, Any] | None:
@@ -767,8 +637,8 @@ class StreamGenerator:
         origin = self.timeline.origin
         if self._explained is None or self._explained[0] != origin:
             hours = self.timeline.hours
-            effects = [hour_average(self.effects, origin + h * HOUR) for h in range(hours)]
-            conditions = Conditions(effects=effects, releases=self.effects.releases())
+            effects = [hour_average(self.in_force.effects, origin + h * HOUR) for h in range(hours)]
+            conditions = Conditions(effects=effects, releases=self.in_force.effects.releases())
             run = simulate(
                 self.model, origin, hours, expected=self.timeline.plain, conditions=conditions
             )
