@@ -20,7 +20,6 @@ names its cause's position, and none is due before its cause.
 from __future__ import annotations
 
 import heapq
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -34,6 +33,7 @@ from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.effects import EffectsSource, hour_average
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
+from app.domain.generation.gauges import GaugeSamples
 from app.domain.generation.in_force import InForce
 from app.domain.generation.records import (
     GROUPS,
@@ -44,15 +44,15 @@ from app.domain.generation.records import (
     LogSnapshot,
     Pending,
 )
-from app.domain.generation.records import moment as _moment
 from app.domain.generation.records import seconds as _seconds
+from app.domain.generation.roots import RootArrivals
 from app.domain.generation.state import LiveState
 from app.domain.generation.timeline import Timeline
 from app.domain.history import BaselineView
 from app.domain.hourly import Conditions, HourlyRun, exclusive_probabilities, simulate
-from app.domain.model import Gauge, MarketModel, Root, Rule
+from app.domain.model import MarketModel, Rule
 from app.domain.normalize import expected_flags
-from app.domain.randomness import normal_quantile, uniforms
+from app.domain.randomness import uniforms
 
 __all__ = [
     "GROUPS",
@@ -100,6 +100,8 @@ class StreamGenerator:
             for i, name in enumerate(model.names)
         }
         self.group_of = self.state.group_of
+        self.roots = RootArrivals(seed, self.state, self.in_force, self.makers)
+        self.gauges = GaugeSamples(model, seed, self.state, self.in_force)
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
         self._rules_from: dict[int, list[Rule]] = defaultdict(list)
@@ -244,9 +246,9 @@ class StreamGenerator:
         drafts: list[Draft] = []
         for stream in self._streams(group):
             if stream in self._roots:
-                drafts.extend(self._root_events(self._roots[stream], start, until))
+                drafts.extend(self.roots.events(self._roots[stream], start, until))
             elif stream in self._gauges:
-                drafts.extend(self._gauge_samples(self._gauges[stream], start, until))
+                drafts.extend(self.gauges.samples(self._gauges[stream], start, until))
         drafts.extend(self._due(group, until))
         return self._finish(drafts)
 
@@ -349,86 +351,6 @@ class StreamGenerator:
                     pending, released=release.at(float(share)), release_source=release.source
                 )
         return replace(pending, released=None, release_source=None)
-
-    # Roots and gauges ---------------------------------------------------------------------------
-
-    def _root_events(self, root: Root, start: datetime, end: datetime) -> list[Draft]:
-        rng = np.random.default_rng([self.seed, 1, root.stream, int(_seconds(start) * 1000)])
-        times: list[float] = []
-        for segment_start, segment_end in self.in_force.segments(start, end):
-            h = self.timeline.index(segment_start)
-            rate = self.in_force.stream_value(
-                root.stream, segment_start, self.timeline.expected[root.stream, h]
-            )
-            count = int(rng.poisson(float(rate) * ((segment_end - segment_start) / HOUR)))
-            low, high = _seconds(segment_start), _seconds(segment_end)
-            times.extend(rng.uniform(low, high, count).tolist())
-        times.sort()
-        data = self.makers[root.stream].make(rng, len(times))
-        return [
-            Draft(root.stream, moment, d, correlation_id=self.in_force.source(root.stream, moment))
-            for moment, d in zip(map(_moment, times), data, strict=True)
-        ]
-
-    def _gauge_samples(self, gauge: Gauge, start: datetime, end: datetime) -> list[Draft]:
-        interval, offset = self._sample_grid(gauge.stream)
-        first = int(np.ceil((_seconds(start) - offset) / interval))
-        last = int(np.ceil((_seconds(end) - offset) / interval))
-        if last <= first:
-            return []
-        ks = np.arange(first, last)
-        seconds = offset + ks * interval
-        hours = ((seconds - _seconds(self.timeline.origin)) // 3600).astype(int)
-        level = self.timeline.expected[gauge.stream, hours].copy()
-        slices = self.in_force.stretch_starts(seconds.astype(float))
-        sources = {}
-        for key in np.unique(slices):
-            at = _moment(float(key))
-            inside = slices == key
-            level[inside] = self.in_force.stream_value(gauge.stream, at, level[inside])
-            if gauge.load is not None:
-                level[inside] *= self._load_ratio(gauge.load, at) ** gauge.elasticity
-            sources[key] = self.in_force.source(gauge.stream, at)
-        noise = normal_quantile(uniforms(self.seed, 2, gauge.stream, ks))
-        values = np.round(np.clip(level * (1 + gauge.noise * noise), gauge.low, gauge.high), 4)
-        return [
-            Draft(gauge.stream, _moment(t), {}, value=float(v), correlation_id=sources[k])
-            for t, v, k in zip(seconds, values, slices, strict=True)
-        ]
-
-    def _sample_grid(self, stream: int) -> tuple[float, float]:
-        """Seconds between samples of a gauge and its phase (a stable hash of its name)."""
-        cadence = self.model.catalog.cadences[self.group_of[stream]]
-        interval = (cadence.interval.min + cadence.interval.max).total_seconds() / 2
-        spread = min(cadence.stagger.max_offset.total_seconds(), interval)
-        name = self.model.names[stream].encode()
-        return interval, (zlib.crc32(name) % 10_000) / 10_000 * spread
-
-    def _load_ratio(self, load: int, at: datetime) -> float:
-        """A gauge's load against its expectation: the load stream's events of the hour before
-        `at` (as far as its group has generated them, scaled to the hour) against the events
-        expected in that same hour, or the latest sample of a gauge load against its hour's
-        level. Unknown (the load's group is far behind): as expected."""
-        h = self.timeline.index(at)
-        expected = self.timeline.expected[load, h]
-        if not self.model.is_entity(load):
-            return self.latest_sample.get(load, expected) / expected if expected > 1e-9 else 1.0
-        through = (at - (self.timeline.origin + h * HOUR)) / HOUR
-        expected = expected * through + self.timeline.expected[load, h - 1] * (1 - through)
-        if expected <= 1e-9:
-            return 1.0
-        moment = _seconds(at)
-        known = min(moment, _seconds(self.frontiers[self.group_of[load]]))
-        covered = known - (moment - 3600)
-        if covered < 600:
-            return 1.0
-        return self._trailing(load, moment - 3600, known) * 3600 / covered / expected
-
-    def _trailing(self, stream: int, after: float, until: float) -> float:
-        times = self.recent[stream]
-        return float(
-            np.searchsorted(times, until, "right") - np.searchsorted(times, after, "right")
-        )
 
     # Decisions ------------------------------------------------------------------------------------
 
