@@ -33,6 +33,7 @@ from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.effects import EffectsSource, hour_average
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
+from app.domain.generation.decisions import RuleDecisions
 from app.domain.generation.gauges import GaugeSamples
 from app.domain.generation.in_force import InForce
 from app.domain.generation.records import (
@@ -49,7 +50,7 @@ from app.domain.generation.roots import RootArrivals
 from app.domain.generation.state import LiveState
 from app.domain.generation.timeline import Timeline
 from app.domain.history import BaselineView
-from app.domain.hourly import Conditions, HourlyRun, exclusive_probabilities, simulate
+from app.domain.hourly import Conditions, HourlyRun, simulate
 from app.domain.model import MarketModel, Rule
 from app.domain.normalize import expected_flags
 from app.domain.randomness import uniforms
@@ -67,10 +68,8 @@ __all__ = [
     "restored_history",
 ]
 
-LANDING_TRIES = 4
 CARRY_OVER = timedelta(days=14)
 """How much of the past a fresh start simulates (hourly) for the work already in flight."""
-_OUTCOME_KEY = 1_000_003
 _RELEASE_KEY = 1_000_033
 
 
@@ -102,6 +101,7 @@ class StreamGenerator:
         self.group_of = self.state.group_of
         self.roots = RootArrivals(seed, self.state, self.in_force, self.makers)
         self.gauges = GaugeSamples(model, seed, self.state, self.in_force)
+        self.decisions = RuleDecisions(model, seed, self.in_force)
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
         self._rules_from: dict[int, list[Rule]] = defaultdict(list)
@@ -172,7 +172,7 @@ class StreamGenerator:
             Cause(position, self.model.index[name], at, data, correlation)
             for position, name, at, data, correlation in snapshot.causes
         ]
-        self._push_all(self._decide(logged, emitted=snapshot.emitted))
+        self._push_all(self.decisions.decide(logged, emitted=snapshot.emitted))
 
     def _carry_over(self, start: datetime) -> tuple[list[Pending], dict[int, list[float]]]:
         """The work in flight when live generation begins: caused events still due after
@@ -285,7 +285,7 @@ class StreamGenerator:
             else:
                 self.timeline.add_many(stream, seconds, np.array([d.value for d in items]))
                 self.latest_sample[stream] = float(items[-1].value or 0.0)
-        self._push_all(self._decide(causes, emitted=set()))
+        self._push_all(self.decisions.decide(causes, emitted=set()))
 
     def advance(self, group: str, until: datetime) -> None:
         self.frontiers[group] = max(self.frontiers[group], until)
@@ -351,106 +351,6 @@ class StreamGenerator:
                     pending, released=release.at(float(share)), release_source=release.source
                 )
         return replace(pending, released=None, release_source=None)
-
-    # Decisions ------------------------------------------------------------------------------------
-
-    def _decide(self, causes: Iterable[Cause], emitted: set[tuple[int, str]]) -> list[Pending]:
-        """The caused events of each cause, by its rules; those already in the log (`emitted`,
-        as (cause position, stream)) are left out. An exclusive chain with any outcome logged
-        is done."""
-        by_stream: dict[int, list[Cause]] = defaultdict(list)
-        for cause in causes:
-            by_stream[cause.stream].append(cause)
-        decided: list[Pending] = []
-        for stream, group in by_stream.items():
-            positions = np.array([c.position for c in group], dtype=np.int64)
-            for chain in self.model.chains:
-                if chain.source == stream:
-                    decided.extend(self._decide_chain(chain, group, positions, emitted))
-            for index in self.model.cascades:
-                rule = self.model.rules[index]
-                if rule.source == stream:
-                    decided.extend(self._decide_cascade(rule, group, positions, emitted))
-        return decided
-
-    def _decide_chain(self, chain, causes, positions, emitted) -> list[Pending]:
-        rules = [self.model.rules[i] for i in chain.rules]
-        targets = {self.model.names[r.target] for r in rules}
-        base = np.array([self.model.rates[r.rate] for r in rules])
-        draws = uniforms(self.seed, positions, _OUTCOME_KEY, rules[0].index)
-        chosen = []
-        for moment, members in self.in_force.stretches(causes):
-            effective = np.array([[self.in_force.rule_probability(r, moment)] for r in rules])
-            rates = np.array([[self.in_force.rate(r.rate, moment)] for r in rules])
-            fixed = ~np.isclose(rates, base[:, None])
-            probabilities = exclusive_probabilities(base, effective, chain.has_remainder, fixed)
-            probabilities = self.in_force.within_capacity(chain, probabilities, moment)
-            cumulative = np.cumsum(probabilities)
-            for i in members:
-                cause = causes[i]
-                if any((cause.position, t) in emitted for t in targets):
-                    continue
-                pick = int(np.searchsorted(cumulative, draws[i], side="right"))
-                if pick < len(rules):
-                    chosen.append((rules[pick], cause))
-        return self._with_delays(chosen)
-
-    def _decide_cascade(self, rule: Rule, causes, positions, emitted) -> list[Pending]:
-        condition = getattr(self.model.catalog.rule(rule.rule_id), "condition", None)
-        draws = uniforms(self.seed, positions, rule.index, 0)
-        target = self.model.names[rule.target]
-        chosen = []
-        for moment, members in self.in_force.stretches(causes):
-            p = self.in_force.rule_probability(rule, moment)
-            for i in members:
-                cause = causes[i]
-                if draws[i] >= p or (cause.position, target) in emitted:
-                    continue
-                if condition is None or condition.holds(cause.data.get(condition.field)):
-                    chosen.append((rule, cause))
-        return self._with_delays(chosen)
-
-    def _with_delays(self, chosen: list[tuple[Rule, Cause]]) -> list[Pending]:
-        by_rule: dict[tuple[int, float], list[Cause]] = defaultdict(list)
-        stretches = self.in_force.stretch_starts(
-            np.array([_seconds(c.occurred_at) for _, c in chosen])
-        )
-        for (rule, cause), stretch in zip(chosen, stretches.tolist(), strict=True):
-            by_rule[(rule.index, stretch)].append(cause)
-        pending = []
-        for (index, _), causes in by_rule.items():
-            rule = self.model.rules[index]
-            positions = np.array([c.position for c in causes], dtype=np.int64)
-            delays = self._delays(rule, causes, positions)
-            pending.extend(
-                Pending(c.occurred_at + timedelta(seconds=float(d)), index, c)
-                for c, d in zip(causes, delays, strict=True)
-            )
-        return pending
-
-    def _delays(self, rule: Rule, causes: Sequence[Cause], positions: np.ndarray) -> np.ndarray:
-        """Delays in seconds; with a landing profile, the likeliest of a few candidates by the
-        profile's weight at the hour each would land in."""
-        delay = self.in_force.delay_model(rule, causes[0].occurred_at)
-        if rule.landing_profile is None:
-            return delay.quantile(uniforms(self.seed, positions, rule.index, 1))
-        candidates = np.vstack([
-            delay.quantile(uniforms(self.seed, positions, rule.index, 1 + k))
-            for k in range(LANDING_TRIES)
-        ])  # fmt: skip
-        starts = np.array([_seconds(c.occurred_at) for c in causes])
-        landing = starts[None, :] + candidates
-        weights = np.vstack([
-            self._profile_weights(rule.landing_profile, landing[k]) for k in range(LANDING_TRIES)
-        ])  # fmt: skip
-        cumulative = np.cumsum(weights, axis=0) / weights.sum(axis=0)
-        pick_u = uniforms(self.seed, positions, rule.index, 99)
-        picks = np.minimum((cumulative < pick_u[None, :]).sum(axis=0), LANDING_TRIES - 1)
-        return candidates[picks, np.arange(positions.size)]
-
-    def _profile_weights(self, profile: str, seconds: np.ndarray) -> np.ndarray:
-        hours = (seconds // 3600).astype("int64").astype("datetime64[h]")
-        return self.model.profile_curve(profile, hours)
 
     # Due children ---------------------------------------------------------------------------------
 
