@@ -19,12 +19,9 @@ names its cause's position, and none is due before its cause.
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 
@@ -36,6 +33,7 @@ from app.domain.fields import DataMaker
 from app.domain.generation.decisions import RuleDecisions
 from app.domain.generation.gauges import GaugeSamples
 from app.domain.generation.in_force import InForce
+from app.domain.generation.queue import EffectQueue
 from app.domain.generation.records import (
     GROUPS,
     RECENT,
@@ -70,7 +68,6 @@ __all__ = [
 
 CARRY_OVER = timedelta(days=14)
 """How much of the past a fresh start simulates (hourly) for the work already in flight."""
-_RELEASE_KEY = 1_000_033
 
 
 class StreamGenerator:
@@ -93,7 +90,6 @@ class StreamGenerator:
         self.in_force = InForce(model, baseline, self.state)
         self._explained: tuple[datetime, np.ndarray] | None = None
         """The timeline span's hourly expectation with every cause in force, from its origin."""
-        self.pending: dict[str, list[tuple[float, int, int, Pending]]] = {g: [] for g in GROUPS}
         self.makers = {
             i: DataMaker(model.catalog.stream(name), model.catalog.population)
             for i, name in enumerate(model.names)
@@ -102,6 +98,7 @@ class StreamGenerator:
         self.roots = RootArrivals(seed, self.state, self.in_force, self.makers)
         self.gauges = GaugeSamples(model, seed, self.state, self.in_force)
         self.decisions = RuleDecisions(model, seed, self.in_force)
+        self.queue = EffectQueue(model, seed, self.state, self.in_force, self.makers)
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
         self._rules_from: dict[int, list[Rule]] = defaultdict(list)
@@ -109,6 +106,11 @@ class StreamGenerator:
             self._rules_from[rule.source].append(rule)
         if effects is not None:
             self.set_effects(effects)
+
+    @property
+    def pending(self) -> dict[str, list[tuple[float, int, int, Pending]]]:
+        """Per cadence group, the effects decided and not yet emitted (a heap)."""
+        return self.queue.heaps
 
     @property
     def epoch(self) -> int:
@@ -162,8 +164,8 @@ class StreamGenerator:
         self.state.latest_sample = {
             self.model.index[n]: v for n, v in snapshot.latest_samples.items()
         }
-        self.pending = {g: [] for g in GROUPS}
-        self._push_all(
+        self.queue.clear()
+        self.queue.push_all(
             p
             for p in carried
             if p.due >= self.frontiers[self.group_of[self.model.rules[p.rule].target]]
@@ -172,7 +174,7 @@ class StreamGenerator:
             Cause(position, self.model.index[name], at, data, correlation)
             for position, name, at, data, correlation in snapshot.causes
         ]
-        self._push_all(self.decisions.decide(logged, emitted=snapshot.emitted))
+        self.queue.push_all(self.decisions.decide(logged, emitted=snapshot.emitted))
 
     def _carry_over(self, start: datetime) -> tuple[list[Pending], dict[int, list[float]]]:
         """The work in flight when live generation begins: caused events still due after
@@ -249,21 +251,19 @@ class StreamGenerator:
                 drafts.extend(self.roots.events(self._roots[stream], start, until))
             elif stream in self._gauges:
                 drafts.extend(self.gauges.samples(self._gauges[stream], start, until))
-        drafts.extend(self._due(group, until))
+        drafts.extend(self.queue.due(group, until))
         return self._finish(drafts)
 
     def next_round(self, group: str, until: datetime) -> list[Draft]:
         """Caused events of `group` that came due in the interval since the last round."""
         self.in_force.forget_round()
-        return self._finish(self._due(group, until))
+        return self._finish(self.queue.due(group, until))
 
     def set_effects(self, effects: EffectsSource) -> None:
         """What scenarios, modifiers and logged external events do from now on (on top of the
         baseline's events that still act)."""
         self.in_force.set(effects)
-        queued = [item[3] for heap in self.pending.values() for item in heap]
-        self.pending = {group: [] for group in GROUPS}
-        self._push_all(queued)
+        self.queue.requeue()
         self._explained = None
 
     def committed(self, drafts: Sequence[Draft], first_position: int) -> None:
@@ -285,7 +285,7 @@ class StreamGenerator:
             else:
                 self.timeline.add_many(stream, seconds, np.array([d.value for d in items]))
                 self.latest_sample[stream] = float(items[-1].value or 0.0)
-        self._push_all(self.decisions.decide(causes, emitted=set()))
+        self.queue.push_all(self.decisions.decide(causes, emitted=set()))
 
     def advance(self, group: str, until: datetime) -> None:
         self.frontiers[group] = max(self.frontiers[group], until)
@@ -316,85 +316,10 @@ class StreamGenerator:
         return events
 
     def pending_count(self) -> int:
-        return sum(len(heap) for heap in self.pending.values())
+        return self.queue.count()
 
     def _streams(self, group: str) -> list[int]:
         return [s for s in range(self.model.stream_count) if self.group_of[s] == group]
-
-    def _push_all(self, pendings: Iterable[Pending]) -> None:
-        """Add decided effects to their target group's queue (in due order)."""
-        grouped: dict[str, list] = defaultdict(list)
-        rules = self.model.rules
-        for pending in pendings:
-            target = rules[pending.rule].target
-            if target in self.in_force.releases or pending.released is not None:
-                pending = self._held(pending, target)
-            grouped[self.group_of[target]].append(
-                (pending.at.timestamp(), pending.cause.position, pending.rule, pending)
-            )
-        for group, items in grouped.items():
-            heap = self.pending[group]
-            if len(items) > len(heap) // 4:
-                heap.extend(items)
-                heapq.heapify(heap)
-            else:
-                for item in items:
-                    heapq.heappush(heap, item)
-
-    def _held(self, pending: Pending, target: int) -> Pending:
-        """The effect as the backlogs in force time it: released at a moment of the release
-        drawn from its cause's position, when a backlog holds its cause's moment."""
-        for release in self.in_force.releases.get(target, ()):
-            if release.holds(pending.cause.occurred_at):
-                share = uniforms(self.seed, pending.cause.position, _RELEASE_KEY, pending.rule)
-                return replace(
-                    pending, released=release.at(float(share)), release_source=release.source
-                )
-        return replace(pending, released=None, release_source=None)
-
-    # Due children ---------------------------------------------------------------------------------
-
-    def _due(self, group: str, until: datetime) -> list[Draft]:
-        heap = self.pending[group]
-        limit = _seconds(until)
-        due: list[Pending] = []
-        while heap and heap[0][0] < limit:
-            due.append(heapq.heappop(heap)[3])
-        by_stream: dict[int, list[Pending]] = defaultdict(list)
-        for item in due:
-            by_stream[self.model.rules[item.rule].target].append(item)
-        drafts = []
-        for stream, items in by_stream.items():
-            rng = np.random.default_rng([self.seed, 3, stream, items[0].cause.position])
-            fixed = [self._child_data(item.rule) for item in items]
-            data = self.makers[stream].make(
-                rng, len(items), parents=[i.cause.data for i in items], fixed=fixed
-            )
-            drafts.extend(
-                Draft(
-                    stream,
-                    item.at,
-                    d,
-                    cause=item.cause,
-                    rule=item.rule,
-                    correlation_id=(
-                        item.cause.correlation_id or item.release_source or self._rule_source(item)
-                    ),
-                )
-                for item, d in zip(items, data, strict=True)
-            )
-        return drafts
-
-    def _rule_source(self, item: Pending) -> int | None:
-        """What is behind an effect that its cause did not carry: a change of its rule's rate
-        or of its stream at the time the cause was decided."""
-        rule = self.model.rules[item.rule]
-        effects = self.in_force.at(item.cause.occurred_at)
-        return effects.rate_sources.get(rule.rate) or effects.stream_sources.get(rule.target)
-
-    def _child_data(self, rule_index: int) -> Mapping[str, Any] | None:
-        rule = self.model.rules[rule_index]
-        return getattr(self.model.catalog.rule(rule.rule_id), "child_data", None) or None
 
     # Values, normalization --------------------------------------------------------------------
 
