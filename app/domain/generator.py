@@ -27,7 +27,7 @@ import numpy as np
 
 from app.domain.calendar import HOUR
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
-from app.domain.effects import EffectsSource, hour_average
+from app.domain.effects import EffectsSource
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
 from app.domain.generation.decisions import RuleDecisions
@@ -47,10 +47,10 @@ from app.domain.generation.records import seconds as _seconds
 from app.domain.generation.roots import RootArrivals
 from app.domain.generation.state import LiveState
 from app.domain.generation.timeline import Timeline
+from app.domain.generation.values import EventValues
 from app.domain.history import BaselineView
-from app.domain.hourly import Conditions, HourlyRun, simulate
+from app.domain.hourly import HourlyRun, simulate
 from app.domain.model import MarketModel, Rule
-from app.domain.normalize import expected_flags
 from app.domain.randomness import uniforms
 
 __all__ = [
@@ -88,8 +88,6 @@ class StreamGenerator:
         self.seed = seed
         self.state = LiveState(model, baseline)
         self.in_force = InForce(model, baseline, self.state)
-        self._explained: tuple[datetime, np.ndarray] | None = None
-        """The timeline span's hourly expectation with every cause in force, from its origin."""
         self.makers = {
             i: DataMaker(model.catalog.stream(name), model.catalog.population)
             for i, name in enumerate(model.names)
@@ -98,6 +96,7 @@ class StreamGenerator:
         self.roots = RootArrivals(seed, self.state, self.in_force, self.makers)
         self.gauges = GaugeSamples(model, seed, self.state, self.in_force)
         self.decisions = RuleDecisions(model, seed, self.in_force)
+        self.values = EventValues(model, baseline, self.state, self.in_force)
         self.queue = EffectQueue(model, seed, self.state, self.in_force, self.makers)
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
@@ -252,19 +251,19 @@ class StreamGenerator:
             elif stream in self._gauges:
                 drafts.extend(self.gauges.samples(self._gauges[stream], start, until))
         drafts.extend(self.queue.due(group, until))
-        return self._finish(drafts)
+        return self.values.finish(drafts)
 
     def next_round(self, group: str, until: datetime) -> list[Draft]:
         """Caused events of `group` that came due in the interval since the last round."""
         self.in_force.forget_round()
-        return self._finish(self.queue.due(group, until))
+        return self.values.finish(self.queue.due(group, until))
 
     def set_effects(self, effects: EffectsSource) -> None:
         """What scenarios, modifiers and logged external events do from now on (on top of the
         baseline's events that still act)."""
         self.in_force.set(effects)
         self.queue.requeue()
-        self._explained = None
+        self.values.explained = None
 
     def committed(self, drafts: Sequence[Draft], first_position: int) -> None:
         """The drafts are in the log from `first_position` on: record them and decide what
@@ -320,77 +319,6 @@ class StreamGenerator:
 
     def _streams(self, group: str) -> list[int]:
         return [s for s in range(self.model.stream_count) if self.group_of[s] == group]
-
-    # Values, normalization --------------------------------------------------------------------
-
-    def _finish(self, drafts: list[Draft]) -> list[Draft]:
-        """Sort by time, then give each event its value (the stream's events in the trailing
-        hour, or the sample) and its score against the baseline slot."""
-        drafts.sort(key=lambda d: (d.occurred_at, d.stream))
-        by_stream: dict[int, list[Draft]] = defaultdict(list)
-        for draft in drafts:
-            by_stream[draft.stream].append(draft)
-        for stream, items in by_stream.items():
-            moments = [d.occurred_at for d in items]
-            if self.model.is_entity(stream):
-                seconds = np.array([_seconds(m) for m in moments])
-                merged = np.sort(np.concatenate([self.recent[stream], seconds]))
-                counts = np.searchsorted(merged, seconds, "right") - np.searchsorted(
-                    merged, seconds - 3600, "right"
-                )
-                keep_from = _seconds(min(self.frontiers.values()) - RECENT)
-                self.recent[stream] = merged[merged >= keep_from]
-                values = counts.astype(float)
-                for draft, value in zip(items, values, strict=True):
-                    draft.value = float(value)
-            else:
-                values = np.array([d.value for d in items], dtype=float)
-            name = self.model.names[stream]
-            seconds = np.array([m.timestamp() for m in moments])
-            scores, flags = self.baseline.normalize_seconds(name, seconds, values)
-            expected = self._expected_values(stream, seconds)
-            unexplained = expected_flags(values, expected, self._noise(stream, expected))
-            for draft, score, flag, value, explained in zip(
-                items, scores, flags, expected, unexplained, strict=True
-            ):
-                draft.normalized = float(score)
-                draft.flag = flag
-                draft.expected = round(float(value), 4)
-                draft.expected_flag = explained
-        return drafts
-
-    def _expected_values(self, stream: int, seconds: np.ndarray) -> np.ndarray:
-        """What each value was expected to be given the calendar and every cause in force:
-        for an event, its stream's expected count over the trailing hour; for a sample, the
-        hour's expected level."""
-        origin, explained = self._explanation()
-        offset = seconds - origin.timestamp()
-        hours = np.clip((offset // 3600).astype(int), 1, explained.shape[1] - 1)
-        if not self.model.is_entity(stream):
-            return explained[stream, hours]
-        through = np.clip(offset / 3600 - (hours - 1) - 1, 0.0, 1.0)
-        return explained[stream, hours] * through + explained[stream, hours - 1] * (1 - through)
-
-    def _noise(self, stream: int, expected: np.ndarray) -> np.ndarray:
-        gauge = self._gauges.get(stream)
-        if gauge is None:
-            return np.sqrt(np.maximum(expected, 1.0))
-        return gauge.noise * np.abs(expected)
-
-    def _explanation(self) -> tuple[datetime, np.ndarray]:
-        """The hourly flow over the timeline's span with every effect in force (the
-        baseline's events that still act, scenarios, modifiers, injected events, backlogs):
-        computed when the effects change or the span moves."""
-        origin = self.timeline.origin
-        if self._explained is None or self._explained[0] != origin:
-            hours = self.timeline.hours
-            effects = [hour_average(self.in_force.effects, origin + h * HOUR) for h in range(hours)]
-            conditions = Conditions(effects=effects, releases=self.in_force.effects.releases())
-            run = simulate(
-                self.model, origin, hours, expected=self.timeline.plain, conditions=conditions
-            )
-            self._explained = (origin, run.values)
-        return self._explained
 
 
 def restored_history(
