@@ -15,204 +15,63 @@ Work goes in rounds inside one transaction: the caller appends a round's drafts,
 generator their positions (`committed`), and the caused events that come due within the
 interval make the next round. So every cause is in the log before its effects, every child
 names its cause's position, and none is due before its cause.
+
+The parts, one job each, are in `app/domain/generation/`: `state` (what they share),
+`restore` (state and work in flight from the log), `in_force` (effects, rates, couplings and
+capacities at a moment), `roots`, `gauges`, `decisions` (chains and cascades), `queue` (decided
+effects until due) and `values` (values, scores, flags); this module joins them.
 """
 
 from __future__ import annotations
 
-import bisect
-import heapq
-import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from itertools import pairwise
-from typing import Any
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import numpy as np
 
-from app.domain.calendar import HOUR, hour_grid
-from app.domain.capacity import CapacitySpec, daily_around, within_capacity
-from app.domain.causes import CauseSet, anomaly_causes, external_causes
-from app.domain.delays import DelayModel
-from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release, hour_average
+from app.domain.effects import EffectsSource
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
+from app.domain.generation.decisions import RuleDecisions
+from app.domain.generation.gauges import GaugeSamples
+from app.domain.generation.in_force import InForce
+from app.domain.generation.queue import EffectQueue
+from app.domain.generation.records import (
+    GROUPS,
+    RECENT,
+    TICK_TYPE,
+    Cause,
+    Draft,
+    LogSnapshot,
+    Pending,
+)
+from app.domain.generation.restore import (
+    carry_over,
+    cause_windows,
+    logged_causes,
+    restore_state,
+    restored_history,
+)
+from app.domain.generation.roots import RootArrivals
+from app.domain.generation.state import LiveState
+from app.domain.generation.timeline import Timeline
+from app.domain.generation.values import EventValues
 from app.domain.history import BaselineView
-from app.domain.hourly import Conditions, HourlyRun, exclusive_probabilities, simulate
-from app.domain.impacts import ImpactEffects, logged_impacts
-from app.domain.model import ChainGroup, CouplingSpec, Gauge, MarketModel, Root, Rule
-from app.domain.normalize import expected_flags
-from app.domain.randomness import normal_quantile, uniforms
+from app.domain.model import MarketModel
 
-GROUPS = ("high", "medium", "low")
-TICK_TYPE = "control.tick"
-"""A cadence group's generation reached `until` (data: group, from, until): written in the
-same transaction as the group's events, it is the generator's position in simulated time."""
-LANDING_TRIES = 4
-CARRY_OVER = timedelta(days=14)
-RECENT = timedelta(hours=4)
-"""How much of each stream's recent events the generator keeps, before its slowest group's
-frontier: an hour for the trailing-hour values, plus the most a caused event can be emitted
-late (a slow group's chunk, two hours at most, after the faster group passed its time)."""
-"""How much of the past a fresh start simulates (hourly) for the work already in flight."""
-SPAN_BEHIND = timedelta(days=30)
-SPAN_AHEAD = timedelta(days=3)
-_OUTCOME_KEY = 1_000_003
-_RELEASE_KEY = 1_000_033
-_SLICE = 300
-"""Seconds over which effects, couplings and loads are taken as constant."""
-
-
-@dataclass(frozen=True)
-class Cause:
-    """What a caused event needs of its cause."""
-
-    position: int
-    stream: int
-    occurred_at: datetime
-    data: Mapping[str, Any]
-    correlation_id: int | None
-
-
-@dataclass(frozen=True)
-class Pending:
-    """A caused event decided and not yet emitted: due when its delay says, or, when a
-    backlog holds it, at the moment it is `released`."""
-
-    due: datetime
-    rule: int
-    cause: Cause
-    released: datetime | None = None
-    release_source: int | None = None
-
-    @property
-    def at(self) -> datetime:
-        return self.released or self.due
-
-
-@dataclass
-class Draft:
-    """An event to append; its cause, if any, is already in the log."""
-
-    stream: int
-    occurred_at: datetime
-    data: dict[str, Any]
-    cause: Cause | None = None
-    rule: int | None = None
-    value: float | None = None
-    normalized: float | None = None
-    flag: str | None = None
-    correlation_id: int | None = None
-    expected: float | None = None
-    expected_flag: str | None = None
-
-
-@dataclass
-class LogSnapshot:
-    """What the log says about generation in the current epoch (read by the store):
-    the groups' frontiers, the stream events of the last hour, the hourly rollup, the events
-    that may still have effects pending (position, stream, occurred_at, data, correlation id),
-    the (cause position, stream) of effects already logged, and each gauge's latest sample."""
-
-    epoch: int
-    frontiers: dict[str, datetime]
-    recent: list[tuple[str, datetime]]
-    hourly: list[tuple[str, datetime, int, float, int]]
-    causes: list[tuple[int, str, datetime, Mapping[str, Any], int | None]]
-    emitted: set[tuple[int, str]]
-    latest_samples: dict[str, float] = field(default_factory=dict)
-
-
-class Timeline:
-    """Hourly values per stream over a moving span: what happened live where the generator has
-    been, the stored baseline before it, and the expectation elsewhere. Couplings and gauge
-    loads compare the first two with the third."""
-
-    def __init__(self, model: MarketModel, baseline: BaselineView) -> None:
-        self.model = model
-        self.baseline = baseline
-        self.origin: datetime | None = None
-        self.expected: np.ndarray = np.zeros((model.stream_count, 0))
-        self.live_sum = np.zeros_like(self.expected)
-        self.live_count = np.zeros_like(self.expected)
-        self.live_known = np.zeros_like(self.expected, dtype=bool)
-        self._expected_run: HourlyRun | None = None
-
-    def cover(self, moment: datetime) -> None:
-        """Make sure the span holds `moment` (recomputing the expectation when it moves)."""
-        if self.origin is not None and moment < self.origin + self.hours * HOUR - SPAN_AHEAD / 3:
-            return
-        origin = (moment - SPAN_BEHIND).replace(minute=0, second=0, microsecond=0)
-        hours = int((SPAN_BEHIND + SPAN_AHEAD) / HOUR)
-        run = simulate(self.model, origin, hours)
-        shift = 0 if self.origin is None else int((origin - self.origin) / HOUR)
-        old = (self.live_sum, self.live_count, self.live_known)
-        self.origin, self.expected, self._expected_run = origin, run.values, run
-        self.live_sum = np.zeros_like(run.values)
-        self.live_count = np.zeros_like(run.values)
-        self.live_known = np.zeros_like(run.values, dtype=bool)
-        keep = old[0].shape[1] - shift
-        if shift >= 0 and keep > 0:
-            self.live_sum[:, :keep] = old[0][:, shift:]
-            self.live_count[:, :keep] = old[1][:, shift:]
-            self.live_known[:, :keep] = old[2][:, shift:]
-
-    @property
-    def hours(self) -> int:
-        return self.expected.shape[1]
-
-    @property
-    def plain(self) -> HourlyRun:
-        """The span's plain expectation as a run (what couplings compare against)."""
-        assert self._expected_run is not None
-        return self._expected_run
-
-    def index(self, moment: datetime) -> int:
-        assert self.origin is not None
-        return int((moment - self.origin) // HOUR)
-
-    def add_many(self, stream: int, seconds: np.ndarray, values: np.ndarray | None) -> None:
-        """Count a stream's events (or add its samples' values) into their hours."""
-        hours = ((seconds - self.origin.timestamp()) // 3600).astype(int)
-        inside = (hours >= 0) & (hours < self.hours)
-        hours = hours[inside]
-        self.live_known[stream, hours] = True
-        np.add.at(self.live_count[stream], hours, 1)
-        np.add.at(self.live_sum[stream], hours, 1.0 if values is None else values[inside])
-
-    def realized(self, stream: int, first: int, last: int, complete: int | None = None):
-        """Values of hours [first, last): live, else baseline, else expected. Live hours from
-        `complete` on (not yet wholly generated) count as expected."""
-        values = self.expected[stream, first:last].copy()
-        base = self.baseline
-        offsets = np.arange(first, last) + int((self.origin - base.start) / HOUR)
-        in_base = (offsets >= 0) & (offsets < base.values.shape[1])
-        values[in_base] = base.values[base.index[self.model.names[stream]], offsets[in_base]]
-        known = self.live_known[stream, first:last].copy()
-        if complete is not None:
-            known[max(complete - first, 0) :] = False
-        if self.model.is_entity(stream):
-            values[known] = self.live_sum[stream, first:last][known]
-        else:
-            counts = np.maximum(self.live_count[stream, first:last], 1)
-            values[known] = (self.live_sum[stream, first:last] / counts)[known]
-        return values
-
-    def day_around(self, stream: int, hour: int) -> float:
-        """The expectation over the day around `hour` (`app.domain.capacity.daily_around`)."""
-        return float(daily_around(self.expected[stream])[hour])
-
-    def ratio(self, stream: int, hour: int, window: int, complete: int | None = None) -> float:
-        """Realized over expected across the `window` hours before `hour` (hours from
-        `complete` on, not wholly generated yet, count as expected)."""
-        first = max(0, hour - window)
-        if first >= hour:
-            return 1.0
-        expected = self.expected[stream, first:hour].sum()
-        if expected <= 1e-9:
-            return 1.0
-        return float(self.realized(stream, first, hour, complete).sum() / expected)
+__all__ = [
+    "GROUPS",
+    "RECENT",
+    "TICK_TYPE",
+    "Cause",
+    "Draft",
+    "LogSnapshot",
+    "Pending",
+    "StreamGenerator",
+    "Timeline",
+    "restored_history",
+]
 
 
 class StreamGenerator:
@@ -231,145 +90,71 @@ class StreamGenerator:
         self.model = model
         self.baseline = baseline
         self.seed = seed
-        self._ongoing = ImpactEffects(logged_impacts(model, baseline.events))
-        self.effects: EffectsSource = self._ongoing
-        self._cuts: list[float] = []
-        """Where effects jump (as seconds), sorted: slices of constant effects end there."""
-        self._releases: dict[int, list[Release]] = defaultdict(list)
-        """Per stream, the backlogs in force: effects they hold happen when released."""
-        self._explained: tuple[datetime, np.ndarray] | None = None
-        """The timeline span's hourly expectation with every cause in force, from its origin."""
-        self.timeline = Timeline(model, baseline)
-        self.epoch = 1
-        self.frontiers: dict[str, datetime] = {}
-        self.pending: dict[str, list[tuple[float, int, int, Pending]]] = {g: [] for g in GROUPS}
-        self.recent: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(0))
-        self.latest_sample: dict[int, float] = {}
+        self.state = LiveState(model, baseline)
+        self.in_force = InForce(model, baseline, self.state)
         self.makers = {
             i: DataMaker(model.catalog.stream(name), model.catalog.population)
             for i, name in enumerate(model.names)
         }
-        self.group_of = [model.catalog.stream(name).cadence for name in model.names]
-        self._couplings_to_stream: dict[int, list[CouplingSpec]] = defaultdict(list)
-        self._couplings_to_rate: dict[str, list[CouplingSpec]] = defaultdict(list)
-        for coupling in model.couplings:
-            if coupling.target_stream is not None:
-                self._couplings_to_stream[coupling.target_stream].append(coupling)
-            else:
-                self._couplings_to_rate[coupling.target_rate].append(coupling)
-        self._coupling_cache: dict[tuple[str, int], float] = {}
-        self._effects_cache: dict[float, Effects] = {}
-        self._delay_cache: dict[tuple, DelayModel] = {}
+        self.group_of = self.state.group_of
+        self.roots = RootArrivals(seed, self.state, self.in_force, self.makers)
+        self.gauges = GaugeSamples(model, seed, self.state, self.in_force)
+        self.decisions = RuleDecisions(model, seed, self.in_force)
+        self.values = EventValues(model, baseline, self.state, self.in_force)
+        self.queue = EffectQueue(model, seed, self.state, self.in_force, self.makers)
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
-        self._rules_from: dict[int, list[Rule]] = defaultdict(list)
-        for rule in model.rules:
-            self._rules_from[rule.source].append(rule)
         if effects is not None:
             self.set_effects(effects)
+
+    @property
+    def pending(self) -> dict[str, list[tuple[float, int, int, Pending]]]:
+        """Per cadence group, the effects decided and not yet emitted (a heap)."""
+        return self.queue.heaps
+
+    @property
+    def epoch(self) -> int:
+        return self.state.epoch
+
+    @property
+    def frontiers(self) -> dict[str, datetime]:
+        """How far each cadence group has generated."""
+        return self.state.frontiers
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.state.timeline
+
+    @property
+    def recent(self) -> dict[int, np.ndarray]:
+        return self.state.recent
+
+    @property
+    def latest_sample(self) -> dict[int, float]:
+        return self.state.latest_sample
 
     # Restoring from the log ---------------------------------------------------------------------
 
     def restore(self, snapshot: LogSnapshot, start: datetime) -> None:
         """Rebuild every piece of state from what the log holds; `start` is where live
         generation began in this epoch (the baseline's end, or the reset)."""
-        self.epoch = snapshot.epoch
-        self.frontiers = {g: snapshot.frontiers.get(g, start) for g in GROUPS}
-        self.timeline = Timeline(self.model, self.baseline)
-        self.timeline.cover(max(self.frontiers.values()))
-        for name, hour, events, value_sum, value_count in snapshot.hourly:
-            stream = self.model.index[name]
-            h = self.timeline.index(hour)
-            if 0 <= h < self.timeline.hours:
-                self.timeline.live_known[stream, h] = True
-                self.timeline.live_sum[stream, h] = (
-                    events if self.model.is_entity(stream) else value_sum
-                )
-                self.timeline.live_count[stream, h] = (
-                    events if self.model.is_entity(stream) else (value_count)
-                )
-        carried, carried_recent = self._carry_over(start)
-        times: dict[int, list[float]] = defaultdict(list)
-        for stream, seconds in carried_recent.items():
-            times[stream].extend(seconds)
-        for name, moment in snapshot.recent:
-            times[self.model.index[name]].append(_seconds(moment))
-        self.recent = defaultdict(lambda: np.zeros(0))
-        self.recent.update({s: np.sort(np.array(t)) for s, t in times.items()})
-        self.latest_sample = {self.model.index[n]: v for n, v in snapshot.latest_samples.items()}
-        self.pending = {g: [] for g in GROUPS}
-        self._push_all(
-            p
-            for p in carried
-            if p.due >= self.frontiers[self.group_of[self.model.rules[p.rule].target]]
+        carried, carried_recent = carry_over(
+            self.model, self.baseline, self.seed, self.makers, start
         )
-        logged = [
-            Cause(position, self.model.index[name], at, data, correlation)
-            for position, name, at, data, correlation in snapshot.causes
-        ]
-        self._push_all(self._decide(logged, emitted=snapshot.emitted))
-
-    def _carry_over(self, start: datetime) -> tuple[list[Pending], dict[int, list[float]]]:
-        """The work in flight when live generation begins: caused events still due after
-        `start` (sessions booked for next week), and each stream's events of the last hour.
-        At the baseline's end they are the baseline's own; after a reset, the fortnight before
-        `start` is run through the hourly flow (seeded by `start`). Their causes are in the
-        baseline, not the log: they carry no causation id."""
-        overflow, last_hour = self._in_flight(start)
-        pending = []
-        for index, counts in overflow.items():
-            rule = self.model.rules[index]
-            total = int(counts.sum())
-            if total == 0:
-                continue
-            offsets = np.repeat(np.arange(counts.size), counts)
-            within = uniforms(self.seed, 5, index, np.arange(total))
-            data_rng = np.random.default_rng([self.seed, 6, index, int(_seconds(start))])
-            cause_data = self.makers[rule.source].make(data_rng, total)
-            cause_time = start - timedelta(minutes=1)
-            pending.extend(
-                Pending(
-                    start + timedelta(hours=float(k + u)),
-                    index,
-                    Cause(0, rule.source, cause_time, data, None),
-                )
-                for k, u, data in zip(offsets, within, cause_data, strict=True)
-            )
-        recent = {}
-        hour_start = _seconds(start) - 3600
-        for stream in range(self.model.stream_count):
-            if self.model.is_entity(stream):
-                count = int(last_hour[stream])
-                spots = uniforms(self.seed, 7, stream, np.arange(count))
-                recent[stream] = (hour_start + 3600 * np.sort(spots)).tolist()
-        return pending, recent
-
-    def _in_flight(self, start: datetime) -> tuple[dict[int, np.ndarray], np.ndarray]:
-        """Per rule, caused events due in each hour after `start`; each stream's last hour."""
-        if start == self.baseline.end and self.baseline.carry_over:
-            keys = {f"{r.rule_id}:{self.model.names[r.target]}": r.index for r in self.model.rules}
-            overflow = {}
-            for key, pairs in self.baseline.carry_over.items():
-                counts = np.zeros(max(k for k, _ in pairs) + 1, dtype=int)
-                for k, c in pairs:
-                    counts[k] = c
-                overflow[keys[key]] = counts
-            last = np.array([self.baseline.values[self.baseline.index[n], -1]
-                             for n in self.model.names])  # fmt: skip
-            return overflow, last
-        drawn = restored_history(self.model, self.baseline, self.seed, start)
-        overflow = {i: np.rint(v).astype(int) for i, v in drawn.overflow.items()}
-        return overflow, drawn.values[:, -1]
+        restore_state(self.state, self.model, self.baseline, snapshot, start, carried_recent)
+        self.queue.clear()
+        rules = self.model.rules
+        self.queue.push_all(
+            p for p in carried if p.due >= self.state.frontier_of(rules[p.rule].target)
+        )
+        self.queue.push_all(
+            self.decisions.decide(logged_causes(self.model, snapshot), emitted=snapshot.emitted)
+        )
 
     def cause_windows(self) -> dict[str, timedelta]:
         """For each stream that causes others, how far back a cause can still have an effect
-        pending: its rules' longest delay, plus a day for effects emitted late by a group that
-        was behind."""
-        longest: dict[str, float] = defaultdict(float)
-        for rule in self.model.rules:
-            name = self.model.names[rule.source]
-            longest[name] = max(longest[name], rule.delay.high)
-        return {name: timedelta(seconds=s) + timedelta(days=1) for name, s in longest.items()}
+        pending (`app.domain.generation.restore.cause_windows`)."""
+        return cause_windows(self.model)
 
     # Generation ---------------------------------------------------------------------------------
 
@@ -377,85 +162,27 @@ class StreamGenerator:
         """Roots, gauge samples and due caused events of `group` in [frontier, until)."""
         start = self.frontiers[group]
         self.timeline.cover(until)
-        self._forget_round()
+        self.in_force.forget_round()
         drafts: list[Draft] = []
         for stream in self._streams(group):
             if stream in self._roots:
-                drafts.extend(self._root_events(self._roots[stream], start, until))
+                drafts.extend(self.roots.events(self._roots[stream], start, until))
             elif stream in self._gauges:
-                drafts.extend(self._gauge_samples(self._gauges[stream], start, until))
-        drafts.extend(self._due(group, until))
-        return self._finish(drafts)
+                drafts.extend(self.gauges.samples(self._gauges[stream], start, until))
+        drafts.extend(self.queue.due(group, until))
+        return self.values.finish(drafts)
 
     def next_round(self, group: str, until: datetime) -> list[Draft]:
         """Caused events of `group` that came due in the interval since the last round."""
-        self._forget_round()
-        return self._finish(self._due(group, until))
+        self.in_force.forget_round()
+        return self.values.finish(self.queue.due(group, until))
 
     def set_effects(self, effects: EffectsSource) -> None:
         """What scenarios, modifiers and logged external events do from now on (on top of the
         baseline's events that still act)."""
-        self.effects = CombinedEffects(self._ongoing, effects)
-        self._cuts = [moment.timestamp() for moment in self.effects.changes()]
-        self._releases = defaultdict(list)
-        for release in self.effects.releases():
-            self._releases[release.stream].append(release)
-        queued = [item[3] for heap in self.pending.values() for item in heap]
-        self.pending = {group: [] for group in GROUPS}
-        self._push_all(queued)
-        self._explained = None
-        self._forget_round()
-
-    def _forget_round(self) -> None:
-        """Drop what was computed for the previous round (live data has moved on since)."""
-        self._coupling_cache.clear()
-        self._effects_cache.clear()
-
-    def _effects(self, moment: datetime) -> Effects:
-        """The effects in force, taken as constant over each stretch (`_stretch_starts`)."""
-        key = self._stretch_start(moment.timestamp())
-        if key not in self._effects_cache:
-            self._effects_cache[key] = self.effects.at(_moment(key))
-        return self._effects_cache[key]
-
-    def _stretch_start(self, second: float) -> float:
-        """`_stretch_starts` for one moment, without numpy: it runs once per chain effect."""
-        start = (second // _SLICE) * _SLICE
-        latest = bisect.bisect_right(self._cuts, second) - 1
-        return max(start, self._cuts[latest]) if latest >= 0 else start
-
-    def _stretch_starts(self, seconds: np.ndarray) -> np.ndarray:
-        """Where the stretch of constant effects holding each moment begins: its 5-minute
-        slice, cut where a scenario, cascade or modifier starts or ends inside it (so an
-        activation acts from its very moment, not from the next slice)."""
-        starts = (seconds // _SLICE) * _SLICE
-        if not self._cuts:
-            return starts
-        cuts = np.array(self._cuts)
-        latest = np.searchsorted(cuts, seconds, side="right") - 1
-        cut = np.where(latest >= 0, cuts[np.maximum(latest, 0)], -np.inf)
-        return np.maximum(starts, cut)
-
-    def _stretches(self, causes: Sequence[Cause]) -> Iterable[tuple[datetime, list[int]]]:
-        """Causes grouped by stretch of constant effects (probabilities are computed once
-        per stretch), with the stretch's start."""
-        seconds = np.array([_seconds(cause.occurred_at) for cause in causes])
-        groups: dict[float, list[int]] = defaultdict(list)
-        for i, start in enumerate(self._stretch_starts(seconds).tolist()):
-            groups[start].append(i)
-        for start, members in groups.items():
-            yield _moment(start), members
-
-    def _segments(self, start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:
-        """[start, end) cut at hours (the baseline's expectation changes) and where effects
-        change (stretches)."""
-        low, high = _seconds(start), _seconds(end)
-        first_slice = (low // _SLICE + 1) * _SLICE
-        cuts = set(np.arange(first_slice, high, _SLICE).tolist())
-        cuts |= {c for c in self._cuts if low < c < high}
-        bounds = [low, *sorted(cuts), high]
-        for a, b in pairwise(bounds):
-            yield _moment(a), _moment(b)
+        self.in_force.set(effects)
+        self.queue.requeue()
+        self.values.explained = None
 
     def committed(self, drafts: Sequence[Draft], first_position: int) -> None:
         """The drafts are in the log from `first_position` on: record them and decide what
@@ -476,7 +203,7 @@ class StreamGenerator:
             else:
                 self.timeline.add_many(stream, seconds, np.array([d.value for d in items]))
                 self.latest_sample[stream] = float(items[-1].value or 0.0)
-        self._push_all(self._decide(causes, emitted=set()))
+        self.queue.push_all(self.decisions.decide(causes, emitted=set()))
 
     def advance(self, group: str, until: datetime) -> None:
         self.frontiers[group] = max(self.frontiers[group], until)
@@ -507,448 +234,7 @@ class StreamGenerator:
         return events
 
     def pending_count(self) -> int:
-        return sum(len(heap) for heap in self.pending.values())
+        return self.queue.count()
 
     def _streams(self, group: str) -> list[int]:
         return [s for s in range(self.model.stream_count) if self.group_of[s] == group]
-
-    def _push_all(self, pendings: Iterable[Pending]) -> None:
-        """Add decided effects to their target group's queue (in due order)."""
-        grouped: dict[str, list] = defaultdict(list)
-        rules = self.model.rules
-        for pending in pendings:
-            target = rules[pending.rule].target
-            if target in self._releases or pending.released is not None:
-                pending = self._held(pending, target)
-            grouped[self.group_of[target]].append(
-                (pending.at.timestamp(), pending.cause.position, pending.rule, pending)
-            )
-        for group, items in grouped.items():
-            heap = self.pending[group]
-            if len(items) > len(heap) // 4:
-                heap.extend(items)
-                heapq.heapify(heap)
-            else:
-                for item in items:
-                    heapq.heappush(heap, item)
-
-    def _held(self, pending: Pending, target: int) -> Pending:
-        """The effect as the backlogs in force time it: released at a moment of the release
-        drawn from its cause's position, when a backlog holds its cause's moment."""
-        for release in self._releases.get(target, ()):
-            if release.holds(pending.cause.occurred_at):
-                share = uniforms(self.seed, pending.cause.position, _RELEASE_KEY, pending.rule)
-                return replace(
-                    pending, released=release.at(float(share)), release_source=release.source
-                )
-        return replace(pending, released=None, release_source=None)
-
-    # Roots and gauges ---------------------------------------------------------------------------
-
-    def _root_events(self, root: Root, start: datetime, end: datetime) -> list[Draft]:
-        rng = np.random.default_rng([self.seed, 1, root.stream, int(_seconds(start) * 1000)])
-        times: list[float] = []
-        for segment_start, segment_end in self._segments(start, end):
-            h = self.timeline.index(segment_start)
-            rate = self._stream_value(
-                root.stream, segment_start, self.timeline.expected[root.stream, h]
-            )
-            count = int(rng.poisson(float(rate) * ((segment_end - segment_start) / HOUR)))
-            low, high = _seconds(segment_start), _seconds(segment_end)
-            times.extend(rng.uniform(low, high, count).tolist())
-        times.sort()
-        data = self.makers[root.stream].make(rng, len(times))
-        return [
-            Draft(root.stream, moment, d, correlation_id=self._source(root.stream, moment))
-            for moment, d in zip(map(_moment, times), data, strict=True)
-        ]
-
-    def _gauge_samples(self, gauge: Gauge, start: datetime, end: datetime) -> list[Draft]:
-        interval, offset = self._sample_grid(gauge.stream)
-        first = int(np.ceil((_seconds(start) - offset) / interval))
-        last = int(np.ceil((_seconds(end) - offset) / interval))
-        if last <= first:
-            return []
-        ks = np.arange(first, last)
-        seconds = offset + ks * interval
-        hours = ((seconds - _seconds(self.timeline.origin)) // 3600).astype(int)
-        level = self.timeline.expected[gauge.stream, hours].copy()
-        slices = self._stretch_starts(seconds.astype(float))
-        sources = {}
-        for key in np.unique(slices):
-            at = _moment(float(key))
-            inside = slices == key
-            level[inside] = self._stream_value(gauge.stream, at, level[inside])
-            if gauge.load is not None:
-                level[inside] *= self._load_ratio(gauge.load, at) ** gauge.elasticity
-            sources[key] = self._source(gauge.stream, at)
-        noise = normal_quantile(uniforms(self.seed, 2, gauge.stream, ks))
-        values = np.round(np.clip(level * (1 + gauge.noise * noise), gauge.low, gauge.high), 4)
-        return [
-            Draft(gauge.stream, _moment(t), {}, value=float(v), correlation_id=sources[k])
-            for t, v, k in zip(seconds, values, slices, strict=True)
-        ]
-
-    def _sample_grid(self, stream: int) -> tuple[float, float]:
-        """Seconds between samples of a gauge and its phase (a stable hash of its name)."""
-        cadence = self.model.catalog.cadences[self.group_of[stream]]
-        interval = (cadence.interval.min + cadence.interval.max).total_seconds() / 2
-        spread = min(cadence.stagger.max_offset.total_seconds(), interval)
-        name = self.model.names[stream].encode()
-        return interval, (zlib.crc32(name) % 10_000) / 10_000 * spread
-
-    def _load_ratio(self, load: int, at: datetime) -> float:
-        """A gauge's load against its expectation: the load stream's events of the hour before
-        `at` (as far as its group has generated them, scaled to the hour) against the events
-        expected in that same hour, or the latest sample of a gauge load against its hour's
-        level. Unknown (the load's group is far behind): as expected."""
-        h = self.timeline.index(at)
-        expected = self.timeline.expected[load, h]
-        if not self.model.is_entity(load):
-            return self.latest_sample.get(load, expected) / expected if expected > 1e-9 else 1.0
-        through = (at - (self.timeline.origin + h * HOUR)) / HOUR
-        expected = expected * through + self.timeline.expected[load, h - 1] * (1 - through)
-        if expected <= 1e-9:
-            return 1.0
-        moment = _seconds(at)
-        known = min(moment, _seconds(self.frontiers[self.group_of[load]]))
-        covered = known - (moment - 3600)
-        if covered < 600:
-            return 1.0
-        return self._trailing(load, moment - 3600, known) * 3600 / covered / expected
-
-    def _trailing(self, stream: int, after: float, until: float) -> float:
-        times = self.recent[stream]
-        return float(
-            np.searchsorted(times, until, "right") - np.searchsorted(times, after, "right")
-        )
-
-    # Effects and couplings ------------------------------------------------------------------------
-
-    def _stream_value(self, stream: int, at: datetime, base):
-        """A root's rate or a gauge's level at `at`: effects in force, then couplings."""
-        value = self._effects(at).stream(stream).apply_array(base)
-        h = self.timeline.index(at)
-        for coupling in self._couplings_to_stream.get(stream, ()):
-            value = value * self._coupling(coupling, h)
-        return np.maximum(value, 0.0)
-
-    def _source(self, stream: int, at: datetime) -> int | None:
-        """What is behind a stream's change at `at` (a scenario run, an event), if anything."""
-        return self._effects(at).stream_sources.get(stream)
-
-    def _rate(self, name: str, at: datetime) -> float:
-        value = self._effects(at).rate(name).apply(self.model.rates[name])
-        h = self.timeline.index(at)
-        for coupling in self._couplings_to_rate.get(name, ()):
-            value *= self._coupling(coupling, h)
-        return min(max(value, 0.0), 1.0)
-
-    def _coupling(self, coupling: CouplingSpec, h: int) -> float:
-        key = (coupling.coupling_id, h)
-        if key not in self._coupling_cache:
-            frontier = self.frontiers[self.group_of[coupling.driver]]
-            complete = self.timeline.index(frontier)
-            ratio = self.timeline.ratio(coupling.driver, h, coupling.window_hours, complete)
-            self._coupling_cache[key] = max(ratio, 1e-6) ** coupling.elasticity
-        return self._coupling_cache[key]
-
-    def _within_capacity(self, chain: ChainGroup, probabilities: np.ndarray, at: datetime):
-        """A chain's outcome probabilities at `at` once its capacity, if it has one, has
-        served what it can (as the hourly flow reckons it: `app.domain.capacity`)."""
-        capacity = self.model.capacities.get(chain.rule_id)
-        if capacity is None:
-            return probabilities
-        asked = self._asked_per_probability(capacity, self.timeline.index(at))
-        return within_capacity(probabilities, capacity, asked)
-
-    def _asked_per_probability(self, capacity: CapacitySpec, h: int) -> float:
-        """What a day asks of a capacity at hour `h`, over its limit, per unit of the outcome's
-        probability."""
-        key = (capacity.capacity_id, h)
-        if key not in self._coupling_cache:
-            frontier = self.frontiers[self.group_of[capacity.demand]]
-            complete = self.timeline.index(frontier)
-            ratio = self.timeline.ratio(capacity.demand, h, capacity.window_hours, complete)
-            plain_day = self.timeline.day_around(capacity.demand, h)
-            moment = hour_grid(self.timeline.origin + h * HOUR, 1)
-            limit = float(self.model.capacity_limit(capacity, moment)[0])
-            self._coupling_cache[key] = ratio * plain_day / limit
-        return self._coupling_cache[key]
-
-    def _rule_probability(self, rule: Rule, at: datetime) -> float:
-        """A rule's probability at a moment: its rate (with effects and couplings) times the
-        effects on the stream it produces, at most 1. (A cascade's condition is tested on each
-        cause's data instead of entering as a share.)"""
-        p = self._rate(rule.rate, at)
-        return min(1.0, p * self._effects(at).stream(rule.target).factor)
-
-    # Decisions ------------------------------------------------------------------------------------
-
-    def _decide(self, causes: Iterable[Cause], emitted: set[tuple[int, str]]) -> list[Pending]:
-        """The caused events of each cause, by its rules; those already in the log (`emitted`,
-        as (cause position, stream)) are left out. An exclusive chain with any outcome logged
-        is done."""
-        by_stream: dict[int, list[Cause]] = defaultdict(list)
-        for cause in causes:
-            by_stream[cause.stream].append(cause)
-        decided: list[Pending] = []
-        for stream, group in by_stream.items():
-            positions = np.array([c.position for c in group], dtype=np.int64)
-            for chain in self.model.chains:
-                if chain.source == stream:
-                    decided.extend(self._decide_chain(chain, group, positions, emitted))
-            for index in self.model.cascades:
-                rule = self.model.rules[index]
-                if rule.source == stream:
-                    decided.extend(self._decide_cascade(rule, group, positions, emitted))
-        return decided
-
-    def _decide_chain(self, chain, causes, positions, emitted) -> list[Pending]:
-        rules = [self.model.rules[i] for i in chain.rules]
-        targets = {self.model.names[r.target] for r in rules}
-        base = np.array([self.model.rates[r.rate] for r in rules])
-        draws = uniforms(self.seed, positions, _OUTCOME_KEY, rules[0].index)
-        chosen = []
-        for moment, members in self._stretches(causes):
-            effective = np.array([[self._rule_probability(r, moment)] for r in rules])
-            rates = np.array([[self._rate(r.rate, moment)] for r in rules])
-            fixed = ~np.isclose(rates, base[:, None])
-            probabilities = exclusive_probabilities(base, effective, chain.has_remainder, fixed)
-            probabilities = self._within_capacity(chain, probabilities, moment)
-            cumulative = np.cumsum(probabilities)
-            for i in members:
-                cause = causes[i]
-                if any((cause.position, t) in emitted for t in targets):
-                    continue
-                pick = int(np.searchsorted(cumulative, draws[i], side="right"))
-                if pick < len(rules):
-                    chosen.append((rules[pick], cause))
-        return self._with_delays(chosen)
-
-    def _decide_cascade(self, rule: Rule, causes, positions, emitted) -> list[Pending]:
-        condition = getattr(self.model.catalog.rule(rule.rule_id), "condition", None)
-        draws = uniforms(self.seed, positions, rule.index, 0)
-        target = self.model.names[rule.target]
-        chosen = []
-        for moment, members in self._stretches(causes):
-            p = self._rule_probability(rule, moment)
-            for i in members:
-                cause = causes[i]
-                if draws[i] >= p or (cause.position, target) in emitted:
-                    continue
-                if condition is None or condition.holds(cause.data.get(condition.field)):
-                    chosen.append((rule, cause))
-        return self._with_delays(chosen)
-
-    def _with_delays(self, chosen: list[tuple[Rule, Cause]]) -> list[Pending]:
-        by_rule: dict[tuple[int, float], list[Cause]] = defaultdict(list)
-        stretches = self._stretch_starts(np.array([_seconds(c.occurred_at) for _, c in chosen]))
-        for (rule, cause), stretch in zip(chosen, stretches.tolist(), strict=True):
-            by_rule[(rule.index, stretch)].append(cause)
-        pending = []
-        for (index, _), causes in by_rule.items():
-            rule = self.model.rules[index]
-            positions = np.array([c.position for c in causes], dtype=np.int64)
-            delays = self._delays(rule, causes, positions)
-            pending.extend(
-                Pending(c.occurred_at + timedelta(seconds=float(d)), index, c)
-                for c, d in zip(causes, delays, strict=True)
-            )
-        return pending
-
-    def _delays(self, rule: Rule, causes: Sequence[Cause], positions: np.ndarray) -> np.ndarray:
-        """Delays in seconds; with a landing profile, the likeliest of a few candidates by the
-        profile's weight at the hour each would land in."""
-        delay = self._delay_model(rule, causes[0].occurred_at)
-        if rule.landing_profile is None:
-            return delay.quantile(uniforms(self.seed, positions, rule.index, 1))
-        candidates = np.vstack([
-            delay.quantile(uniforms(self.seed, positions, rule.index, 1 + k))
-            for k in range(LANDING_TRIES)
-        ])  # fmt: skip
-        starts = np.array([_seconds(c.occurred_at) for c in causes])
-        landing = starts[None, :] + candidates
-        weights = np.vstack([
-            self._profile_weights(rule.landing_profile, landing[k]) for k in range(LANDING_TRIES)
-        ])  # fmt: skip
-        cumulative = np.cumsum(weights, axis=0) / weights.sum(axis=0)
-        pick_u = uniforms(self.seed, positions, rule.index, 99)
-        picks = np.minimum((cumulative < pick_u[None, :]).sum(axis=0), LANDING_TRIES - 1)
-        return candidates[picks, np.arange(positions.size)]
-
-    def _delay_model(self, rule: Rule, at: datetime) -> DelayModel:
-        """The rule's delay, rebuilt when it reads a rate (a median in hours) that the effects
-        at `at` change: a support overload slows resolution down."""
-        refs = [ref.rate for _, ref in rule.spec.rate_refs()]
-        if not refs:
-            return rule.delay
-        effects = self._effects(at)
-        hours = {name: effects.rate(name).apply(self.model.rates[name]) for name in refs}
-        if all(hours[n] == self.model.rates[n] for n in refs):
-            return rule.delay
-        key = (rule.index, tuple(sorted(hours.items())))
-        if key not in self._delay_cache:
-            self._delay_cache[key] = DelayModel.of(rule.spec, hours)
-        return self._delay_cache[key]
-
-    def _profile_weights(self, profile: str, seconds: np.ndarray) -> np.ndarray:
-        hours = (seconds // 3600).astype("int64").astype("datetime64[h]")
-        return self.model.profile_curve(profile, hours)
-
-    # Due children ---------------------------------------------------------------------------------
-
-    def _due(self, group: str, until: datetime) -> list[Draft]:
-        heap = self.pending[group]
-        limit = _seconds(until)
-        due: list[Pending] = []
-        while heap and heap[0][0] < limit:
-            due.append(heapq.heappop(heap)[3])
-        by_stream: dict[int, list[Pending]] = defaultdict(list)
-        for item in due:
-            by_stream[self.model.rules[item.rule].target].append(item)
-        drafts = []
-        for stream, items in by_stream.items():
-            rng = np.random.default_rng([self.seed, 3, stream, items[0].cause.position])
-            fixed = [self._child_data(item.rule) for item in items]
-            data = self.makers[stream].make(
-                rng, len(items), parents=[i.cause.data for i in items], fixed=fixed
-            )
-            drafts.extend(
-                Draft(
-                    stream,
-                    item.at,
-                    d,
-                    cause=item.cause,
-                    rule=item.rule,
-                    correlation_id=(
-                        item.cause.correlation_id or item.release_source or self._rule_source(item)
-                    ),
-                )
-                for item, d in zip(items, data, strict=True)
-            )
-        return drafts
-
-    def _rule_source(self, item: Pending) -> int | None:
-        """What is behind an effect that its cause did not carry: a change of its rule's rate
-        or of its stream at the time the cause was decided."""
-        rule = self.model.rules[item.rule]
-        effects = self._effects(item.cause.occurred_at)
-        return effects.rate_sources.get(rule.rate) or effects.stream_sources.get(rule.target)
-
-    def _child_data(self, rule_index: int) -> Mapping[str, Any] | None:
-        rule = self.model.rules[rule_index]
-        return getattr(self.model.catalog.rule(rule.rule_id), "child_data", None) or None
-
-    # Values, normalization --------------------------------------------------------------------
-
-    def _finish(self, drafts: list[Draft]) -> list[Draft]:
-        """Sort by time, then give each event its value (the stream's events in the trailing
-        hour, or the sample) and its score against the baseline slot."""
-        drafts.sort(key=lambda d: (d.occurred_at, d.stream))
-        by_stream: dict[int, list[Draft]] = defaultdict(list)
-        for draft in drafts:
-            by_stream[draft.stream].append(draft)
-        for stream, items in by_stream.items():
-            moments = [d.occurred_at for d in items]
-            if self.model.is_entity(stream):
-                seconds = np.array([_seconds(m) for m in moments])
-                merged = np.sort(np.concatenate([self.recent[stream], seconds]))
-                counts = np.searchsorted(merged, seconds, "right") - np.searchsorted(
-                    merged, seconds - 3600, "right"
-                )
-                keep_from = _seconds(min(self.frontiers.values()) - RECENT)
-                self.recent[stream] = merged[merged >= keep_from]
-                values = counts.astype(float)
-                for draft, value in zip(items, values, strict=True):
-                    draft.value = float(value)
-            else:
-                values = np.array([d.value for d in items], dtype=float)
-            name = self.model.names[stream]
-            seconds = np.array([m.timestamp() for m in moments])
-            scores, flags = self.baseline.normalize_seconds(name, seconds, values)
-            expected = self._expected_values(stream, seconds)
-            unexplained = expected_flags(values, expected, self._noise(stream, expected))
-            for draft, score, flag, value, explained in zip(
-                items, scores, flags, expected, unexplained, strict=True
-            ):
-                draft.normalized = float(score)
-                draft.flag = flag
-                draft.expected = round(float(value), 4)
-                draft.expected_flag = explained
-        return drafts
-
-    def _expected_values(self, stream: int, seconds: np.ndarray) -> np.ndarray:
-        """What each value was expected to be given the calendar and every cause in force:
-        for an event, its stream's expected count over the trailing hour; for a sample, the
-        hour's expected level."""
-        origin, explained = self._explanation()
-        offset = seconds - origin.timestamp()
-        hours = np.clip((offset // 3600).astype(int), 1, explained.shape[1] - 1)
-        if not self.model.is_entity(stream):
-            return explained[stream, hours]
-        through = np.clip(offset / 3600 - (hours - 1) - 1, 0.0, 1.0)
-        return explained[stream, hours] * through + explained[stream, hours - 1] * (1 - through)
-
-    def _noise(self, stream: int, expected: np.ndarray) -> np.ndarray:
-        gauge = self._gauges.get(stream)
-        if gauge is None:
-            return np.sqrt(np.maximum(expected, 1.0))
-        return gauge.noise * np.abs(expected)
-
-    def _explanation(self) -> tuple[datetime, np.ndarray]:
-        """The hourly flow over the timeline's span with every effect in force (the
-        baseline's events that still act, scenarios, modifiers, injected events, backlogs):
-        computed when the effects change or the span moves."""
-        origin = self.timeline.origin
-        if self._explained is None or self._explained[0] != origin:
-            hours = self.timeline.hours
-            effects = [hour_average(self.effects, origin + h * HOUR) for h in range(hours)]
-            conditions = Conditions(effects=effects, releases=self.effects.releases())
-            run = simulate(
-                self.model, origin, hours, expected=self.timeline.plain, conditions=conditions
-            )
-            self._explained = (origin, run.values)
-        return self._explained
-
-
-def restored_history(
-    model: MarketModel, baseline: BaselineView, seed: int, start: datetime
-) -> HourlyRun:
-    """The fortnight before a live start that has no baseline behind it (a reset): the hourly
-    flow drawn with a seed from `start`, with the baseline's own causes acting (its events
-    that run on past its end: a reset goes back to the baseline's marketplace, finals week
-    and all). History shows it, and the generator takes the work in flight from it, so both
-    tell the same story; the same seed and reset moment give the same fortnight."""
-    begin = start - CARRY_OVER
-    hours = int(CARRY_OVER / HOUR)
-    causes = CauseSet(
-        model,
-        begin,
-        hours,
-        [
-            *anomaly_causes(model, baseline.anomalies),
-            *external_causes(model, baseline.events, "baseline"),
-        ],
-    )
-    expected = simulate(model, begin, hours)
-    conditions = causes.conditions()
-    conditioned = simulate(model, begin, hours, expected=expected, conditions=conditions)
-    rng = np.random.default_rng([seed, 4, int(start.timestamp())])
-    return simulate(
-        model,
-        begin,
-        hours,
-        rng=rng,
-        expected=expected,
-        conditions=conditions,
-        preliminary=conditioned,
-    )
-
-
-def _seconds(moment: datetime) -> float:
-    return moment.timestamp()
-
-
-def _moment(seconds: float) -> datetime:
-    return datetime.fromtimestamp(float(seconds), UTC)

@@ -408,9 +408,9 @@ def test_one_moments_stretch_is_the_one_the_batch_would_give_it(model, view):
     spread = (start + np.random.default_rng(1).uniform(-600, 7200, 500)).tolist()
     seconds = edges + spread
 
-    one_by_one = [generator._stretch_start(second) for second in seconds]
+    one_by_one = [generator.in_force.stretch_start(second) for second in seconds]
 
-    assert one_by_one == generator._stretch_starts(np.array(seconds)).tolist()
+    assert one_by_one == generator.in_force.stretch_starts(np.array(seconds)).tolist()
 
 
 def test_a_payment_outages_held_charges_go_through_in_a_spike_when_it_is_fixed(model, still_view):

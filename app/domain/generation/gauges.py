@@ -1,0 +1,91 @@
+"""Gauges: samples on a fixed grid (the group's mean interval, each stream's phase a hash of its
+name), around the hour's level, following their load, with noise keyed by the sample's index."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime
+
+import numpy as np
+
+from app.domain.calendar import HOUR
+from app.domain.generation.in_force import InForce
+from app.domain.generation.records import Draft
+from app.domain.generation.records import moment as moment_of
+from app.domain.generation.records import seconds as seconds_of
+from app.domain.generation.state import LiveState
+from app.domain.model import Gauge, MarketModel
+from app.domain.randomness import normal_quantile, uniforms
+
+
+class GaugeSamples:
+    """Draws the samples of gauge streams (queue lengths, latencies, ...)."""
+
+    def __init__(self, model: MarketModel, seed: int, state: LiveState, in_force: InForce) -> None:
+        self.model = model
+        self.seed = seed
+        self.state = state
+        self.in_force = in_force
+
+    def samples(self, gauge: Gauge, start: datetime, end: datetime) -> list[Draft]:
+        """The gauge's samples on its grid in [start, end)."""
+        interval, offset = self._sample_grid(gauge.stream)
+        first = int(np.ceil((seconds_of(start) - offset) / interval))
+        last = int(np.ceil((seconds_of(end) - offset) / interval))
+        if last <= first:
+            return []
+        ks = np.arange(first, last)
+        seconds = offset + ks * interval
+        hours = ((seconds - seconds_of(self.state.timeline.origin)) // 3600).astype(int)
+        level = self.state.timeline.expected[gauge.stream, hours].copy()
+        slices = self.in_force.stretch_starts(seconds.astype(float))
+        sources = {}
+        for key in np.unique(slices):
+            at = moment_of(float(key))
+            inside = slices == key
+            level[inside] = self.in_force.stream_value(gauge.stream, at, level[inside])
+            if gauge.load is not None:
+                level[inside] *= self._load_ratio(gauge.load, at) ** gauge.elasticity
+            sources[key] = self.in_force.source(gauge.stream, at)
+        noise = normal_quantile(uniforms(self.seed, 2, gauge.stream, ks))
+        values = np.round(np.clip(level * (1 + gauge.noise * noise), gauge.low, gauge.high), 4)
+        return [
+            Draft(gauge.stream, moment_of(t), {}, value=float(v), correlation_id=sources[k])
+            for t, v, k in zip(seconds, values, slices, strict=True)
+        ]
+
+    def _sample_grid(self, stream: int) -> tuple[float, float]:
+        """Seconds between samples of a gauge and its phase (a stable hash of its name)."""
+        cadence = self.model.catalog.cadences[self.state.group_of[stream]]
+        interval = (cadence.interval.min + cadence.interval.max).total_seconds() / 2
+        spread = min(cadence.stagger.max_offset.total_seconds(), interval)
+        name = self.model.names[stream].encode()
+        return interval, (zlib.crc32(name) % 10_000) / 10_000 * spread
+
+    def _load_ratio(self, load: int, at: datetime) -> float:
+        """A gauge's load against its expectation: the load stream's events of the hour before
+        `at` (as far as its group has generated them, scaled to the hour) against the events
+        expected in that same hour, or the latest sample of a gauge load against its hour's
+        level. Unknown (the load's group is far behind): as expected."""
+        h = self.state.timeline.index(at)
+        expected = self.state.timeline.expected[load, h]
+        if not self.model.is_entity(load):
+            return (
+                self.state.latest_sample.get(load, expected) / expected if expected > 1e-9 else 1.0
+            )
+        through = (at - (self.state.timeline.origin + h * HOUR)) / HOUR
+        expected = expected * through + self.state.timeline.expected[load, h - 1] * (1 - through)
+        if expected <= 1e-9:
+            return 1.0
+        moment = seconds_of(at)
+        known = min(moment, seconds_of(self.state.frontier_of(load)))
+        covered = known - (moment - 3600)
+        if covered < 600:
+            return 1.0
+        return self._trailing(load, moment - 3600, known) * 3600 / covered / expected
+
+    def _trailing(self, stream: int, after: float, until: float) -> float:
+        times = self.state.recent[stream]
+        return float(
+            np.searchsorted(times, until, "right") - np.searchsorted(times, after, "right")
+        )

@@ -1,0 +1,132 @@
+"""Decided effects waiting to be emitted: one queue per cadence group, in due order.
+
+A backlog in force (a payment outage holding charges) holds an effect whose cause falls in it
+until its release, at a moment of the release drawn from the cause's position.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from app.domain.fields import DataMaker
+from app.domain.generation.in_force import InForce
+from app.domain.generation.records import GROUPS, Draft, Pending
+from app.domain.generation.records import seconds as seconds_of
+from app.domain.generation.state import LiveState
+from app.domain.model import MarketModel
+from app.domain.randomness import uniforms
+
+_RELEASE_KEY = 1_000_033
+
+
+class EffectQueue:
+    """Per cadence group, a heap of (due seconds, cause position, rule, `Pending`)."""
+
+    def __init__(
+        self,
+        model: MarketModel,
+        seed: int,
+        state: LiveState,
+        in_force: InForce,
+        makers: dict[int, DataMaker],
+    ) -> None:
+        self.model = model
+        self.seed = seed
+        self.state = state
+        self.in_force = in_force
+        self.makers = makers
+        self.heaps: dict[str, list[tuple[float, int, int, Pending]]] = {g: [] for g in GROUPS}
+
+    def clear(self) -> None:
+        self.heaps = {g: [] for g in GROUPS}
+
+    def requeue(self) -> None:
+        """Time every queued effect again (the backlogs in force changed)."""
+        queued = [item[3] for heap in self.heaps.values() for item in heap]
+        self.clear()
+        self.push_all(queued)
+
+    def count(self) -> int:
+        return sum(len(heap) for heap in self.heaps.values())
+
+    def push_all(self, pendings: Iterable[Pending]) -> None:
+        """Add decided effects to their target group's queue (in due order)."""
+        grouped: dict[str, list] = defaultdict(list)
+        rules = self.model.rules
+        for pending in pendings:
+            target = rules[pending.rule].target
+            if target in self.in_force.releases or pending.released is not None:
+                pending = self._held(pending, target)
+            grouped[self.state.group_of[target]].append(
+                (pending.at.timestamp(), pending.cause.position, pending.rule, pending)
+            )
+        for group, items in grouped.items():
+            heap = self.heaps[group]
+            if len(items) > len(heap) // 4:
+                heap.extend(items)
+                heapq.heapify(heap)
+            else:
+                for item in items:
+                    heapq.heappush(heap, item)
+
+    def _held(self, pending: Pending, target: int) -> Pending:
+        """The effect as the backlogs in force time it: released at a moment of the release
+        drawn from its cause's position, when a backlog holds its cause's moment."""
+        for release in self.in_force.releases.get(target, ()):
+            if release.holds(pending.cause.occurred_at):
+                share = uniforms(self.seed, pending.cause.position, _RELEASE_KEY, pending.rule)
+                return replace(
+                    pending, released=release.at(float(share)), release_source=release.source
+                )
+        return replace(pending, released=None, release_source=None)
+
+    def due(self, group: str, until: datetime) -> list[Draft]:
+        """The effects of `group` due before `until`, taken off its queue, as drafts (their
+        data drawn, inheriting from their causes)."""
+        heap = self.heaps[group]
+        limit = seconds_of(until)
+        due: list[Pending] = []
+        while heap and heap[0][0] < limit:
+            due.append(heapq.heappop(heap)[3])
+        by_stream: dict[int, list[Pending]] = defaultdict(list)
+        for item in due:
+            by_stream[self.model.rules[item.rule].target].append(item)
+        drafts = []
+        for stream, items in by_stream.items():
+            rng = np.random.default_rng([self.seed, 3, stream, items[0].cause.position])
+            fixed = [self._child_data(item.rule) for item in items]
+            data = self.makers[stream].make(
+                rng, len(items), parents=[i.cause.data for i in items], fixed=fixed
+            )
+            drafts.extend(
+                Draft(
+                    stream,
+                    item.at,
+                    d,
+                    cause=item.cause,
+                    rule=item.rule,
+                    correlation_id=(
+                        item.cause.correlation_id or item.release_source or self._rule_source(item)
+                    ),
+                )
+                for item, d in zip(items, data, strict=True)
+            )
+        return drafts
+
+    def _rule_source(self, item: Pending) -> int | None:
+        """What is behind an effect that its cause did not carry: a change of its rule's rate
+        or of its stream at the time the cause was decided."""
+        rule = self.model.rules[item.rule]
+        effects = self.in_force.at(item.cause.occurred_at)
+        return effects.rate_sources.get(rule.rate) or effects.stream_sources.get(rule.target)
+
+    def _child_data(self, rule_index: int) -> Mapping[str, Any] | None:
+        rule = self.model.rules[rule_index]
+        return getattr(self.model.catalog.rule(rule.rule_id), "child_data", None) or None

@@ -1,0 +1,87 @@
+"""What live generation hands around: causes, decided effects, drafts, the log's snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+GROUPS = ("high", "medium", "low")
+TICK_TYPE = "control.tick"
+"""A cadence group's generation reached `until` (data: group, from, until): written in the
+same transaction as the group's events, it is the generator's position in simulated time."""
+RECENT = timedelta(hours=4)
+"""How much of each stream's recent events the generator keeps, before its slowest group's
+frontier: an hour for the trailing-hour values, plus the most a caused event can be emitted
+late (a slow group's chunk, two hours at most, after the faster group passed its time)."""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What a caused event needs of its cause."""
+
+    position: int
+    stream: int
+    occurred_at: datetime
+    data: Mapping[str, Any]
+    correlation_id: int | None
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A caused event decided and not yet emitted: due when its delay says, or, when a
+    backlog holds it, at the moment it is `released`."""
+
+    due: datetime
+    rule: int
+    cause: Cause
+    released: datetime | None = None
+    release_source: int | None = None
+
+    @property
+    def at(self) -> datetime:
+        return self.released or self.due
+
+
+@dataclass
+class Draft:
+    """An event to append; its cause, if any, is already in the log."""
+
+    stream: int
+    occurred_at: datetime
+    data: dict[str, Any]
+    cause: Cause | None = None
+    rule: int | None = None
+    value: float | None = None
+    normalized: float | None = None
+    flag: str | None = None
+    correlation_id: int | None = None
+    expected: float | None = None
+    expected_flag: str | None = None
+
+
+@dataclass
+class LogSnapshot:
+    """What the log says about generation in the current epoch (read by the store):
+    the groups' frontiers, the stream events of the last hour, the hourly rollup, the events
+    that may still have effects pending (position, stream, occurred_at, data, correlation id),
+    the (cause position, stream) of effects already logged, and each gauge's latest sample."""
+
+    epoch: int
+    frontiers: dict[str, datetime]
+    recent: list[tuple[str, datetime]]
+    hourly: list[tuple[str, datetime, int, float, int]]
+    causes: list[tuple[int, str, datetime, Mapping[str, Any], int | None]]
+    emitted: set[tuple[int, str]]
+    latest_samples: dict[str, float] = field(default_factory=dict)
+
+
+def seconds(moment: datetime) -> float:
+    """A moment as POSIX seconds (how the generator's arrays hold time)."""
+    return moment.timestamp()
+
+
+def moment(second: float) -> datetime:
+    """POSIX seconds back as an aware UTC moment."""
+    return datetime.fromtimestamp(float(second), UTC)
