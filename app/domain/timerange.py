@@ -70,6 +70,14 @@ def _count(word: str) -> int:
     return int(word) if word.isdigit() else NUMBER_WORDS[word]
 
 
+def _before(now: datetime, count: int, unit: timedelta, text: str) -> datetime:
+    """`count` units before `now`; a range reaching past what a time can hold is refused."""
+    try:
+        return now - count * unit
+    except OverflowError:
+        raise TimeRangeError(f"{text!r} reaches before the year 1") from None
+
+
 def parse_range(text: str, now: datetime) -> tuple[datetime, datetime]:
     """The [start, end) range that `text` names, relative to `now`.
 
@@ -84,14 +92,14 @@ def parse_range(text: str, now: datetime) -> tuple[datetime, datetime]:
         return midnight - timedelta(days=1), midnight
     if match := _LAST_N.match(words):
         count, unit = _count(match[1]), UNITS[match[2]]
-        return now - count * unit, now
+        return _before(now, count, unit, text), now
     if match := _LAST_UNIT.match(words):
         return now - UNITS[match[1]], now
     if match := _AGO.match(words):
         count, unit = _count(match[1]), UNITS[match[2]]
         if count < 1:
             raise TimeRangeError(f"{text!r}: the count must be at least 1")
-        start = now - count * unit
+        start = _before(now, count, unit, text)
         return start, start + unit
     raise TimeRangeError(f"{text!r} is not a range I know; try one of: {', '.join(EXAMPLES)}")
 

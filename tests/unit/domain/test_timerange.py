@@ -108,3 +108,9 @@ def test_unknown_words_are_refused_with_examples(text):
 def test_a_range_zero_units_ago_is_refused():
     with pytest.raises(TimeRangeError, match="at least 1"):
         parse_range("0 days ago", NOW)
+
+
+@pytest.mark.parametrize("text", ["past 99999999 weeks", "999999999999 days ago"])
+def test_a_range_reaching_before_the_year_one_is_refused_not_a_crash(text):
+    with pytest.raises(TimeRangeError, match="before the year 1"):
+        parse_range(text, NOW)
