@@ -72,10 +72,22 @@ class InForce:
 
     def at(self, when: datetime) -> Effects:
         """The effects in force, taken as constant over each stretch (`stretch_starts`)."""
-        key = self.stretch_start(when.timestamp())
-        if key not in self._effects_cache:
-            self._effects_cache[key] = self.effects.at(moment(key))
-        return self._effects_cache[key]
+        return self.in_stretch(self.stretch_start(when.timestamp()))
+
+    def in_stretch(self, start: float) -> Effects:
+        """The effects in force over the stretch that begins at `start` (seconds)."""
+        effects = self._effects_cache.get(start)
+        if effects is None:
+            effects = self._effects_cache[start] = self.effects.at(moment(start))
+        return effects
+
+    def sources(self, stream: int, moments: Sequence[datetime]) -> list[int | None]:
+        """`source` for many moments at once: one look-up per stretch."""
+        starts = self.stretch_starts(np.array([m.timestamp() for m in moments])).tolist()
+        found: dict[float, int | None] = {}
+        for start in set(starts):
+            found[start] = self.in_stretch(start).stream_sources.get(stream)
+        return [found[start] for start in starts]
 
     def stretch_start(self, second: float) -> float:
         """`stretch_starts` for one moment, without numpy: it runs once per chain effect."""
