@@ -106,8 +106,8 @@ class RuleDecisions:
             positions = np.array([c.position for c in causes], dtype=np.int64)
             delays = self._delays(rule, causes, positions)
             pending.extend(
-                Pending(c.occurred_at + timedelta(seconds=float(d)), index, c)
-                for c, d in zip(causes, delays, strict=True)
+                Pending(c.occurred_at + timedelta(seconds=d), index, c)
+                for c, d in zip(causes, delays.tolist(), strict=True)
             )
         return pending
 
