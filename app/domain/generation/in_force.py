@@ -28,6 +28,8 @@ from app.domain.model import ChainGroup, CouplingSpec, MarketModel, Rule
 
 SLICE = 300
 """Seconds over which effects, couplings and loads are taken as constant."""
+_EFFECTS_KEPT = 4096
+"""Stretches whose effects are kept between rounds (two weeks of 5-minute slices)."""
 
 
 class InForce:
@@ -61,12 +63,17 @@ class InForce:
         self.releases = defaultdict(list)
         for release in self.effects.releases():
             self.releases[release.stream].append(release)
+        self._effects_cache.clear()
         self.forget_round()
 
     def forget_round(self) -> None:
-        """Drop what was computed for the previous round (live data has moved on since)."""
+        """Drop what was computed from live data for the previous round (couplings and
+        capacities: the data has moved on since). The effects at each stretch are a function
+        of the effects source alone, so they are kept until it changes (`set`), but not
+        without bound."""
         self._coupling_cache.clear()
-        self._effects_cache.clear()
+        if len(self._effects_cache) > _EFFECTS_KEPT:
+            self._effects_cache.clear()
 
     # Stretches of constant effects ------------------------------------------------------------
 
