@@ -86,14 +86,14 @@ class DataMaker:
         elif isinstance(spec, EnumField):
             weights = np.array(spec.weights) / sum(spec.weights) if spec.weights else None
             picks = rng.choice(len(spec.values), size=count, p=weights)
-            drawn = [spec.values[i] for i in picks]
+            drawn = [spec.values[i] for i in picks.tolist()]
         elif isinstance(spec, NumberField):
             drawn = _numbers(rng, spec, count)
         elif isinstance(spec, BooleanField):
             drawn = (rng.random(count) < spec.probability).tolist()
         elif isinstance(spec, StringField):
             drawn = (
-                [spec.examples[i] for i in rng.integers(len(spec.examples), size=count)]
+                [spec.examples[i] for i in rng.integers(len(spec.examples), size=count).tolist()]
                 if (spec.examples)
                 else [""] * count
             )
@@ -110,9 +110,10 @@ class DataMaker:
         prefix = ID_PREFIXES.get(spec.entity, spec.entity[:2])
         pool = self.population.pool_size(spec.entity)
         if spec.source in ("population", "parent") and pool:
-            width = len(str(pool))
-            return [f"{prefix}_{i:0{width}d}" for i in rng.integers(pool, size=count)]
-        return [f"{prefix}_{int(i):012x}" for i in rng.integers(2**48, size=count)]
+            pattern = f"{prefix}_%0{len(str(pool))}d"
+            return [pattern % i for i in rng.integers(pool, size=count).tolist()]
+        pattern = f"{prefix}_%012x"
+        return [pattern % i for i in rng.integers(2**48, size=count).tolist()]
 
 
 def _inherited(name: str, spec, parents) -> list[Any] | None:
@@ -137,5 +138,5 @@ def _numbers(rng: np.random.Generator, spec: NumberField, count: int) -> list[fl
         values = rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2), count)
     values = np.clip(values, spec.min, spec.max)
     if spec.type == "integer":
-        return [int(v) for v in np.rint(values)]
-    return [round(float(v), 2) for v in values]
+        return [int(v) for v in np.rint(values).tolist()]
+    return [round(v, 2) for v in values.tolist()]

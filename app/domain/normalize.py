@@ -79,8 +79,10 @@ def normalize_array(values: np.ndarray, expected: np.ndarray, spread: np.ndarray
 
 
 def flags_array(values: np.ndarray, expected: np.ndarray, spread: np.ndarray) -> list[Flag]:
-    """Flags for many values at once (same rule as `normalize`)."""
-    return [flag_of(z) for z in z_array(values, expected, spread)]
+    """Flags for many values at once (same rule as `flag_of`, vectorized)."""
+    magnitude = np.abs(z_array(values, expected, spread))
+    warning = np.where(magnitude >= WARNING_SIGMAS, "warning", "normal")
+    return np.where(magnitude >= CRITICAL_SIGMAS, "critical", warning).tolist()
 
 
 UNEXPLAINED_WARNING = 3.0

@@ -65,13 +65,14 @@ class RuleDecisions:
             probabilities = exclusive_probabilities(base, effective, chain.has_remainder, fixed)
             probabilities = self.in_force.within_capacity(chain, probabilities, moment)
             cumulative = np.cumsum(probabilities)
-            for i in members:
-                cause = causes[i]
-                if any((cause.position, t) in emitted for t in targets):
+            picks = np.searchsorted(cumulative, draws[members], side="right").tolist()
+            for i, pick in zip(members, picks, strict=True):
+                if pick >= len(rules):
                     continue
-                pick = int(np.searchsorted(cumulative, draws[i], side="right"))
-                if pick < len(rules):
-                    chosen.append((rules[pick], cause))
+                cause = causes[i]
+                if emitted and any((cause.position, t) in emitted for t in targets):
+                    continue
+                chosen.append((rules[pick], cause))
         return self._with_delays(chosen)
 
     def _cascade(self, rule: Rule, causes, positions, emitted) -> list[Pending]:
@@ -81,9 +82,12 @@ class RuleDecisions:
         chosen = []
         for moment, members in self.in_force.stretches(causes):
             p = self.in_force.rule_probability(rule, moment)
-            for i in members:
+            fired = (draws[members] < p).tolist()
+            for i, fires in zip(members, fired, strict=True):
+                if not fires:
+                    continue
                 cause = causes[i]
-                if draws[i] >= p or (cause.position, target) in emitted:
+                if (cause.position, target) in emitted:
                     continue
                 if condition is None or condition.holds(cause.data.get(condition.field)):
                     chosen.append((rule, cause))
@@ -102,8 +106,8 @@ class RuleDecisions:
             positions = np.array([c.position for c in causes], dtype=np.int64)
             delays = self._delays(rule, causes, positions)
             pending.extend(
-                Pending(c.occurred_at + timedelta(seconds=float(d)), index, c)
-                for c, d in zip(causes, delays, strict=True)
+                Pending(c.occurred_at + timedelta(seconds=d), index, c)
+                for c, d in zip(causes, delays.tolist(), strict=True)
             )
         return pending
 

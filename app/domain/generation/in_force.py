@@ -28,6 +28,8 @@ from app.domain.model import ChainGroup, CouplingSpec, MarketModel, Rule
 
 SLICE = 300
 """Seconds over which effects, couplings and loads are taken as constant."""
+_EFFECTS_KEPT = 4096
+"""Stretches whose effects are kept between rounds (two weeks of 5-minute slices)."""
 
 
 class InForce:
@@ -61,21 +63,38 @@ class InForce:
         self.releases = defaultdict(list)
         for release in self.effects.releases():
             self.releases[release.stream].append(release)
+        self._effects_cache.clear()
         self.forget_round()
 
     def forget_round(self) -> None:
-        """Drop what was computed for the previous round (live data has moved on since)."""
+        """Drop what was computed from live data for the previous round (couplings and
+        capacities: the data has moved on since). The effects at each stretch are a function
+        of the effects source alone, so they are kept until it changes (`set`), but not
+        without bound."""
         self._coupling_cache.clear()
-        self._effects_cache.clear()
+        if len(self._effects_cache) > _EFFECTS_KEPT:
+            self._effects_cache.clear()
 
     # Stretches of constant effects ------------------------------------------------------------
 
     def at(self, when: datetime) -> Effects:
         """The effects in force, taken as constant over each stretch (`stretch_starts`)."""
-        key = self.stretch_start(when.timestamp())
-        if key not in self._effects_cache:
-            self._effects_cache[key] = self.effects.at(moment(key))
-        return self._effects_cache[key]
+        return self.in_stretch(self.stretch_start(when.timestamp()))
+
+    def in_stretch(self, start: float) -> Effects:
+        """The effects in force over the stretch that begins at `start` (seconds)."""
+        effects = self._effects_cache.get(start)
+        if effects is None:
+            effects = self._effects_cache[start] = self.effects.at(moment(start))
+        return effects
+
+    def sources(self, stream: int, moments: Sequence[datetime]) -> list[int | None]:
+        """`source` for many moments at once: one look-up per stretch."""
+        starts = self.stretch_starts(np.array([m.timestamp() for m in moments])).tolist()
+        found: dict[float, int | None] = {}
+        for start in set(starts):
+            found[start] = self.in_stretch(start).stream_sources.get(stream)
+        return [found[start] for start in starts]
 
     def stretch_start(self, second: float) -> float:
         """`stretch_starts` for one moment, without numpy: it runs once per chain effect."""

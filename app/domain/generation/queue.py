@@ -9,7 +9,6 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +42,7 @@ class EffectQueue:
         self.in_force = in_force
         self.makers = makers
         self.heaps: dict[str, list[tuple[float, int, int, Pending]]] = {g: [] for g in GROUPS}
+        self._child_data_of: dict[int, Mapping[str, Any] | None] = {}
 
     def clear(self) -> None:
         self.heaps = {g: [] for g in GROUPS}
@@ -82,10 +82,10 @@ class EffectQueue:
         for release in self.in_force.releases.get(target, ()):
             if release.holds(pending.cause.occurred_at):
                 share = uniforms(self.seed, pending.cause.position, _RELEASE_KEY, pending.rule)
-                return replace(
-                    pending, released=release.at(float(share)), release_source=release.source
+                return pending._replace(
+                    released=release.at(float(share)), release_source=release.source
                 )
-        return replace(pending, released=None, release_source=None)
+        return pending._replace(released=None, release_source=None)
 
     def due(self, group: str, until: datetime) -> list[Draft]:
         """The effects of `group` due before `until`, taken off its queue, as drafts (their
@@ -105,28 +105,43 @@ class EffectQueue:
             data = self.makers[stream].make(
                 rng, len(items), parents=[i.cause.data for i in items], fixed=fixed
             )
+            sources = self._sources(items)
             drafts.extend(
-                Draft(
-                    stream,
-                    item.at,
-                    d,
-                    cause=item.cause,
-                    rule=item.rule,
-                    correlation_id=(
-                        item.cause.correlation_id or item.release_source or self._rule_source(item)
-                    ),
-                )
-                for item, d in zip(items, data, strict=True)
+                Draft(stream, item.at, d, cause=item.cause, rule=item.rule, correlation_id=source)
+                for item, d, source in zip(items, data, sources, strict=True)
             )
         return drafts
 
-    def _rule_source(self, item: Pending) -> int | None:
-        """What is behind an effect that its cause did not carry: a change of its rule's rate
-        or of its stream at the time the cause was decided."""
-        rule = self.model.rules[item.rule]
-        effects = self.in_force.at(item.cause.occurred_at)
-        return effects.rate_sources.get(rule.rate) or effects.stream_sources.get(rule.target)
+    def _sources(self, items: list[Pending]) -> list[int | None]:
+        """What is behind each effect: its cause's scenario run or event, or the backlog that
+        held it, or else a change of its rule's rate or of its stream at the time its cause
+        was decided (looked up once per rule and stretch of constant effects)."""
+        sources: list[int | None] = [
+            item.cause.correlation_id or item.release_source for item in items
+        ]
+        unknown = [i for i, source in enumerate(sources) if not source]
+        if not unknown:
+            return sources
+        moments = np.array([items[i].cause.occurred_at.timestamp() for i in unknown])
+        starts = self.in_force.stretch_starts(moments).tolist()
+        found: dict[tuple[int, float], int | None] = {}
+        rules = self.model.rules
+        for i, start in zip(unknown, starts, strict=True):
+            index = items[i].rule
+            key = (index, start)
+            if key not in found:
+                rule = rules[index]
+                effects = self.in_force.in_stretch(start)
+                found[key] = effects.rate_sources.get(rule.rate) or effects.stream_sources.get(
+                    rule.target
+                )
+            sources[i] = found[key]
+        return sources
 
     def _child_data(self, rule_index: int) -> Mapping[str, Any] | None:
-        rule = self.model.rules[rule_index]
-        return getattr(self.model.catalog.rule(rule.rule_id), "child_data", None) or None
+        if rule_index not in self._child_data_of:
+            rule = self.model.rules[rule_index]
+            self._child_data_of[rule_index] = (
+                getattr(self.model.catalog.rule(rule.rule_id), "child_data", None) or None
+            )
+        return self._child_data_of[rule_index]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 GROUPS = ("high", "medium", "low")
 TICK_TYPE = "control.tick"
@@ -17,9 +17,10 @@ frontier: an hour for the trailing-hour values, plus the most a caused event can
 late (a slow group's chunk, two hours at most, after the faster group passed its time)."""
 
 
-@dataclass(frozen=True)
-class Cause:
-    """What a caused event needs of its cause."""
+class Cause(NamedTuple):
+    """What a caused event needs of its cause. (Causes and pending effects are made by the
+    hundred thousand an hour: named tuples, immutable, are several times cheaper to make than
+    frozen dataclasses.)"""
 
     position: int
     stream: int
@@ -28,8 +29,7 @@ class Cause:
     correlation_id: int | None
 
 
-@dataclass(frozen=True)
-class Pending:
+class Pending(NamedTuple):
     """A caused event decided and not yet emitted: due when its delay says, or, when a
     backlog holds it, at the moment it is `released`."""
 
@@ -44,7 +44,7 @@ class Pending:
         return self.released or self.due
 
 
-@dataclass
+@dataclass(slots=True)
 class Draft:
     """An event to append; its cause, if any, is already in the log."""
 

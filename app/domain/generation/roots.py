@@ -43,7 +43,9 @@ class RootArrivals:
             times.extend(rng.uniform(low, high, count).tolist())
         times.sort()
         data = self.makers[root.stream].make(rng, len(times))
+        moments = list(map(moment_of, times))
+        sources = self.in_force.sources(root.stream, moments)
         return [
-            Draft(root.stream, moment, d, correlation_id=self.in_force.source(root.stream, moment))
-            for moment, d in zip(map(moment_of, times), data, strict=True)
+            Draft(root.stream, moment, d, correlation_id=source)
+            for moment, d, source in zip(moments, data, sources, strict=True)
         ]

@@ -55,8 +55,8 @@ class EventValues:
                 keep_from = seconds_of(min(self.state.frontiers.values()) - RECENT)
                 self.state.recent[stream] = merged[merged >= keep_from]
                 values = counts.astype(float)
-                for draft, value in zip(items, values, strict=True):
-                    draft.value = float(value)
+                for draft, value in zip(items, values.tolist(), strict=True):
+                    draft.value = value
             else:
                 values = np.array([d.value for d in items], dtype=float)
             name = self.model.names[stream]
@@ -65,11 +65,11 @@ class EventValues:
             expected = self._expected_values(stream, seconds)
             unexplained = expected_flags(values, expected, self._noise(stream, expected))
             for draft, score, flag, value, explained in zip(
-                items, scores, flags, expected, unexplained, strict=True
+                items, scores.tolist(), flags, expected.tolist(), unexplained, strict=True
             ):
-                draft.normalized = float(score)
+                draft.normalized = score
                 draft.flag = flag
-                draft.expected = round(float(value), 4)
+                draft.expected = round(value, 4)
                 draft.expected_flag = explained
         return drafts
 
