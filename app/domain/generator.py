@@ -41,7 +41,7 @@ from app.domain.generation.records import (
     GROUPS,
     RECENT,
     TICK_TYPE,
-    Cause,
+    CausingEvent,
     Draft,
     LogSnapshot,
     Pending,
@@ -64,7 +64,7 @@ __all__ = [
     "GROUPS",
     "RECENT",
     "TICK_TYPE",
-    "Cause",
+    "CausingEvent",
     "Draft",
     "LogSnapshot",
     "Pending",
@@ -197,7 +197,9 @@ class StreamGenerator:
             if self.model.is_entity(stream):
                 self.timeline.add_many(stream, seconds, None)
                 causes.extend(
-                    Cause(first_position + i, stream, d.occurred_at, d.data, d.correlation_id)
+                    CausingEvent(
+                        first_position + i, stream, d.occurred_at, d.data, d.correlation_id
+                    )
                     for i, d in zip(offsets, items, strict=True)
                 )
             else:

@@ -15,7 +15,7 @@ from datetime import timedelta
 import numpy as np
 
 from app.domain.generation.in_force import InForce
-from app.domain.generation.records import Cause, Pending
+from app.domain.generation.records import CausingEvent, Pending
 from app.domain.generation.records import seconds as seconds_of
 from app.domain.hourly import exclusive_probabilities
 from app.domain.model import MarketModel, Rule
@@ -33,11 +33,13 @@ class RuleDecisions:
         self.seed = seed
         self.in_force = in_force
 
-    def decide(self, causes: Iterable[Cause], emitted: set[tuple[int, str]]) -> list[Pending]:
+    def decide(
+        self, causes: Iterable[CausingEvent], emitted: set[tuple[int, str]]
+    ) -> list[Pending]:
         """The caused events of each cause, by its rules; those already in the log (`emitted`,
         as (cause position, stream)) are left out. An exclusive chain with any outcome logged
         is done."""
-        by_stream: dict[int, list[Cause]] = defaultdict(list)
+        by_stream: dict[int, list[CausingEvent]] = defaultdict(list)
         for cause in causes:
             by_stream[cause.stream].append(cause)
         decided: list[Pending] = []
@@ -93,8 +95,8 @@ class RuleDecisions:
                     chosen.append((rule, cause))
         return self._with_delays(chosen)
 
-    def _with_delays(self, chosen: list[tuple[Rule, Cause]]) -> list[Pending]:
-        by_rule: dict[tuple[int, float], list[Cause]] = defaultdict(list)
+    def _with_delays(self, chosen: list[tuple[Rule, CausingEvent]]) -> list[Pending]:
+        by_rule: dict[tuple[int, float], list[CausingEvent]] = defaultdict(list)
         stretches = self.in_force.stretch_starts(
             np.array([seconds_of(c.occurred_at) for _, c in chosen])
         )
@@ -111,7 +113,9 @@ class RuleDecisions:
             )
         return pending
 
-    def _delays(self, rule: Rule, causes: Sequence[Cause], positions: np.ndarray) -> np.ndarray:
+    def _delays(
+        self, rule: Rule, causes: Sequence[CausingEvent], positions: np.ndarray
+    ) -> np.ndarray:
         """Delays in seconds; with a landing profile, the likeliest of a few candidates by the
         profile's weight at the hour each would land in."""
         delay = self.in_force.delay_model(rule, causes[0].occurred_at)

@@ -20,7 +20,7 @@ from app.domain.calendar import HOUR, hour_grid
 from app.domain.capacity import CapacitySpec, within_capacity
 from app.domain.delays import DelayModel
 from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release
-from app.domain.generation.records import Cause, moment, seconds
+from app.domain.generation.records import CausingEvent, moment, seconds
 from app.domain.generation.state import LiveState
 from app.domain.history import BaselineView
 from app.domain.impacts import ImpactEffects, logged_impacts
@@ -114,7 +114,7 @@ class InForce:
         cut = np.where(latest >= 0, cuts[np.maximum(latest, 0)], -np.inf)
         return np.maximum(starts, cut)
 
-    def stretches(self, causes: Sequence[Cause]) -> Iterable[tuple[datetime, list[int]]]:
+    def stretches(self, causes: Sequence[CausingEvent]) -> Iterable[tuple[datetime, list[int]]]:
         """Causes grouped by stretch of constant effects (probabilities are computed once
         per stretch), with the stretch's start."""
         moments = np.array([seconds(cause.occurred_at) for cause in causes])

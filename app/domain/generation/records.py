@@ -17,7 +17,7 @@ frontier: an hour for the trailing-hour values, plus the most a caused event can
 late (a slow group's chunk, two hours at most, after the faster group passed its time)."""
 
 
-class Cause(NamedTuple):
+class CausingEvent(NamedTuple):
     """What a caused event needs of its cause. (Causes and pending effects are made by the
     hundred thousand an hour: named tuples, immutable, are several times cheaper to make than
     frozen dataclasses.)"""
@@ -35,7 +35,7 @@ class Pending(NamedTuple):
 
     due: datetime
     rule: int
-    cause: Cause
+    cause: CausingEvent
     released: datetime | None = None
     release_source: int | None = None
 
@@ -51,7 +51,7 @@ class Draft:
     stream: int
     occurred_at: datetime
     data: dict[str, Any]
-    cause: Cause | None = None
+    cause: CausingEvent | None = None
     rule: int | None = None
     value: float | None = None
     normalized: float | None = None

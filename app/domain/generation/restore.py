@@ -11,7 +11,7 @@ import numpy as np
 from app.domain.calendar import HOUR
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.fields import DataMaker
-from app.domain.generation.records import GROUPS, Cause, LogSnapshot, Pending
+from app.domain.generation.records import GROUPS, CausingEvent, LogSnapshot, Pending
 from app.domain.generation.records import seconds as seconds_of
 from app.domain.generation.state import LiveState
 from app.domain.generation.timeline import Timeline
@@ -55,10 +55,10 @@ def restore_state(
     state.latest_sample = {model.index[n]: v for n, v in snapshot.latest_samples.items()}
 
 
-def logged_causes(model: MarketModel, snapshot: LogSnapshot) -> list[Cause]:
+def logged_causes(model: MarketModel, snapshot: LogSnapshot) -> list[CausingEvent]:
     """The logged events that may still have effects pending."""
     return [
-        Cause(position, model.index[name], at, data, correlation)
+        CausingEvent(position, model.index[name], at, data, correlation)
         for position, name, at, data, correlation in snapshot.causes
     ]
 
@@ -91,7 +91,7 @@ def carry_over(
             Pending(
                 start + timedelta(hours=float(k + u)),
                 index,
-                Cause(0, rule.source, cause_time, data, None),
+                CausingEvent(0, rule.source, cause_time, data, None),
             )
             for k, u, data in zip(offsets, within, cause_data, strict=True)
         )
