@@ -185,6 +185,7 @@ def comparable(events: list[NewEvent]) -> list[tuple]:
     return [(e.type, e.occurred_at, e.causation_id, repr(e.data), e.value, e.flag) for e in events]
 
 
+@pytest.mark.slow
 def test_the_same_seed_and_intervals_give_the_same_events(model, view):
     first, second, other = MemoryLog(), MemoryLog(), MemoryLog()
     run(fresh(model, view, seed=5), first, steps=6)
@@ -228,6 +229,7 @@ def test_every_caused_event_follows_a_logged_cause_within_the_rules_delay(long_r
     assert checked > 10_000
 
 
+@pytest.mark.slow
 def test_a_booking_request_gets_one_answer_in_the_configured_shares(model, still_view, catalog):
     """With nothing bending the marketplace (an event that brings more requests raises
     the tutors' availability and with it the confirmations), the configured shares hold, but
@@ -350,6 +352,7 @@ def test_every_event_has_its_value_score_and_flag(long_run):
             assert event.flag in ("normal", "warning", "critical")
 
 
+@pytest.mark.slow
 def test_a_generator_rebuilt_from_the_log_carries_on_exactly_as_one_that_never_stopped(model, view):
     steps_before, steps_after = 18, 6
     unbroken = MemoryLog()
@@ -413,6 +416,7 @@ def test_one_moments_stretch_is_the_one_the_batch_would_give_it(model, view):
     assert one_by_one == generator.in_force.stretch_starts(np.array(seconds)).tolist()
 
 
+@pytest.mark.slow
 def test_a_payment_outages_held_charges_go_through_in_a_spike_when_it_is_fixed(model, still_view):
     """The charges of the outage fail, are retried, and their successes come in the two
     hours after it ends: at least twice the payments of the same hours without it."""
@@ -524,6 +528,7 @@ def test_a_reset_restores_the_baseline_marketplace_the_same_way_each_time(
     assert expected.values[booking, last_day].sum() > 1.5 * plain.values[booking, last_day].sum()
 
 
+@pytest.mark.slow
 def test_live_booking_answers_saturate_as_the_model_expects_under_a_demand_surge(model, still_view):
     """Four times the demand: the tutors answer with fewer confirmations and more declines and
     expiries, as many as the hourly flow (whose capacity the day limits are tested on)
