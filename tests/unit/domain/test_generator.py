@@ -111,17 +111,9 @@ def snapshot_of(log: MemoryLog, generator: StreamGenerator) -> LogSnapshot:
 
 
 @pytest.fixture(scope="module")
-def view(quiet_baseline, catalog) -> BaselineView:
-    return BaselineView(
-        quiet_baseline.streams,
-        quiet_baseline.start,
-        quiet_baseline.values,
-        quiet_baseline.buckets,
-        quiet_baseline.statistics_json(),
-        quiet_baseline.events_json(),
-        {name: catalog.stream(name).aggregation for name in quiet_baseline.streams},
-        quiet_baseline.carry_over,
-    )
+def view(quiet_view: BaselineView) -> BaselineView:
+    """The quiet baseline ready to serve (`tests/unit/conftest.py`)."""
+    return quiet_view
 
 
 @pytest.fixture(scope="module")

@@ -21,16 +21,9 @@ H = timedelta(hours=1)
 
 
 @pytest.fixture(scope="module")
-def view(quiet_baseline, catalog) -> BaselineView:
-    return BaselineView(
-        quiet_baseline.streams,
-        quiet_baseline.start,
-        quiet_baseline.values,
-        quiet_baseline.buckets,
-        quiet_baseline.statistics_json(),
-        quiet_baseline.events_json(),
-        {name: catalog.stream(name).aggregation for name in quiet_baseline.streams},
-    )
+def view(quiet_view: BaselineView) -> BaselineView:
+    """The quiet baseline ready to serve (`tests/unit/conftest.py`)."""
+    return quiet_view
 
 
 def test_an_hour_generation_passed_without_events_counts_zero(view):
