@@ -68,7 +68,8 @@ class Heartbeat:
       is the only proof that the client still reads what it is sent;
     - a connection from which nothing at all has arrived for `stale_timeout` seconds is
       dropped, whatever the pings (a safety net when pings cannot go out, e.g. a send that is
-      stuck, and the rule that applies when pings are turned off with `ping_interval=None`).
+      stuck, and the rule that applies when pings are turned off with `ping_interval=None`);
+    - neither clock runs while the server is busy sending the client a catch-up.
     """
 
     PONG_TIMEOUT = "pong_timeout"
@@ -96,6 +97,15 @@ class Heartbeat:
     def ponged(self, now: float) -> None:
         self.last_received = now
         self.awaiting_pong_since = None
+
+    def stood_still(self, seconds: float) -> None:
+        """The handler spent `seconds` sending the client a catch-up, reading none of its
+        messages and pinging it not: that time is not the client's silence, so the stale and
+        pong clocks do not count it (a client that stops reading meanwhile is caught by the
+        send timeout instead)."""
+        self.last_received += seconds
+        if self.awaiting_pong_since is not None:
+            self.awaiting_pong_since += seconds
 
     def ping_due(self, now: float) -> bool:
         return now >= self._next_ping

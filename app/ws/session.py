@@ -183,7 +183,7 @@ class Session:
             if delivery.overflowed or self.mailbox.overflowed:
                 self._flush(now)
                 self.hub.fall_behind(self)
-                if not self._follow(self.delivered):
+                if not self._catch_up_from(self.delivered):
                     self._overflow()
                     return
             if self._pending and (self._batcher.ready(now) or self._frame_full()):
@@ -338,9 +338,11 @@ class Session:
         self.epoch = join.epoch
         self._send(self._subscribed_frame(message, old, new, join))
         self.subscription = new
+        started = self.clock()
         self._deliver_start(join, message, only_new(old, new))
+        self._heartbeat.stood_still(self.clock() - started)
         self.delivered = max(self.delivered, join.head)
-        if not join.live and not self._follow(join.head):
+        if not join.live and not self._catch_up_from(join.head):
             self._overflow()
 
     def _subscribed_frame(
@@ -394,6 +396,14 @@ class Session:
         self._send_in_order(pages, matches, "catchup", join.head, {"recovered": True})
         self._send(events_frame("catchup", join.epoch, join.head, [], recovered=True, done=True))
         self.epoch = join.epoch
+
+    def _catch_up_from(self, after: int) -> bool:
+        """`_follow`, with the heartbeat's clocks stopped meanwhile."""
+        started = self.clock()
+        try:
+            return self._follow(after)
+        finally:
+            self._heartbeat.stood_still(self.clock() - started)
 
     def _follow(self, after: int) -> bool:
         """Out of the fan-out, read what follows `after` from the log at the client's pace

@@ -41,6 +41,8 @@ class Resumer:
     positions: list[int] = field(default_factory=list)
     resumed_from: int | None = None
     types: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+    """The server's `error` frames."""
     error: BaseException | None = None
 
     def run_from(self, last_event_id: int | None, until: threading.Event) -> None:
@@ -71,13 +73,17 @@ class Resumer:
         ws.settimeout(1.0)
         while not until.is_set():
             try:
-                _, frame = ws.recv_data()
+                opcode, frame = ws.recv_data()
             except websocket.WebSocketTimeoutException:
                 continue
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                raise ConnectionError(f"closed by the server after {self.errors or 'no error'}")
             head = frame[:60]
             kind = head.split(b'"type":"', 1)[1].split(b'"', 1)[0].decode()
             self.types.add(kind)
-            if kind == "ping":
+            if kind == "error":
+                self.errors.append(frame.decode())
+            elif kind == "ping":
                 ws.send('{"type":"pong"}')
             elif kind in ("events", "catchup"):
                 self.positions += [int(p) for p in _POSITION.findall(frame)[1:]]
@@ -150,14 +156,17 @@ def test_clients_resuming_under_load_get_exactly_what_they_are_owed_and_no_overf
     started = time.monotonic()
     for thread in threads:
         thread.start()
-    through = wait_for_all_to_reach(log, catching_up + from_the_start, started)
-    done.set()
-    stop_listening.set()
-    for thread in [*threads, live, listener]:
-        thread.join(30)
+    try:
+        through = wait_for_all_to_reach(log, catching_up + from_the_start, started)
+    finally:
+        done.set()
+        stop_listening.set()
+        for thread in [*threads, live, listener]:
+            thread.join(30)
 
     for resumer in catching_up + from_the_start:
         assert resumer.error is None, resumer.error
+        assert not resumer.errors
         assert "overflow" not in resumer.types
         owed = owed_positions(log, resumer.resumed_from, through, resumer.topic)
         assert resumer.positions[: len(owed)] == owed

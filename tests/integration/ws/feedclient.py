@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +29,8 @@ LOW_SYSTEM = "system.deploy.completed"
 
 EVENT_FRAMES = ("snapshot", "catchup", "events")
 NOTICE_FRAMES = ("scenario", "external", "control")
+SMALL_RECEIVE_BUFFER = ((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),)
+"""A client socket option: its sends from the server block soon when it does not read."""
 
 
 def stream_event(

@@ -7,7 +7,14 @@ import time
 import pytest
 import websocket
 
-from tests.integration.ws.feedclient import HIGH_CUSTOMER
+from tests.integration.ws.feedclient import (
+    HIGH_CUSTOMER,
+    HIGH_SESSION,
+    SMALL_RECEIVE_BUFFER,
+    positions,
+    received_events,
+    round_robin,
+)
 
 
 def closed_with(client, code: int) -> None:
@@ -61,3 +68,26 @@ def test_a_connection_silent_for_the_stale_timeout_is_dropped(feed_server):
     closed_with(silent, 1008)
     talking.send(type="ping", id="after")
     assert talking.until(lambda f: f.get("id") == "after")["type"] == "pong"
+
+
+def test_a_catch_up_longer_than_the_stale_timeout_does_not_drop_the_client_that_reads_it(
+    feed_server, store
+):
+    """While the server sends a catch-up, it reads nothing from the client and pings it not:
+    the time that takes is not the client's silence (a client that stops reading is dropped
+    by the send timeout instead)."""
+    last = store.log.append(round_robin([HIGH_CUSTOMER, HIGH_SESSION], 60_000)).last_position
+    server = feed_server(ping_interval=None, stale_timeout=2.0, page_size=200, send_timeout=5)
+    client = server.connect(sockopt=SMALL_RECEIVE_BUFFER)
+    client.subscribe("*", lastEventId=0)
+    started = time.monotonic()
+    received: list[int] = []
+    while not received or received[-1] < last:
+        frame = client.recv(timeout=10)
+        assert frame["type"] != "error", frame
+        received += positions(received_events([frame]))
+        time.sleep(0.02)  # a client busy drawing what it reads
+    assert time.monotonic() - started > 2 * 2.0  # the catch-up outlasted the stale timeout
+    assert received == list(range(1, last + 1))
+    client.send(type="ping", id="still-here")
+    assert client.until(lambda f: f.get("id") == "still-here")["type"] == "pong"

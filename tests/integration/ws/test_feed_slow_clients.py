@@ -4,7 +4,6 @@ resumes from exactly where it got to; the others keep their full feed throughout
 
 from __future__ import annotations
 
-import socket
 import time
 
 import websocket
@@ -12,12 +11,11 @@ import websocket
 from tests.integration.ws.feedclient import (
     HIGH_CUSTOMER,
     HIGH_SESSION,
+    SMALL_RECEIVE_BUFFER,
     positions,
     received_events,
     round_robin,
 )
-
-SMALL_RECEIVE_BUFFER = ((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),)
 
 
 def append_until(

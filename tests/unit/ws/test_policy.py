@@ -94,3 +94,15 @@ def test_a_connection_silent_for_the_stale_timeout_is_dropped():
     beat.received(50.0)
     assert beat.verdict(139.0) is None
     assert beat.verdict(140.0) == Heartbeat.STALE
+
+
+def test_time_spent_sending_a_catch_up_is_not_counted_as_the_clients_silence():
+    beat = heartbeat()
+    beat.pinged(30.0)
+    beat.stood_still(120.0)  # a catch-up from 30 s to 150 s: no message read, no ping sent
+    assert beat.verdict(150.0) is None
+    assert beat.ping_due(150.0)  # the ping that came due meanwhile goes out now
+    assert beat.verdict(160.0) == Heartbeat.PONG_TIMEOUT  # the pong owed is still owed
+    beat.ponged(155.0)
+    assert beat.verdict(209.9) is None
+    assert beat.verdict(245.0) == Heartbeat.STALE  # silent since 155 s, 90 s on
