@@ -14,10 +14,11 @@ import urllib.parse
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
+from app.domain.catalog import ManualModifierType
 from app.domain.timerange import from_iso, iso, iso_duration
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -231,7 +232,9 @@ _ISO_DURATION = TypeAdapter(timedelta)
 
 
 def cmd_modify(args: argparse.Namespace, _settings) -> int:
-    body = {"stream": args.stream, "type": args.type, "value": args.value, "duration": args.for_}
+    body = {"stream": args.stream, "type": args.type, "duration": args.for_}
+    if args.value is not None:
+        body["value"] = args.value
     return _print(*call(args.url, "POST", "/api/simulation/modifiers", body))
 
 
@@ -373,6 +376,14 @@ def summary(report: dict) -> str:
         for kind, row in windows["byKind"].items()
     ]
     lines += [
+        f"  {shape:<10} all {_percent(row['recall'])} ({row['detected']}/{row['count']}); "
+        + ", ".join(
+            f"{level} {row[level]['detected']}/{row[level]['count']}"
+            for level in ("clear", "visible", "subtle")
+        )
+        for shape, row in windows.get("byShape", {}).items()
+    ]
+    lines += [
         f"causes   {causes['detected']}/{causes['count']} found; with a clear window "
         f"{causes['withClearWindows']['detected']}/{causes['withClearWindows']['count']}",
         f"precision {_percent(report['precision'])}; false alarms {alarms['total']} "
@@ -415,12 +426,15 @@ def add_parsers(commands) -> None:
     )
     modify = parser("modify", "apply a manual modifier to one stream", cmd_modify)
     modify.add_argument("stream", help="stream name, e.g. customer.app.opened")
-    modify.add_argument("value", type=float, help="e.g. 10 for ten times (a multiplier)")
+    modify.add_argument(
+        "value", type=float, nargs="?", help="e.g. 10 for ten times (none for --type missing)"
+    )
     modify.add_argument(
         "--type",
         default="multiplier",
-        choices=("multiplier", "additive", "override"),
-        help="how the value changes the stream (default multiplier)",
+        choices=get_args(ManualModifierType),
+        help="how the value changes the stream (default multiplier); spike, trend and missing "
+        "are shaped anomalies (API.md)",
     )
     modify.add_argument(
         "--for",

@@ -36,8 +36,20 @@ class ScenarioActivation(Body):
 
 class ManualModifierBody(Body):
     stream: str = Field(min_length=1, max_length=100)
-    type: ManualModifierType
-    value: float = Field(allow_inf_nan=False, strict=True)
+    type: ManualModifierType = Field(
+        description=(
+            "`multiplier`, `additive`, `override`: the stream's level for the duration; "
+            "`spike`: a burst of x`value` (at most 1 hour); `trend`: a drift from x1 to "
+            "x`value` over the duration (1 hour or more); `missing`: the stream stops "
+            "(count streams; no value)"
+        )
+    )
+    value: float | None = Field(
+        default=None,
+        allow_inf_nan=False,
+        strict=True,
+        description="the multiplier, amount or value; required except for `missing`",
+    )
     duration: timedelta = Field(description="ISO-8601, e.g. PT2H")
 
 

@@ -21,7 +21,7 @@ from app.api.schemas import (
     Stopped,
 )
 from app.domain import ids
-from app.domain.catalog import format_duration
+from app.domain.catalog import Catalog, format_duration
 from app.domain.settling import weight
 from app.domain.simulation_state import ExternalRecord, ManualModifier, Run, SimulationState
 from app.domain.timerange import from_iso, iso
@@ -165,31 +165,79 @@ def reset_simulation() -> Response:
     tag="scenarios", body=ManualModifierBody, responses={201: ModifierAnswer}, errors=(429,)
 )
 def add_modifier() -> tuple[Response, int]:
-    """A manual stream modifier (stream, type, value, duration)."""
+    """A manual stream modifier (stream, type, value, duration): a level shift (multiplier,
+    additive, override) or a shaped anomaly (spike, trend, missing)."""
     body = parse(ManualModifierBody)
-    catalog = simulation().catalog
+    _check_modifier(body, simulation().catalog)
+    modifier = apply_modifier(simulation(), body.stream, body.type, body.value, body.duration)
+    return jsonify({"success": True, "modifier": _modifier_view(modifier, modifier.start)}), 201
+
+
+MULTIPLYING = ("multiplier", "spike", "trend", "missing")
+"""The modifier types that multiply a stream's rate: the only ones a chain stream takes."""
+SPIKE_LONGEST = timedelta(hours=1)
+TREND_SHORTEST = timedelta(hours=1)
+
+
+def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
+    """The rules a modifier's fields must meet together (the body's model checks each alone)."""
     if body.stream not in catalog.streams:
         raise invalid_field(
             "stream", f"unknown stream '{body.stream}'", "GET /api/streams lists the names"
         )
     model = catalog.baseline(body.stream).model
-    if model == "chain" and body.type != "multiplier":
+    if model == "chain" and body.type not in MULTIPLYING:
         raise invalid_field(
             "type",
-            f"'{body.stream}' is produced by other streams' events; only a "
-            "multiplier can change it",
-            'use "type": "multiplier", or modify the stream that causes it',
+            f"'{body.stream}' is produced by other streams' events; only a multiplying "
+            "modifier can change it",
+            f"use one of {', '.join(MULTIPLYING)}, or modify the stream that causes it",
         )
-    if body.type == "multiplier" and not 0 < body.value <= 100:
-        raise invalid_field("value", "a multiplier must be in (0, 100]", "e.g. 1.5 for +50%")
+    if body.type == "missing":
+        _check_missing(body, model)
+    else:
+        _check_value(body)
+    if not timedelta(0) < body.duration <= MAX_MODIFIER:
+        raise invalid_field("duration", "must be above 0 and at most 30 days", 'e.g. "PT2H"')
+    if body.type == "spike" and body.duration > SPIKE_LONGEST:
+        raise invalid_field(
+            "duration", "a spike lasts at most 1 hour", 'e.g. "PT10M"; for longer use a multiplier'
+        )
+    if body.type == "trend" and body.duration < TREND_SHORTEST:
+        raise invalid_field(
+            "duration", "a trend drifts over 1 hour or more", 'e.g. "PT12H" or "P2D"'
+        )
+
+
+def _check_missing(body: ManualModifierBody, model: str) -> None:
+    if body.value is not None:
+        raise invalid_field(
+            "value", "a missing stream takes no value", 'leave "value" out: the stream stops'
+        )
+    if model == "gauge":
+        raise invalid_field(
+            "type",
+            f"'{body.stream}' is a gauge: gaps in its samples are not simulated yet",
+            "use missing on a count stream, or override the gauge's value",
+        )
+
+
+def _check_value(body: ManualModifierBody) -> None:
+    if body.value is None:
+        raise invalid_field("value", f"a {body.type} needs a value", 'e.g. "value": 1.5')
+    multiplying = body.type in MULTIPLYING
+    if multiplying and not 0 < body.value <= 100:
+        raise invalid_field(
+            "value", f"a {body.type}'s value is a multiplier in (0, 100]", "e.g. 1.5 for +50%"
+        )
+    if body.type in ("spike", "trend") and body.value == 1:
+        raise invalid_field(
+            "value", f"a {body.type} to x1 changes nothing", "e.g. 4 for a burst to four times"
+        )
     if body.type == "override" and body.value < 0:
         raise invalid_field(
             "value", "an override cannot be negative", "give the value the stream should take"
         )
-    if not timedelta(0) < body.duration <= MAX_MODIFIER:
-        raise invalid_field("duration", "must be above 0 and at most 30 days", 'e.g. "PT2H"')
-    modifier = apply_modifier(simulation(), body.stream, body.type, body.value, body.duration)
-    return jsonify({"success": True, "modifier": _modifier_view(modifier, modifier.start)}), 201
 
 
 @bp.post("/simulation/modifiers/<modifier_id>/end")
@@ -217,8 +265,9 @@ def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
     return {
         "id": ids.modifier_id(modifier.modifier_id),
         "type": modifier.type,
+        "kind": modifier.kind,
         "stream": modifier.stream,
-        "value": modifier.value,
+        "value": None if modifier.type == "missing" else modifier.value,
         "startTime": iso(modifier.start),
         "endsAt": iso(modifier.end),
         "status": "active" if modifier.in_force(now) else "ended",

@@ -21,6 +21,7 @@ from app.domain.catalog import (
     EventType,
     Magnitude,
     ManualModifierType,
+    ModifierKind,
     Severity,
 )
 from app.domain.timerange import RANGE_PATTERN
@@ -397,8 +398,11 @@ class ModifierView(Schema):
 
     id: str = Field(description="mod-<log position>")
     type: ManualModifierType
+    kind: ModifierKind = Field(
+        description="what a detector meets: the kind its ground-truth windows carry"
+    )
     stream: str
-    value: float
+    value: float | None = Field(description="None for `missing`")
     start_time: datetime
     ends_at: datetime = Field(description="its planned end, or when it was ended early")
     status: Literal["active", "ended"]
@@ -603,6 +607,9 @@ class WindowSource(Schema):
     multipliers: dict[str, float] | None = Field(
         None, description="a calendar period's multiplier per profile"
     )
+    type: ManualModifierType | None = Field(None, description="a manual modifier's type")
+    value: float | None = Field(None, description="a manual modifier's value (not `missing`)")
+    duration_seconds: float | None = Field(None, description="a manual modifier's planned length")
 
 
 class ExpectedChange(Schema):
@@ -628,6 +635,9 @@ class TruthWindow(Schema):
     named: bool = Field(description="the cause names (or targets) this stream itself")
     phase: Literal["active", "settling", "settled"] | None = Field(
         None, description="a scenario run's phase when the window starts"
+    )
+    kind: ModifierKind | None = Field(
+        None, description="a manual modifier's windows: the anomaly's shape"
     )
     ongoing: bool | None = Field(
         None, description="true when the window runs to the range's end (or now): it may go on"
@@ -694,11 +704,20 @@ class KindTally(Tally):
     clear: Tally
 
 
+class ShapeTally(Tally):
+    clear: Tally
+    visible: Tally
+    subtle: Tally
+
+
 class WindowRecall(Tally):
     clear: Tally
     visible: Tally
     subtle: Tally
-    by_kind: dict[str, KindTally]
+    by_kind: dict[str, KindTally] = Field(description="per kind of cause")
+    by_shape: dict[ModifierKind, ShapeTally] = Field(
+        description="per anomaly shape of the manual modifiers' windows"
+    )
 
 
 class CauseCount(Schema):

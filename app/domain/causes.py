@@ -82,6 +82,8 @@ class Cause:
     named: tuple[str, ...]
     source: Mapping[str, Any]
     action: Action = None
+    shape: str | None = None
+    """A manual modifier's anomaly kind (`ModifierKind`): what its windows are labelled."""
 
     @property
     def acts(self) -> bool:
@@ -371,6 +373,10 @@ def run_cause(model: MarketModel, run: Run, until: datetime) -> Cause | None:
 
 
 def modifier_cause(modifier: ManualModifier) -> Cause:
+    """A manual modifier, with its shape and parameters (what a detector is scored by)."""
+    missing = modifier.type == "missing"
+    planned = modifier.planned_end or modifier.end
+    change = modifier.type if missing else f"{modifier.type} {modifier.value:g}"
     return Cause(
         id=ids.modifier_id(modifier.modifier_id),
         kind="modifier",
@@ -382,9 +388,13 @@ def modifier_cause(modifier: ManualModifier) -> Cause:
         source={
             "kind": "modifier",
             "id": ids.modifier_id(modifier.modifier_id),
-            "title": f"{modifier.type} {modifier.value:g} on {modifier.stream}",
+            "title": f"{change} on {modifier.stream}",
+            "type": modifier.type,
+            "value": None if missing else modifier.value,
+            "durationSeconds": (planned - modifier.start).total_seconds(),
         },
         action=StateAction(modifier=modifier),
+        shape=modifier.kind,
     )
 
 

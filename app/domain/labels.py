@@ -134,6 +134,8 @@ class Window:
             "detectability": self.detectability,
             "observed": dict(self.observed) if self.observed is not None else None,
         }
+        if cause.shape is not None:
+            found["kind"] = cause.shape
         if self.phase is not None:
             found["phase"] = self.phase
         if self.ongoing:

@@ -4,7 +4,9 @@ A detection is a stream and a moment (with an optional score). It hits a window 
 the window's stream and within [start, end). What is reported:
 
 - recall per window and per cause (a cause is found when one of its windows is), overall,
-  for the `clear`, `visible` and `subtle` windows apart (`app/domain/labels.py`), and per kind;
+  for the `clear`, `visible` and `subtle` windows apart (`app/domain/labels.py`), per kind of
+  cause, and per anomaly shape of the manual modifiers' windows (with their detectability:
+  the label says how hard each instance is);
 - precision: the detections that hit a causal window, over those that hit one or are false
   alarms;
 - false alarms: detections outside every causal window, per stream, with the rate per
@@ -60,6 +62,8 @@ class Span:
     causal: bool
     detectability: str
     confounded: bool
+    shape: str | None = None
+    """A manual modifier's anomaly kind (spike, trend, missing, level-shift)."""
 
     def holds(self, detection: Detection) -> bool:
         return detection.stream == self.stream and self.start <= detection.at < self.end
@@ -108,6 +112,7 @@ def spans_of(windows: Iterable[Mapping[str, Any]]) -> list[Span]:
             causal=bool(w["causal"]),
             detectability=w.get("detectability", "clear" if w["causal"] else "none"),
             confounded=bool(w.get("confounded")),
+            shape=w.get("kind"),
         )
         for w in windows
     ]
@@ -192,6 +197,13 @@ def _recall(targets: Sequence[Span], hits: Mapping[str, list[Detection]]) -> dic
         of_kind = [s for s in targets if s.kind == kind]
         clear = [s for s in of_kind if s.detectability == "clear"]
         report["byKind"][kind] = _tally(of_kind, found) | {"clear": _tally(clear, found)}
+    report["byShape"] = {}
+    for shape in sorted({s.shape for s in targets if s.shape is not None}):
+        of_shape = [s for s in targets if s.shape == shape]
+        report["byShape"][shape] = _tally(of_shape, found) | {
+            level: _tally([s for s in of_shape if s.detectability == level], found)
+            for level in DETECTABILITIES
+        }
     return report
 
 

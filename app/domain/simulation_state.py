@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain import ids
+from app.domain.catalog import SHAPED_MODIFIERS, ModifierKind
 from app.domain.events import RecordedEvent
 from app.domain.timerange import from_iso
 
@@ -73,9 +74,28 @@ class ManualModifier:
     """When it stops acting: its planned end, or the moment it was ended early."""
     end_logged: bool = False
     """Its end is in the log (`modifier.ended`, or `modifier.expired` at its planned end)."""
+    planned_end: datetime | None = None
+    """Its planned end (a trend's slope is set by it, even when ended early); `end` if None."""
 
     def in_force(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
+
+    @property
+    def kind(self) -> ModifierKind:
+        """What a detector meets: `spike`, `trend`, `missing`, or a `level-shift` (a
+        multiplier, addition or override held for the duration)."""
+        return self.type if self.type in SHAPED_MODIFIERS else "level-shift"
+
+    def factor_at(self, moment: datetime) -> float:
+        """A multiplicative modifier's factor at `moment`: a trend's grows in a straight line
+        from 1 at its start to `value` at its planned end; a missing stream's is 0."""
+        if self.type == "missing":
+            return 0.0
+        if self.type != "trend":
+            return self.value
+        planned = self.planned_end or self.end
+        progress = (moment - self.start) / (planned - self.start)
+        return 1.0 + (self.value - 1.0) * min(max(progress, 0.0), 1.0)
 
 
 @dataclass(frozen=True)
@@ -138,13 +158,15 @@ def evolve(state: SimulationState, event: RecordedEvent) -> SimulationState:
     if event.type in (STOPPED, SETTLING, SETTLED):
         return replace(state, runs=tuple(_run_after(r, event) for r in state.runs))
     if event.type == MODIFIER:
+        until = from_iso(data["until"])
         modifier = ManualModifier(
             event.position,
             data["stream"],
             data["type"],
-            float(data["value"]),
+            float(data.get("value") or 0.0),
             event.occurred_at,
-            from_iso(data["until"]),
+            until,
+            planned_end=until,
         )
         return replace(state, modifiers=(*state.modifiers, modifier))
     if event.type in (MODIFIER_ENDED, MODIFIER_EXPIRED):

@@ -104,7 +104,10 @@ class StateEffects(EffectsSource):
         if not modifier.in_force(moment):
             return Effects()
         stream = self.model.index[modifier.stream]
-        adjust = _adjust(modifier.type, modifier.value, 1.0)
+        if modifier.type in ("additive", "override"):
+            adjust = _adjust(modifier.type, modifier.value, 1.0)
+        else:
+            adjust = Adjust(factor=modifier.factor_at(moment))
         return Effects({stream: adjust}, {}, {stream: modifier.modifier_id}, {})
 
 

@@ -126,24 +126,20 @@ MAX_MODIFIER = timedelta(days=30)
 
 
 def apply_modifier(
-    simulation: Simulation, stream: str, kind: str, value: float, duration: timedelta
+    simulation: Simulation, stream: str, kind: str, value: float | None, duration: timedelta
 ) -> ManualModifier:
-    """A manual stream modifier from now for `duration`."""
+    """A manual stream modifier from now for `duration` (`value` is None for `missing`)."""
     now = simulation.now()
-    event = NewEvent(
-        kind="scenario",
-        type=MODIFIER,
-        occurred_at=now,
-        data={
-            "stream": stream,
-            "type": kind,
-            "value": value,
-            "durationSeconds": duration.total_seconds(),
-            "until": iso(now + duration),
-        },
-    )
+    data: dict[str, Any] = {"stream": stream, "type": kind}
+    if value is not None:
+        data["value"] = value
+    data |= {"durationSeconds": duration.total_seconds(), "until": iso(now + duration)}
+    event = NewEvent(kind="scenario", type=MODIFIER, occurred_at=now, data=data)
     appended = simulation.store.log.append([event])
-    return ManualModifier(appended.first_position, stream, kind, value, now, now + duration)
+    end = now + duration
+    return ManualModifier(
+        appended.first_position, stream, kind, value or 0.0, now, end, planned_end=end
+    )
 
 
 def end_modifier(simulation: Simulation, modifier_id: int) -> ManualModifier:

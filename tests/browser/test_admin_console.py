@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Api
@@ -229,6 +230,36 @@ def test_a_stream_modifier_with_preview_reaches_the_panel(console: Page, api: Ap
     expect(console.locator("#modifier-message")).to_contain_text("Applied mod-")
     expect(console.locator("#state-streams")).to_contain_text("customer.app.opened")
     expect(console.locator("#state-streams")).to_contain_text(f"{TIMES}4")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "hours", "says"),
+    [
+        ("spike", "5", "0.25", f"spikes to {TIMES}5"),
+        ("trend", "3", "12", f"drifts from {TIMES}1 to {TIMES}3"),
+        ("missing", "", "1", "stops (no events)"),
+    ],
+)
+def test_the_form_applies_each_shaped_anomaly_and_the_panel_says_what_it_does(
+    console: Page, api: Api, kind: str, value: str, hours: str, says: str
+):
+    _open_advanced(console)
+    form = console.locator("#modifier-form")
+    form.get_by_label("Stream").select_option("customer.app.opened")
+    form.get_by_label("Change").select_option(kind)
+    if value:
+        form.get_by_label("Value").fill(value)
+    else:
+        expect(form.get_by_label("Value")).to_be_disabled()
+    form.get_by_label("Duration (hours)").fill(hours)
+    expect(console.locator("#modifier-preview")).to_contain_text(says)
+
+    form.get_by_role("button", name="Apply modifier").click()
+
+    expect(console.locator("#modifier-message")).to_contain_text("Applied mod-")
+    expect(console.locator("#state-streams")).to_contain_text(says)
+    (applied,) = api.get("/api/simulation/state")["activeModifiers"]
+    assert (applied["type"], applied["kind"]) == (kind, kind)
 
 
 def test_a_modifier_ended_from_the_panel_leaves_it_and_is_recorded(console: Page, api: Api):

@@ -13,6 +13,7 @@ import {
   showMessage,
 } from "./dom.js";
 import { clearFieldErrors, showFieldError } from "./fields.js";
+import { MULTIPLYING, describeChange } from "./modifier-kinds.js";
 import { refreshState, simulatedNow } from "./state-store.js";
 
 let streamsByName = new Map();
@@ -36,7 +37,7 @@ export function modifierBody(form) {
   const fields = form.elements;
   const value = Number(fields.value.value);
   const hours = Number(fields.duration.value);
-  return {
+  const body = {
     stream: fields.stream.value,
     type: fields.type.value,
     value: fields.value.value === "" || Number.isNaN(value) ? fields.value.value : value,
@@ -45,11 +46,18 @@ export function modifierBody(form) {
         ? fields.duration.value
         : hoursToDuration(hours),
   };
+  if (body.type === "missing") delete body.value; // the stream stops: it takes no value
+  return body;
+}
+
+function when(body) {
+  return body.type === "trend" ? "by its end" : "while in force";
 }
 
 function expectedValue(body, mean) {
-  if (body.type === "multiplier") return mean * body.value;
+  if (MULTIPLYING.includes(body.type)) return mean * body.value;
   if (body.type === "additive") return mean + body.value;
+  if (body.type === "missing") return 0;
   return body.value;
 }
 
@@ -58,7 +66,8 @@ async function updatePreview(form) {
   const preview = byId("modifier-preview");
   const stream = streamsByName.get(body.stream);
   if (!stream) return;
-  const change = body.type === "multiplier" ? `×${body.value}` : `${body.type} ${body.value}`;
+  const change = describeChange(body.type, body.value);
+  form.elements.value.disabled = body.type === "missing";
   const hours = Number(form.elements.duration.value);
   const now = simulatedNow();
   const until =
@@ -66,22 +75,23 @@ async function updatePreview(form) {
       ? ` until about ${formatTime(new Date(now.getTime() + hours * 3600000).toISOString())}`
       : "";
   const parts = [`${body.stream} ${change} for ${formatSpan(hours * 3600)}${until}.`];
-  if (stream.model === "chain" && body.type !== "multiplier") {
+  if (stream.model === "chain" && !MULTIPLYING.includes(body.type) && body.type !== "missing") {
     parts.push(
-      "This stream is produced by other streams' events: only a multiplier can change it.",
+      "This stream is produced by other streams' events: only a multiplier, spike, trend " +
+        "or missing can change it.",
     );
   }
   preview.textContent = parts.join(" ");
   byId("modifier-body").textContent = JSON.stringify(body, null, 2);
   try {
     const statistics = await loadStatistics(body.stream);
-    if (typeof body.value !== "number") return;
+    if (typeof body.value !== "number" && body.type !== "missing") return;
     const expected = expectedValue(body, statistics.mean);
     parts.splice(
       1,
       0,
       `Baseline mean ${formatNumber(statistics.mean, 2)} ${stream.unit} → ` +
-        `about ${formatNumber(expected, 2)} ${stream.unit} while in force.`,
+        `about ${formatNumber(expected, 2)} ${stream.unit} ${when(body)}.`,
     );
     if (modifierBody(form).stream === body.stream) preview.textContent = parts.join(" ");
   } catch {

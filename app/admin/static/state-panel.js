@@ -20,6 +20,7 @@ import {
   simulatedNow,
   simulatedSecondsSinceFetch,
 } from "./state-store.js";
+import { describeChange } from "./modifier-kinds.js";
 import { eventTruth } from "./truth.js";
 
 const FEED_LABELS = {
@@ -141,8 +142,7 @@ function modifiedStreams(state) {
     }
   }
   for (const modifier of manualModifiers(state)) {
-    const change =
-      modifier.type === "multiplier" ? `×${modifier.value}` : `${modifier.type} ${modifier.value}`;
+    const change = describeChange(modifier.type, modifier.value);
     rows.push([
       modifier.stream,
       `${change} until ${formatTime(modifier.endsAt)} (${modifier.id})`,

@@ -59,10 +59,12 @@ from .relationships import (
     Target,
 )
 from .scenarios import (
+    SHAPED_MODIFIERS,
     Backlog,
     InjectedEvent,
     ManualModifierType,
     Modifier,
+    ModifierKind,
     Scenario,
     ScenarioCascade,
     Settling,
@@ -84,6 +86,7 @@ __all__ = [
     "CONFIG_FILES",
     "DOMAINS",
     "EVENT_TYPES",
+    "SHAPED_MODIFIERS",
     "Anomalies",
     "Backlog",
     "BaselineMetrics",
@@ -125,6 +128,7 @@ __all__ = [
     "Magnitudes",
     "ManualModifierType",
     "Modifier",
+    "ModifierKind",
     "NthWeekday",
     "NumberField",
     "Outcome",

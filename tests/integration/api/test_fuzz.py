@@ -47,7 +47,8 @@ CROSS_FIELD_RULES = {
     "GET /api/simulation/history": "range not with start/end; start before end; 60 days at most",
     "GET /api/simulation/diff": "range not with start/end; start before end; 60 days at most",
     "POST /api/events": "a template, or type, title and expectedImpact; a time within 60 days",
-    "POST /api/simulation/modifiers": "a chain stream takes only a multiplier; 30 days at most",
+    "POST /api/simulation/modifiers": "a value but for missing; a chain stream takes only a "
+    "multiplying type; each type its own durations (30 days at most)",
     "POST /api/ground-truth/score": "start before end; each detection's time is readable",
 }
 """Where the server refuses some requests the schema allows (API.md says so): the check that

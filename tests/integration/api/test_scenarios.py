@@ -202,6 +202,16 @@ def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(
           "duration": "PT1H"}, "value"),
         ({"stream": "customer.app.opened", "type": "multiplier", "value": "2",
           "duration": "PT1H"}, "value"),
+        ({"stream": "customer.app.opened", "type": "multiplier", "duration": "PT1H"}, "value"),
+        ({"stream": "customer.app.opened", "type": "spike", "value": 5, "duration": "PT2H"},
+         "duration"),
+        ({"stream": "customer.app.opened", "type": "spike", "value": 1, "duration": "PT5M"},
+         "value"),
+        ({"stream": "customer.app.opened", "type": "trend", "value": 2, "duration": "PT30M"},
+         "duration"),
+        ({"stream": "customer.app.opened", "type": "missing", "value": 0, "duration": "PT1H"},
+         "value"),
+        ({"stream": "system.queue.depth", "type": "missing", "duration": "PT1H"}, "type"),
     ],
 )  # fmt: skip
 def test_a_bad_manual_modifier_is_refused_naming_the_field(seeded_client, body, field):
@@ -221,6 +231,25 @@ def test_a_tenfold_manual_modifier_is_in_force_for_its_duration(seeded_client):
     assert response.status_code == 201
     modifiers = seeded_client.get("/api/simulation/state").json["activeModifiers"]
     assert [(m["stream"], m["value"]) for m in modifiers] == [("customer.app.opened", 10.0)]
+
+
+def test_a_missing_stream_is_labelled_missing_in_the_ground_truth(seeded_client, wall):
+    response = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "customer.app.opened", "type": "missing", "duration": "PT3H"},
+    )
+    modifier = response.json["modifier"]
+    wall.advance(timedelta(hours=1))  # simulated time runs at 1x here
+
+    truth = seeded_client.get("/api/ground-truth?streams=customer.app.opened").json
+
+    assert response.status_code == 201
+    assert (modifier["kind"], modifier["value"]) == ("missing", None)
+    windows = [w for w in truth["windows"] if w["source"]["id"] == modifier["id"]]
+    assert windows and {w["kind"] for w in windows} == {"missing"}
+    assert min(w["expected"]["peakRatio"] for w in windows) == 0.0  # a whole hour of nothing
+    assert windows[0]["source"]["type"] == "missing"
+    assert windows[0]["source"]["durationSeconds"] == 3 * 3600
 
 
 def applied_modifier(client) -> dict:

@@ -155,3 +155,17 @@ def test_recall_is_reported_for_clear_visible_and_subtle_windows_apart():
     assert report["windows"]["visible"] == {"count": 1, "detected": 1, "recall": 1.0}
     assert report["windows"]["clear"] == {"count": 1, "detected": 0, "recall": 0.0}
     assert (report["windows"]["subtle"]["count"], report["windows"]["subtle"]["detected"]) == (2, 0)
+
+
+def test_recall_is_reported_per_anomaly_shape_with_how_hard_each_was():
+    spike = window("mod-1:a.x:1", "a.x", 30, 31, kind="modifier") | {"kind": "spike"}
+    trend = window("mod-2:b.y:1", "b.y", 40, 46, kind="modifier", clear=False) | {"kind": "trend"}
+    missing = window("mod-3:a.x:1", "a.x", 60, 62, kind="modifier") | {"kind": "missing"}
+
+    report = score([*WINDOWS, spike, trend, missing], [at("a.x", 30)], START, END, STREAMS)
+
+    shapes = report["windows"]["byShape"]
+    assert list(shapes) == ["missing", "spike", "trend"]
+    assert (shapes["spike"]["detected"], shapes["spike"]["clear"]["count"]) == (1, 1)
+    assert (shapes["trend"]["recall"], shapes["trend"]["subtle"]["count"]) == (0.0, 1)
+    assert shapes["missing"]["count"] == 1 and shapes["missing"]["detected"] == 0

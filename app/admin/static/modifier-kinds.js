@@ -1,0 +1,13 @@
+// How a manual modifier changes its stream, in words: the form's preview and the state panel
+// say it the same way.
+
+/** The types that multiply a stream's rate (the only ones a chain stream takes, with missing). */
+export const MULTIPLYING = ["multiplier", "spike", "trend"];
+
+export function describeChange(type, value) {
+  if (type === "multiplier") return `×${value}`;
+  if (type === "spike") return `spikes to ×${value}`;
+  if (type === "trend") return `drifts from ×1 to ×${value}`;
+  if (type === "missing") return "stops (no events)";
+  return `${type} ${value}`;
+}

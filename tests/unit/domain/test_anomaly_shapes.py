@@ -1,0 +1,117 @@
+"""Shaped anomalies as manual modifiers: a spike, a trend and a missing stream change the
+generated series the way their kind says, and their ground-truth windows carry that kind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from app.domain.calendar import HOUR
+from app.domain.causes import modifier_cause
+from app.domain.effects import hour_average
+from app.domain.model import MarketModel
+from app.domain.simulation_state import ManualModifier, SimulationState
+from app.domain.state_effects import StateEffects
+from tests.unit.domain.test_generator import STEP, MemoryLog, fresh, hourly_counts, run
+
+APP_OPENS = "customer.app.opened"
+
+
+def modifier(
+    kind: str, value: float, start, duration: timedelta, number: int = 7
+) -> ManualModifier:
+    end = start + duration
+    return ManualModifier(number, APP_OPENS, kind, value, start, end, planned_end=end)
+
+
+@pytest.fixture(scope="module")
+def model(catalog, quiet_view) -> MarketModel:
+    return MarketModel(catalog, anchor=quiet_view.end)
+
+
+def test_a_trend_drifts_in_a_straight_line_from_x1_to_its_value(quiet_view):
+    start = quiet_view.end
+    trend = modifier("trend", 3.0, start, 4 * HOUR)
+
+    factors = [trend.factor_at(start + h * HOUR) for h in range(5)]
+
+    assert factors == [1.0, 1.5, 2.0, 2.5, 3.0]
+    ended_early = ManualModifier(7, APP_OPENS, "trend", 3.0, start, start + HOUR,
+                                 planned_end=start + 4 * HOUR)  # fmt: skip
+    assert ended_early.factor_at(start + HOUR / 2) == 1.25  # its slope is its planned one
+
+
+def test_an_hour_of_a_trend_is_taken_at_its_middle_by_the_hourly_model(model, quiet_view):
+    start = quiet_view.end
+    trend = modifier("trend", 3.0, start, 4 * HOUR)
+    effects = StateEffects(SimulationState(modifiers=(trend,)), model)
+    stream = model.index[APP_OPENS]
+
+    hourly = [hour_average(effects, start + h * HOUR).stream(stream).factor for h in range(4)]
+
+    assert hourly == pytest.approx([1.25, 1.75, 2.25, 2.75])
+
+
+def test_a_missing_stream_multiplies_by_nothing_and_a_spike_by_its_value(quiet_view):
+    start = quiet_view.end
+    assert modifier("missing", 0.0, start, HOUR).factor_at(start) == 0.0
+    assert modifier("spike", 6.0, start, HOUR / 6).factor_at(start) == 6.0
+    assert [modifier(t, 2.0, start, HOUR).kind for t in ("multiplier", "additive", "override")] == [
+        "level-shift"
+    ] * 3
+
+
+def generated(model, view, *modifiers: ManualModifier, hours: int) -> MemoryLog:
+    generator = fresh(model, view)
+    generator.set_effects(StateEffects(SimulationState(modifiers=modifiers), model))
+    log = MemoryLog()
+    run(generator, log, steps=int(hours * HOUR / STEP))
+    return log
+
+
+@pytest.mark.slow
+def test_the_generated_series_has_each_kinds_property(model, quiet_view):
+    """Over four hours: app opens stop in the first hour, burst to x6 for ten minutes in the
+    second, and drift from x1 to x3 over the third and fourth, against the same hours without
+    them."""
+    start = quiet_view.end
+    missing = modifier("missing", 0.0, start + timedelta(minutes=15), timedelta(minutes=30))
+    spike = modifier("spike", 6.0, start + timedelta(minutes=80), HOUR / 6, number=8)
+    trend = modifier("trend", 3.0, start + 2 * HOUR, 2 * HOUR, number=9)
+
+    shaped = generated(model, quiet_view, missing, spike, trend, hours=4)
+    plain = generated(model, quiet_view, hours=4)
+
+    opens = [e for e in shaped.events if e.stream == APP_OPENS]
+    assert opens and not [e for e in opens if missing.start <= e.occurred_at < missing.end]
+    in_spike = minute_counts(shaped, spike.start, 10)
+    before = minute_counts(plain, spike.start, 10)
+    assert 4.5 < in_spike.sum() / before.sum() < 7.5
+    ratios = hourly_counts(shaped, APP_OPENS, trend.start, 2) / hourly_counts(
+        plain, APP_OPENS, trend.start, 2
+    )
+    assert ratios == pytest.approx([1.5, 2.5], rel=0.1)  # x1 to x3: 1.5 and 2.5 at the middles
+
+
+def minute_counts(log: MemoryLog, start, minutes: int) -> np.ndarray:
+    counts = np.zeros(minutes)
+    end = start + timedelta(minutes=minutes)
+    for event in log.events:
+        if event.stream == APP_OPENS and start <= event.occurred_at < end:
+            counts[int((event.occurred_at - start).total_seconds() // 60)] += 1
+    return counts
+
+
+def test_a_shaped_modifiers_cause_carries_its_kind_and_parameters(quiet_view):
+    trend = modifier("trend", 3.0, quiet_view.end, 4 * HOUR)
+    missing = modifier("missing", 0.0, quiet_view.end, HOUR)
+
+    cause = modifier_cause(trend)
+
+    assert cause.shape == "trend"
+    assert cause.source["type"] == "trend"
+    assert (cause.source["value"], cause.source["durationSeconds"]) == (3.0, 4 * 3600.0)
+    assert modifier_cause(missing).source["value"] is None
+    assert modifier_cause(missing).source["title"] == f"missing on {APP_OPENS}"
