@@ -51,6 +51,11 @@ class ManualModifierBody(Body):
         description="the multiplier, amount or value; required except for `missing`",
     )
     duration: timedelta = Field(description="ISO-8601, e.g. PT2H")
+    start: str | None = Field(
+        default=None,
+        max_length=64,
+        description="when it starts: ISO-8601, now or later (within 30 days); default now",
+    )
 
 
 class StreamImpactBody(Body):

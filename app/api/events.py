@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import Response, jsonify, request
 
@@ -10,7 +10,7 @@ from app.api import bp
 from app.api.bodies import SCORE_BODY_BYTES, EventInjection, ScoreBody, parse
 from app.api.errors import ApiError, invalid_field
 from app.api.openapi import documented
-from app.api.params import parse_streams, parse_time, query, time_range
+from app.api.params import body_time, parse_streams, query, time_range
 from app.api.schemas import (
     Causes,
     EventList,
@@ -77,7 +77,7 @@ def inject_event() -> tuple[Response, int]:
     sim = simulation()
     catalog = sim.catalog
     now = sim.now()
-    at = _body_time("timestamp", body.timestamp, now) if body.timestamp else now
+    at = body_time("timestamp", body.timestamp, now) if body.timestamp else now
     if abs(at - now) > MAX_OFFSET:
         raise invalid_field(
             "timestamp", "more than 60 days from now", "inject within 60 days of the simulated now"
@@ -144,13 +144,6 @@ def _custom(body: EventInjection) -> dict:
     }
 
 
-def _body_time(name: str, raw: str, now: datetime) -> datetime:
-    try:
-        return parse_time(name, raw, now)
-    except ApiError as exc:
-        raise invalid_field(name, exc.message.split(": ", 1)[-1], exc.hint) from None
-
-
 @bp.get("/events/<event_id>/impact")
 @documented(tag="events", responses={200: Impact}, errors=(404, 503))
 def event_impact(event_id: str) -> Response:
@@ -195,8 +188,8 @@ def score_detections() -> Response:
     body = parse(ScoreBody)
     sim = simulation()
     now = sim.now()
-    end = _body_time("end", body.end, now) if body.end else now
-    start = _body_time("start", body.start, now) if body.start else end - timedelta(days=7)
+    end = body_time("end", body.end, now) if body.end else now
+    start = body_time("start", body.start, now) if body.start else end - timedelta(days=7)
     if start >= end:
         raise invalid_field("start", "must be before end", "swap them")
     streams = parse_streams("streams", body.streams, sim.catalog)

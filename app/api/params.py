@@ -8,7 +8,7 @@ from typing import TypeVar
 from flask import request
 from pydantic import BaseModel, ValidationError
 
-from app.api.errors import ApiError
+from app.api.errors import ApiError, invalid_field
 from app.api.schemas import RangeParams
 from app.domain.catalog import Catalog
 from app.domain.timerange import TimeRangeError, from_iso, parse_range
@@ -83,6 +83,14 @@ def parse_time(name: str, raw: str, now: datetime) -> datetime:
             f"{raw!r} is not a time",
             TIME_HINT,
         ) from None
+
+
+def body_time(name: str, raw: str, now: datetime) -> datetime:
+    """`parse_time` for a body field: a refusal names the field."""
+    try:
+        return parse_time(name, raw, now)
+    except ApiError as exc:
+        raise invalid_field(name, exc.message.split(": ", 1)[-1], exc.hint) from None
 
 
 def parse_streams(name: str, raw: str | None, catalog: Catalog) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from app.api import bp
 from app.api.bodies import ManualModifierBody, ScenarioActivation, parse
 from app.api.errors import ApiError, invalid_field
 from app.api.openapi import documented
+from app.api.params import body_time
 from app.api.schemas import (
     Activated,
     ModifierAnswer,
@@ -169,8 +170,29 @@ def add_modifier() -> tuple[Response, int]:
     additive, override) or a shaped anomaly (spike, trend, missing)."""
     body = parse(ManualModifierBody)
     _check_modifier(body, simulation().catalog)
-    modifier = apply_modifier(simulation(), body.stream, body.type, body.value, body.duration)
-    return jsonify({"success": True, "modifier": _modifier_view(modifier, modifier.start)}), 201
+    now = simulation().now()
+    start = _modifier_start(body.start, now)
+    modifier = apply_modifier(
+        simulation(), body.stream, body.type, body.value, body.duration, start
+    )
+    return jsonify({"success": True, "modifier": _modifier_view(modifier, now)}), 201
+
+
+def _modifier_start(raw: str | None, now: datetime) -> datetime | None:
+    """A later start, or None for now. A modifier cannot reach into the past: it would
+    rewrite what was generated (inject a past event for that)."""
+    if raw is None:
+        return None
+    start = body_time("start", raw, now)
+    if start < now - timedelta(seconds=1):
+        raise invalid_field(
+            "start",
+            f"{iso(start)} is before the simulated now ({iso(now)})",
+            "leave start out to start now, or give a later time",
+        )
+    if start > now + MAX_MODIFIER:
+        raise invalid_field("start", "more than 30 days from now", "start within 30 days")
+    return max(start, now)
 
 
 MULTIPLYING = ("multiplier", "spike", "trend", "missing")
@@ -261,6 +283,12 @@ def _modifier_number(modifier_id: str) -> int:
     return position
 
 
+def _modifier_status(modifier: ManualModifier, now: datetime) -> str:
+    if modifier.in_force(now):
+        return "active"
+    return "scheduled" if now < modifier.start < modifier.end else "ended"
+
+
 def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
     return {
         "id": ids.modifier_id(modifier.modifier_id),
@@ -270,7 +298,7 @@ def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
         "value": None if modifier.type == "missing" else modifier.value,
         "startTime": iso(modifier.start),
         "endsAt": iso(modifier.end),
-        "status": "active" if modifier.in_force(now) else "ended",
+        "status": _modifier_status(modifier, now),
         "timeRemaining": max((modifier.end - now).total_seconds(), 0.0),
     }
 
@@ -296,7 +324,7 @@ def state() -> Response:
         body |= {"baseline": None, "historicalMode": "baseline"}
         return jsonify(body)
     active_runs = [r for r in current.runs if r.phase(now) != "settled"]
-    modifiers = [_modifier_view(m, now) for m in current.modifiers if m.in_force(now)]
+    modifiers = [_modifier_view(m, now) for m in current.modifiers if now < m.end]
     events = [external_json(r) for r in current.externals if _in_window(r, now)]
     anomalies = [
         {

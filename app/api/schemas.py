@@ -405,7 +405,7 @@ class ModifierView(Schema):
     value: float | None = Field(description="None for `missing`")
     start_time: datetime
     ends_at: datetime = Field(description="its planned end, or when it was ended early")
-    status: Literal["active", "ended"]
+    status: Literal["active", "scheduled", "ended"]
     time_remaining: float
 
 

@@ -164,7 +164,7 @@ def evolve(state: SimulationState, event: RecordedEvent) -> SimulationState:
             data["stream"],
             data["type"],
             float(data.get("value") or 0.0),
-            event.occurred_at,
+            from_iso(data["start"]) if "start" in data else event.occurred_at,
             until,
             planned_end=until,
         )

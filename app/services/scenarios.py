@@ -126,19 +126,28 @@ MAX_MODIFIER = timedelta(days=30)
 
 
 def apply_modifier(
-    simulation: Simulation, stream: str, kind: str, value: float | None, duration: timedelta
+    simulation: Simulation,
+    stream: str,
+    kind: str,
+    value: float | None,
+    duration: timedelta,
+    start: datetime | None = None,
 ) -> ManualModifier:
-    """A manual stream modifier from now for `duration` (`value` is None for `missing`)."""
+    """A manual stream modifier for `duration` from `start` (default now; a later start is
+    recorded now, and acts from then). `value` is None for `missing`."""
     now = simulation.now()
+    start = start or now
     data: dict[str, Any] = {"stream": stream, "type": kind}
     if value is not None:
         data["value"] = value
-    data |= {"durationSeconds": duration.total_seconds(), "until": iso(now + duration)}
+    if start > now:
+        data["start"] = iso(start)
+    data |= {"durationSeconds": duration.total_seconds(), "until": iso(start + duration)}
     event = NewEvent(kind="scenario", type=MODIFIER, occurred_at=now, data=data)
     appended = simulation.store.log.append([event])
-    end = now + duration
+    end = start + duration
     return ManualModifier(
-        appended.first_position, stream, kind, value or 0.0, now, end, planned_end=end
+        appended.first_position, stream, kind, value or 0.0, start, end, planned_end=end
     )
 
 

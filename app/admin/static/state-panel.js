@@ -145,7 +145,7 @@ function modifiedStreams(state) {
     const change = describeChange(modifier.type, modifier.value);
     rows.push([
       modifier.stream,
-      `${change} until ${formatTime(modifier.endsAt)} (${modifier.id})`,
+      `${change} ${scheduledFrom(modifier)}until ${formatTime(modifier.endsAt)} (${modifier.id})`,
       modifier.id,
     ]);
   }
@@ -176,6 +176,10 @@ function renderStreams(state) {
       ),
     ),
   );
+}
+
+function scheduledFrom(modifier) {
+  return modifier.status === "scheduled" ? `from ${formatTime(modifier.startTime)} ` : "";
 }
 
 function endButton(modifierId, stream) {

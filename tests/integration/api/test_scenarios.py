@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.simulation_state import SETTLED, SETTLING
+from app.domain.timerange import iso
 from app.services.scenarios import advance_lifecycle
 
 
@@ -250,6 +251,41 @@ def test_a_missing_stream_is_labelled_missing_in_the_ground_truth(seeded_client,
     assert min(w["expected"]["peakRatio"] for w in windows) == 0.0  # a whole hour of nothing
     assert windows[0]["source"]["type"] == "missing"
     assert windows[0]["source"]["durationSeconds"] == 3 * 3600
+
+
+def test_a_modifier_can_start_later_and_is_scheduled_until_then(seeded_client, wall):
+    now = parse(seeded_client.get("/api/simulation/clock").json["currentSimulationTime"])
+    later = now + timedelta(hours=2)
+
+    response = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "customer.app.opened", "type": "spike", "value": 5,
+              "duration": "PT15M", "start": iso(later)},
+    )  # fmt: skip
+
+    modifier = response.json["modifier"]
+    assert response.status_code == 201
+    assert (modifier["status"], parse(modifier["startTime"])) == ("scheduled", later)
+    assert parse(modifier["endsAt"]) == later + timedelta(minutes=15)
+    (listed,) = seeded_client.get("/api/simulation/state").json["activeModifiers"]
+    assert listed["status"] == "scheduled"
+    wall.advance(timedelta(hours=2, minutes=5))
+    (listed,) = seeded_client.get("/api/simulation/state").json["activeModifiers"]
+    assert listed["status"] == "active"
+
+
+@pytest.mark.parametrize("start", ["2020-01-01T00:00:00Z", "next tuesday", "2099-01-01T00:00:00Z"])
+def test_a_modifier_cannot_start_in_the_past_far_ahead_or_at_no_time(seeded_client, start):
+    response = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "customer.app.opened", "type": "multiplier", "value": 2,
+              "duration": "PT1H", "start": start},
+    )  # fmt: skip
+
+    assert response.status_code == 400
+    assert "field 'start'" in response.json["error"]["message"]
+    assert response.json["error"]["hint"]
+    assert seeded_client.get("/api/simulation/state").json["activeModifiers"] == []
 
 
 def applied_modifier(client) -> dict:
