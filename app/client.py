@@ -125,6 +125,10 @@ def cmd_reset(args: argparse.Namespace, _settings) -> int:
     return _print(*call(args.url, "POST", "/api/simulation/reset"))
 
 
+def cmd_benchmark(args: argparse.Namespace, _settings) -> int:
+    return _print(*call(args.url, "POST", "/api/simulation/benchmark"))
+
+
 def cmd_state(args: argparse.Namespace, _settings) -> int:
     status, state = call(args.url, "GET", "/api/simulation/state")
     if status >= 400 or args.json:
@@ -411,6 +415,12 @@ def add_parsers(commands) -> None:
     activate.add_argument("id", help="scenario id, e.g. payment-outage")
     parser("stop", "stop the active scenario (it settles)", cmd_stop)
     parser("reset", "reset to the baseline (a new epoch)", cmd_reset)
+    parser(
+        "benchmark",
+        "lay out the detector benchmark: an anomaly of each shape and red herrings over the "
+        "next simulated day",
+        cmd_benchmark,
+    )
     state = parser("state", "show the simulation's state in a few lines", cmd_state)
     state.add_argument("--json", action="store_true", help="print the whole state as JSON")
     templates = parser("templates", "list the external-event library's templates", cmd_templates)

@@ -15,6 +15,7 @@ from app.api.openapi import documented
 from app.api.params import body_time
 from app.api.schemas import (
     Activated,
+    BenchmarkLaidOut,
     ModifierAnswer,
     ResetDone,
     ScenarioList,
@@ -28,6 +29,7 @@ from app.domain.simulation_state import ExternalRecord, ManualModifier, Run, Sim
 from app.domain.timerange import from_iso, iso
 from app.extensions import simulation
 from app.services import BaselineMissing
+from app.services.benchmark import lay_out_benchmark
 from app.services.retention import size_json
 from app.services.scenarios import (
     MAX_MODIFIER,
@@ -260,6 +262,24 @@ def _check_value(body: ManualModifierBody) -> None:
         raise invalid_field(
             "value", "an override cannot be negative", "give the value the stream should take"
         )
+
+
+@bp.post("/simulation/benchmark")
+@documented(tag="scenarios", responses={201: BenchmarkLaidOut}, errors=(429,))
+def lay_out_benchmark_now() -> tuple[Response, int]:
+    """The detector benchmark from now: one anomaly of each shape on its own stream and two
+    red herrings over the next simulated day, each with its ground truth."""
+    sim = simulation()
+    laid_out = lay_out_benchmark(sim)
+    now = laid_out.start
+    body = {
+        "success": True,
+        "start": iso(laid_out.start),
+        "end": iso(laid_out.end),
+        "anomalies": [_modifier_view(m, now) for m in laid_out.anomalies],
+        "redHerrings": laid_out.herrings,
+    }
+    return jsonify(body), 201
 
 
 @bp.post("/simulation/modifiers/<modifier_id>/end")

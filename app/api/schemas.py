@@ -436,6 +436,16 @@ class ModifierAnswer(Schema):
     modifier: ModifierView
 
 
+class BenchmarkLaidOut(Schema):
+    """The detector benchmark, recorded: its anomalies and red herrings over a simulated day."""
+
+    success: bool
+    start: datetime
+    end: datetime
+    anomalies: list[ModifierView] = Field(description="one of each shape, each scheduled")
+    red_herrings: list[ExternalEvent] = Field(description="recorded with no real effect")
+
+
 class Anomaly(Schema):
     position: int
     stream: str

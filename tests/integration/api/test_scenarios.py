@@ -347,3 +347,32 @@ def test_a_reset_ends_every_modifier_so_none_is_left_to_end(seeded_client):
     response = seeded_client.post(f"/api/simulation/modifiers/{modifier['id']}/end")
 
     assert response.status_code == 404
+
+
+def test_the_detector_benchmark_lays_out_one_labelled_anomaly_of_each_shape_and_red_herrings(
+    seeded_client, wall
+):
+    response = seeded_client.post("/api/simulation/benchmark")
+
+    laid_out = response.json
+    assert response.status_code == 201
+    anomalies = laid_out["anomalies"]
+    assert sorted(a["kind"] for a in anomalies) == ["level-shift", "missing", "spike", "trend"]
+    assert len({a["stream"] for a in anomalies}) == 4
+    assert all(a["status"] == "scheduled" for a in anomalies)
+    assert all(h["scheduled"] and not h["actualImpact"] for h in laid_out["redHerrings"])
+    wall.advance(timedelta(days=1))  # simulated time runs at 1x here
+    advance_lifecycle(simulation_of(seeded_client))  # the red herrings come due
+
+    truth = seeded_client.get(
+        f"/api/ground-truth?start={laid_out['start']}&end={laid_out['end']}"
+    ).json
+
+    for anomaly in anomalies:
+        windows = [w for w in truth["windows"] if w["source"]["id"] == anomaly["id"]]
+        named = [w for w in windows if w["named"]]
+        assert named and {w["kind"] for w in windows} == {anomaly["kind"]}, anomaly
+        assert named[0]["stream"] == anomaly["stream"]
+    herrings = {h["id"] for h in laid_out["redHerrings"]}
+    recorded = [c for c in truth["causes"] if c["id"] in herrings]
+    assert len(recorded) == 2 and not any(c["causal"] for c in recorded)

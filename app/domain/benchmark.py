@@ -1,0 +1,50 @@
+"""The detector benchmark: one anomaly of each shape on a stream of its own over a simulated
+day, with red herrings between them, laid out from a moment on (`POST /api/simulation/
+benchmark`, `marketsim benchmark`). A user points a detector at the feed for the day, then
+scores it with `marketsim score`: the report's `byShape` gives a recall per shape, and each
+window's detectability says how hard that instance was.
+
+Each anomaly is a manual modifier that starts later, so it is labelled like any other (its own
+`mod-` cause, its windows carrying its `kind`); each red herring an external event recorded with
+no real effect. The streams are roots, so a multiplier is exactly what they do (a chain stream's
+probability can cap it), and no red herring names one of them while its anomaly acts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+LENGTH = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class PlannedAnomaly:
+    stream: str
+    type: str
+    value: float | None
+    after: timedelta
+    """From the benchmark's start to the anomaly's."""
+    duration: timedelta
+
+
+@dataclass(frozen=True)
+class PlannedHerring:
+    template: str
+    after: timedelta
+
+
+ANOMALIES = (
+    PlannedAnomaly("customer.app.opened", "spike", 4.0, timedelta(hours=2), timedelta(minutes=20)),
+    PlannedAnomaly(
+        "customer.signup.completed", "multiplier", 3.0, timedelta(hours=5), timedelta(hours=4)
+    ),
+    PlannedAnomaly(
+        "tutor.availability.updated", "missing", None, timedelta(hours=10), timedelta(hours=2)
+    ),
+    PlannedAnomaly("support.chat.started", "trend", 3.0, timedelta(hours=13), timedelta(hours=8)),
+)
+HERRINGS = (
+    PlannedHerring("support-hours-change", timedelta(hours=7)),
+    PlannedHerring("weather-event", timedelta(hours=16)),
+)
