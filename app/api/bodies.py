@@ -41,14 +41,15 @@ class ManualModifierBody(Body):
             "`multiplier`, `additive`, `override`: the stream's level for the duration; "
             "`spike`: a burst of x`value` (at most 1 hour); `trend`: a drift from x1 to "
             "x`value` over the duration (1 hour or more); `missing`: the stream stops "
-            "(count streams; no value)"
+            "(count streams; no value); `variance`: a gauge's noise x`value`; `flatline`: a "
+            "gauge holds its last sample (no value)"
         )
     )
     value: float | None = Field(
         default=None,
         allow_inf_nan=False,
         strict=True,
-        description="the multiplier, amount or value; required except for `missing`",
+        description="the multiplier, amount or value; none for `missing` and `flatline`",
     )
     duration: timedelta = Field(description="ISO-8601, e.g. PT2H")
     start: str | None = Field(

@@ -23,7 +23,7 @@ from app.api.schemas import (
     Stopped,
 )
 from app.domain import ids
-from app.domain.catalog import Catalog, format_duration
+from app.domain.catalog import SPREAD_MODIFIERS, Catalog, format_duration
 from app.domain.settling import weight
 from app.domain.simulation_state import ExternalRecord, ManualModifier, Run, SimulationState
 from app.domain.timerange import from_iso, iso
@@ -217,8 +217,14 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
             "modifier can change it",
             f"use one of {', '.join(MULTIPLYING)}, or modify the stream that causes it",
         )
-    if body.type == "missing":
-        _check_missing(body, model)
+    if body.type in SPREAD_MODIFIERS and model != "gauge":
+        raise invalid_field(
+            "type",
+            f"'{body.stream}' counts events: a {body.type} changes a gauge's samples",
+            "use it on a gauge (GET /api/streams: model gauge), or a multiplier here",
+        )
+    if body.type in ("missing", "flatline"):
+        _check_no_value(body, model)
     else:
         _check_value(body)
     if not timedelta(0) < body.duration <= MAX_MODIFIER:
@@ -233,12 +239,14 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
         )
 
 
-def _check_missing(body: ManualModifierBody, model: str) -> None:
+def _check_no_value(body: ManualModifierBody, model: str) -> None:
     if body.value is not None:
         raise invalid_field(
-            "value", "a missing stream takes no value", 'leave "value" out: the stream stops'
+            "value",
+            f"a {body.type} takes no value",
+            'leave "value" out: the stream stops, or a gauge holds its last sample',
         )
-    if model == "gauge":
+    if body.type == "missing" and model == "gauge":
         raise invalid_field(
             "type",
             f"'{body.stream}' is a gauge: gaps in its samples are not simulated yet",
@@ -249,12 +257,12 @@ def _check_missing(body: ManualModifierBody, model: str) -> None:
 def _check_value(body: ManualModifierBody) -> None:
     if body.value is None:
         raise invalid_field("value", f"a {body.type} needs a value", 'e.g. "value": 1.5')
-    multiplying = body.type in MULTIPLYING
+    multiplying = body.type in (*MULTIPLYING, "variance")
     if multiplying and not 0 < body.value <= 100:
         raise invalid_field(
             "value", f"a {body.type}'s value is a multiplier in (0, 100]", "e.g. 1.5 for +50%"
         )
-    if body.type in ("spike", "trend") and body.value == 1:
+    if body.type in ("spike", "trend", "variance") and body.value == 1:
         raise invalid_field(
             "value", f"a {body.type} to x1 changes nothing", "e.g. 4 for a burst to four times"
         )
@@ -315,7 +323,7 @@ def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
         "type": modifier.type,
         "kind": modifier.kind,
         "stream": modifier.stream,
-        "value": None if modifier.type == "missing" else modifier.value,
+        "value": modifier.given_value,
         "startTime": iso(modifier.start),
         "endsAt": iso(modifier.end),
         "status": _modifier_status(modifier, now),

@@ -402,7 +402,7 @@ class ModifierView(Schema):
         description="what a detector meets: the kind its ground-truth windows carry"
     )
     stream: str
-    value: float | None = Field(description="None for `missing`")
+    value: float | None = Field(description="None for `missing` and `flatline`")
     start_time: datetime
     ends_at: datetime = Field(description="its planned end, or when it was ended early")
     status: Literal["active", "scheduled", "ended"]
@@ -626,6 +626,9 @@ class ExpectedChange(Schema):
     ratio: float = Field(description="with the cause over without it, across the window")
     peak_ratio: float = Field(description="the same at the window's strongest hour")
     absolute: float = Field(description="events added (negative: removed); a gauge's mean change")
+    spread_ratio: float | None = Field(
+        None, description="a variance or flatline modifier's noise ratio (0: a flatline)"
+    )
 
 
 class ObservedChange(Schema):

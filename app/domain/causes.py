@@ -374,9 +374,9 @@ def run_cause(model: MarketModel, run: Run, until: datetime) -> Cause | None:
 
 def modifier_cause(modifier: ManualModifier) -> Cause:
     """A manual modifier, with its shape and parameters (what a detector is scored by)."""
-    missing = modifier.type == "missing"
+    value = modifier.given_value
     planned = modifier.planned_end or modifier.end
-    change = modifier.type if missing else f"{modifier.type} {modifier.value:g}"
+    change = modifier.type if value is None else f"{modifier.type} {value:g}"
     return Cause(
         id=ids.modifier_id(modifier.modifier_id),
         kind="modifier",
@@ -390,7 +390,7 @@ def modifier_cause(modifier: ManualModifier) -> Cause:
             "id": ids.modifier_id(modifier.modifier_id),
             "title": f"{change} on {modifier.stream}",
             "type": modifier.type,
-            "value": None if missing else modifier.value,
+            "value": value,
             "durationSeconds": (planned - modifier.start).total_seconds(),
         },
         action=StateAction(modifier=modifier),

@@ -22,6 +22,11 @@ class Adjust:
     add: float = 0.0
     override: float | None = None
     weight: float = 1.0
+    spread: float = 1.0
+    """A gauge's noise, times (its level unchanged): the live generator's alone, as the hourly
+    flow's expectation does not depend on it."""
+    held: bool = False
+    """A gauge holds its last sample (a flatline): the live generator's alone, like `spread`."""
 
     def apply(self, base: float) -> float:
         value = base * self.factor + self.add
@@ -38,14 +43,22 @@ class Adjust:
 
     def then(self, other: Adjust) -> Adjust:
         """This adjustment and another on the same target."""
+        spread, held = self.spread * other.spread, self.held or other.held
         if other.override is not None:
             return Adjust(self.factor * other.factor, self.add + other.add, other.override,
-                          other.weight)  # fmt: skip
-        return Adjust(self.factor * other.factor, self.add + other.add, self.override, self.weight)
+                          other.weight, spread, held)  # fmt: skip
+        return Adjust(self.factor * other.factor, self.add + other.add, self.override, self.weight,
+                      spread, held)  # fmt: skip
 
     @property
     def is_identity(self) -> bool:
-        return self.factor == 1.0 and self.add == 0.0 and (self.override is None or not self.weight)
+        return (
+            self.factor == 1.0
+            and self.add == 0.0
+            and (self.override is None or not self.weight)
+            and self.spread == 1.0
+            and not self.held
+        )
 
 
 NO_ADJUST = Adjust()

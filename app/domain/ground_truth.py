@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from app.domain.catalog import SPREAD_MODIFIERS
 from app.domain.causes import Cause, CauseSet
 from app.domain.counterfactual import REACH_TAIL, cause_effects, expectation
 from app.domain.hourly import HourlyRun, simulate
@@ -26,6 +27,7 @@ from app.domain.labels import (
     confound,
     herring_windows,
     observe,
+    spread_windows,
 )
 from app.domain.model import MarketModel
 from app.domain.timerange import from_iso, iso
@@ -80,6 +82,8 @@ def label(
     for cause in causes:
         if not cause.acts and cause.id in wanted:
             windows.extend(herring_windows(model, cause, grid_start, full.values))
+        elif cause.shape in SPREAD_MODIFIERS and cause.id in wanted:
+            windows.extend(spread_windows(model, cause, grid_start, full.values))
     windows.sort(key=lambda w: (w.start, w.stream, w.id))
     return Truth(grid_start, hours, tuple(causes), tuple(confound(windows)))
 

@@ -50,6 +50,7 @@ import numpy as np
 from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day
 from app.domain.causes import Cause, StateAction
 from app.domain.counterfactual import CauseEffect
+from app.domain.generation.gauges import sample_interval
 from app.domain.model import MarketModel
 from app.domain.timerange import iso
 
@@ -332,6 +333,53 @@ def herring_windows(
             )
         )
     return windows
+
+
+def spread_windows(
+    model: MarketModel, cause: Cause, grid_start: datetime, expected: np.ndarray
+) -> list[Window]:
+    """A change of a gauge's spread (a `variance` or `flatline` modifier): its stream over the
+    modifier's span, where its expectation does not move. `expected.spreadRatio` is the noise's
+    ratio (0 for a flatline); `sigma` what a test of the samples' spread over the window gives,
+    `|ln spreadRatio| x sqrt((n - 1) / 2)` for its n samples (`peakSigma` the same for an
+    hour's), and for a flatline of three samples or more `RATIO_CAP` (no noise at all: a
+    certainty). No hour's mean moves, so no window of these is ever `clear`."""
+    modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
+    grid_end = grid_start + expected.shape[1] * HOUR
+    start, end = max(cause.start, grid_start), min(cause.end, grid_end)
+    if modifier is None or end <= start:
+        return []
+    first = int((start - grid_start) // HOUR)
+    last = int(np.ceil((end - grid_start) / HOUR))
+    stream = model.index[modifier.stream]
+    interval = sample_interval(model, stream)
+    ratio = 0.0 if modifier.type == "flatline" else modifier.value
+    sigma = _spread_sigma(ratio, (end - start).total_seconds() / interval)
+    return [
+        Window(
+            id=f"{cause.id}:{modifier.stream}:1",
+            cause=cause,
+            stream=modifier.stream,
+            start=grid_start + first * HOUR,
+            end=grid_start + last * HOUR,
+            named=True,
+            phase=None,
+            expected={"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0, "spreadRatio": ratio},
+            sigma=sigma,
+            peak_sigma=min(sigma, _spread_sigma(ratio, 3600 / interval)),
+            slot_sigma=0.0,
+            slot_hours=0,
+            without=expected[stream, first:last],
+            change=np.zeros(last - first),
+            ongoing=cause.end > grid_end,
+        )
+    ]
+
+
+def _spread_sigma(ratio: float, samples: float) -> float:
+    if ratio == 0:
+        return RATIO_CAP if samples >= 3 else 0.0
+    return abs(float(np.log(ratio))) * float(np.sqrt(max(samples - 1, 0.0) / 2))
 
 
 def confound(windows: Sequence[Window]) -> list[Window]:

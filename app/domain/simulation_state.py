@@ -17,7 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from app.domain import ids
-from app.domain.catalog import SHAPED_MODIFIERS, ModifierKind
+from app.domain.catalog import (
+    SHAPED_MODIFIERS,
+    SPREAD_MODIFIERS,
+    VALUELESS_MODIFIERS,
+    ModifierKind,
+)
 from app.domain.events import RecordedEvent
 from app.domain.timerange import from_iso
 
@@ -81,6 +86,11 @@ class ManualModifier:
         return self.start <= moment < self.end
 
     @property
+    def given_value(self) -> float | None:
+        """Its value as given: None for the types that take none (missing, flatline)."""
+        return None if self.type in VALUELESS_MODIFIERS else self.value
+
+    @property
     def kind(self) -> ModifierKind:
         """What a detector meets: `spike`, `trend`, `missing`, or a `level-shift` (a
         multiplier, addition or override held for the duration)."""
@@ -88,9 +98,12 @@ class ManualModifier:
 
     def factor_at(self, moment: datetime) -> float:
         """A multiplicative modifier's factor at `moment`: a trend's grows in a straight line
-        from 1 at its start to `value` at its planned end; a missing stream's is 0."""
+        from 1 at its start to `value` at its planned end; a missing stream's is 0; a change
+        of spread leaves the level alone."""
         if self.type == "missing":
             return 0.0
+        if self.type in SPREAD_MODIFIERS:
+            return 1.0
         if self.type != "trend":
             return self.value
         planned = self.planned_end or self.end

@@ -106,6 +106,10 @@ class StateEffects(EffectsSource):
         stream = self.model.index[modifier.stream]
         if modifier.type in ("additive", "override"):
             adjust = _adjust(modifier.type, modifier.value, 1.0)
+        elif modifier.type == "variance":
+            adjust = Adjust(spread=modifier.value)
+        elif modifier.type == "flatline":
+            adjust = Adjust(held=True)
         else:
             adjust = Adjust(factor=modifier.factor_at(moment))
         return Effects({stream: adjust}, {}, {stream: modifier.modifier_id}, {})

@@ -233,19 +233,21 @@ def test_a_stream_modifier_with_preview_reaches_the_panel(console: Page, api: Ap
 
 
 @pytest.mark.parametrize(
-    ("kind", "value", "hours", "says"),
+    ("stream", "kind", "value", "hours", "says"),
     [
-        ("spike", "5", "0.25", f"spikes to {TIMES}5"),
-        ("trend", "3", "12", f"drifts from {TIMES}1 to {TIMES}3"),
-        ("missing", "", "1", "stops (no events)"),
+        ("customer.app.opened", "spike", "5", "0.25", f"spikes to {TIMES}5"),
+        ("customer.app.opened", "trend", "3", "12", f"drifts from {TIMES}1 to {TIMES}3"),
+        ("customer.app.opened", "missing", "", "1", "stops (no events)"),
+        ("system.api.latency", "variance", "3", "2", f"noise {TIMES}3"),
+        ("system.queue.depth", "flatline", "", "1", "holds its last sample"),
     ],
 )
 def test_the_form_applies_each_shaped_anomaly_and_the_panel_says_what_it_does(
-    console: Page, api: Api, kind: str, value: str, hours: str, says: str
+    console: Page, api: Api, stream: str, kind: str, value: str, hours: str, says: str
 ):
     _open_advanced(console)
     form = console.locator("#modifier-form")
-    form.get_by_label("Stream").select_option("customer.app.opened")
+    form.get_by_label("Stream").select_option(stream)
     form.get_by_label("Change").select_option(kind)
     if value:
         form.get_by_label("Value").fill(value)

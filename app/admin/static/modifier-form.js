@@ -13,7 +13,7 @@ import {
   showMessage,
 } from "./dom.js";
 import { clearFieldErrors, showFieldError } from "./fields.js";
-import { MULTIPLYING, describeChange } from "./modifier-kinds.js";
+import { MULTIPLYING, VALUELESS, describeChange } from "./modifier-kinds.js";
 import { refreshState, simulatedNow } from "./state-store.js";
 
 let streamsByName = new Map();
@@ -46,7 +46,7 @@ export function modifierBody(form) {
         ? fields.duration.value
         : hoursToDuration(hours),
   };
-  if (body.type === "missing") delete body.value; // the stream stops: it takes no value
+  if (VALUELESS.includes(body.type)) delete body.value; // it stops, or holds: no value
   return body;
 }
 
@@ -58,6 +58,7 @@ function expectedValue(body, mean) {
   if (MULTIPLYING.includes(body.type)) return mean * body.value;
   if (body.type === "additive") return mean + body.value;
   if (body.type === "missing") return 0;
+  if (body.type === "variance" || body.type === "flatline") return mean;
   return body.value;
 }
 
@@ -67,7 +68,7 @@ async function updatePreview(form) {
   const stream = streamsByName.get(body.stream);
   if (!stream) return;
   const change = describeChange(body.type, body.value);
-  form.elements.value.disabled = body.type === "missing";
+  form.elements.value.disabled = VALUELESS.includes(body.type);
   const hours = Number(form.elements.duration.value);
   const now = simulatedNow();
   const until =
@@ -85,7 +86,7 @@ async function updatePreview(form) {
   byId("modifier-body").textContent = JSON.stringify(body, null, 2);
   try {
     const statistics = await loadStatistics(body.stream);
-    if (typeof body.value !== "number" && body.type !== "missing") return;
+    if (typeof body.value !== "number" && !VALUELESS.includes(body.type)) return;
     const expected = expectedValue(body, statistics.mean);
     parts.splice(
       1,

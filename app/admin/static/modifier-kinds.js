@@ -4,10 +4,15 @@
 /** The types that multiply a stream's rate (the only ones a chain stream takes, with missing). */
 export const MULTIPLYING = ["multiplier", "spike", "trend"];
 
+/** The types that take no value. */
+export const VALUELESS = ["missing", "flatline"];
+
 export function describeChange(type, value) {
   if (type === "multiplier") return `×${value}`;
   if (type === "spike") return `spikes to ×${value}`;
   if (type === "trend") return `drifts from ×1 to ×${value}`;
   if (type === "missing") return "stops (no events)";
+  if (type === "variance") return `noise ×${value}, level unchanged`;
+  if (type === "flatline") return "holds its last sample";
   return `${type} ${value}`;
 }

@@ -60,6 +60,8 @@ from .relationships import (
 )
 from .scenarios import (
     SHAPED_MODIFIERS,
+    SPREAD_MODIFIERS,
+    VALUELESS_MODIFIERS,
     Backlog,
     InjectedEvent,
     ManualModifierType,
@@ -87,6 +89,8 @@ __all__ = [
     "DOMAINS",
     "EVENT_TYPES",
     "SHAPED_MODIFIERS",
+    "SPREAD_MODIFIERS",
+    "VALUELESS_MODIFIERS",
     "Anomalies",
     "Backlog",
     "BaselineMetrics",

@@ -8,13 +8,19 @@ from ._base import ConfigModel, Duration, KebabId, SignedDuration, StreamName
 from .relationships import Target
 
 ModifierType = Literal["multiplier", "additive", "override", "probabilityShift"]
-ManualModifierType = Literal["multiplier", "additive", "override", "spike", "trend", "missing"]
+ManualModifierType = Literal[
+    "multiplier", "additive", "override", "spike", "trend", "missing", "variance", "flatline"
+]
 """What a manual modifier can be: it changes a stream, not a named rate. The first three set
 the stream's level for the duration (a level shift); the others are shaped anomalies: `spike`
 (a short burst of x`value`), `trend` (a drift from x1 to x`value` over the duration),
-`missing` (the stream stops: no events)."""
-SHAPED_MODIFIERS = ("spike", "trend", "missing")
-ModifierKind = Literal["level-shift", "spike", "trend", "missing"]
+`missing` (the stream stops: no events), `variance` (a gauge's noise x`value`, its level
+unchanged), `flatline` (a gauge stuck at its last sample)."""
+SHAPED_MODIFIERS = ("spike", "trend", "missing", "variance", "flatline")
+SPREAD_MODIFIERS = ("variance", "flatline")
+VALUELESS_MODIFIERS = ("missing", "flatline")
+"""The shapes that leave a stream's expectation alone and change its spread (gauges only)."""
+ModifierKind = Literal["level-shift", "spike", "trend", "missing", "variance", "flatline"]
 """What a detector meets in a manual modifier's ground-truth windows: a shaped modifier's own
 type, or a `level-shift` for the others."""
 

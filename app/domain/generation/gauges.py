@@ -18,6 +18,12 @@ from app.domain.model import Gauge, MarketModel
 from app.domain.randomness import normal_quantile, uniforms
 
 
+def sample_interval(model: MarketModel, stream: int) -> float:
+    """Seconds between a gauge's samples: the middle of its cadence group's interval."""
+    cadence = model.catalog.cadences[model.catalog.stream(model.names[stream]).cadence]
+    return (cadence.interval.min + cadence.interval.max).total_seconds() / 2
+
+
 class GaugeSamples:
     """Draws the samples of gauge streams (queue lengths, latencies, ...)."""
 
@@ -40,6 +46,8 @@ class GaugeSamples:
         level = self.state.timeline.expected[gauge.stream, hours].copy()
         slices = self.in_force.stretch_starts(seconds.astype(float))
         sources = {}
+        spread = np.ones(ks.size)
+        held = np.zeros(ks.size, dtype=bool)
         for key in np.unique(slices):
             at = moment_of(float(key))
             inside = slices == key
@@ -47,17 +55,34 @@ class GaugeSamples:
             if gauge.load is not None:
                 level[inside] *= self._load_ratio(gauge.load, at) ** gauge.elasticity
             sources[key] = self.in_force.source(gauge.stream, at)
-        noise = normal_quantile(uniforms(self.seed, 2, gauge.stream, ks))
+            adjust = self.in_force.at(at).stream(gauge.stream)
+            spread[inside], held[inside] = adjust.spread, adjust.held
+        noise = normal_quantile(uniforms(self.seed, 2, gauge.stream, ks)) * spread
         values = np.round(np.clip(level * (1 + gauge.noise * noise), gauge.low, gauge.high), 4)
+        if held.any():
+            values = self._held(gauge.stream, values, held, level)
         return [
             Draft(gauge.stream, moment_of(t), {}, value=float(v), correlation_id=sources[k])
             for t, v, k in zip(seconds, values, slices, strict=True)
         ]
 
+    def _held(
+        self, stream: int, values: np.ndarray, held: np.ndarray, level: np.ndarray
+    ) -> np.ndarray:
+        """A flatline: each held sample repeats the one before it (before the first sample of
+        this batch, the gauge's latest; with none, its level)."""
+        values = values.copy()
+        for i in np.flatnonzero(held):
+            if i > 0:
+                values[i] = values[i - 1]
+            else:
+                values[i] = self.state.latest_sample.get(stream, round(float(level[0]), 4))
+        return values
+
     def _sample_grid(self, stream: int) -> tuple[float, float]:
         """Seconds between samples of a gauge and its phase (a stable hash of its name)."""
         cadence = self.model.catalog.cadences[self.state.group_of[stream]]
-        interval = (cadence.interval.min + cadence.interval.max).total_seconds() / 2
+        interval = sample_interval(self.model, stream)
         spread = min(cadence.stagger.max_offset.total_seconds(), interval)
         name = self.model.names[stream].encode()
         return interval, (zlib.crc32(name) % 10_000) / 10_000 * spread

@@ -213,6 +213,12 @@ def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(
         ({"stream": "customer.app.opened", "type": "missing", "value": 0, "duration": "PT1H"},
          "value"),
         ({"stream": "system.queue.depth", "type": "missing", "duration": "PT1H"}, "type"),
+        ({"stream": "customer.app.opened", "type": "variance", "value": 3, "duration": "PT1H"},
+         "type"),
+        ({"stream": "system.queue.depth", "type": "flatline", "value": 3, "duration": "PT1H"},
+         "value"),
+        ({"stream": "system.queue.depth", "type": "variance", "value": 0, "duration": "PT1H"},
+         "value"),
     ],
 )  # fmt: skip
 def test_a_bad_manual_modifier_is_refused_naming_the_field(seeded_client, body, field):
@@ -251,6 +257,21 @@ def test_a_missing_stream_is_labelled_missing_in_the_ground_truth(seeded_client,
     assert min(w["expected"]["peakRatio"] for w in windows) == 0.0  # a whole hour of nothing
     assert windows[0]["source"]["type"] == "missing"
     assert windows[0]["source"]["durationSeconds"] == 3 * 3600
+
+
+def test_a_flatline_is_labelled_on_its_gauge_with_its_spread(seeded_client, wall):
+    modifier = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "system.queue.depth", "type": "flatline", "duration": "PT2H"},
+    ).json["modifier"]
+    wall.advance(timedelta(hours=1))
+
+    truth = seeded_client.get("/api/ground-truth?streams=system.queue.depth").json
+
+    (window,) = [w for w in truth["windows"] if w["source"]["id"] == modifier["id"]]
+    assert (window["kind"], window["expected"]["spreadRatio"]) == ("flatline", 0.0)
+    assert (window["expected"]["ratio"], window["detectability"]) == (1.0, "visible")
+    assert window["ongoing"] is True
 
 
 def test_a_modifier_can_start_later_and_is_scheduled_until_then(seeded_client, wall):

@@ -11,6 +11,7 @@ import pytest
 from app.domain.calendar import HOUR
 from app.domain.causes import modifier_cause
 from app.domain.effects import hour_average
+from app.domain.labels import spread_windows
 from app.domain.model import MarketModel
 from app.domain.simulation_state import ManualModifier, SimulationState
 from app.domain.state_effects import StateEffects
@@ -115,3 +116,57 @@ def test_a_shaped_modifiers_cause_carries_its_kind_and_parameters(quiet_view):
     assert (cause.source["value"], cause.source["durationSeconds"]) == (3.0, 4 * 3600.0)
     assert modifier_cause(missing).source["value"] is None
     assert modifier_cause(missing).source["title"] == f"missing on {APP_OPENS}"
+
+
+LATENCY = "system.api.latency"
+DEPTH = "system.queue.depth"
+
+
+def gauge_modifier(stream: str, kind: str, value: float, start, duration, number: int):
+    end = start + duration
+    return ManualModifier(number, stream, kind, value, start, end, planned_end=end)
+
+
+@pytest.mark.slow
+def test_a_gauges_variance_widens_its_noise_and_a_flatline_holds_its_last_sample(model, quiet_view):
+    start = quiet_view.end + HOUR
+    wider = gauge_modifier(LATENCY, "variance", 3.0, start, HOUR, number=11)
+    stuck = gauge_modifier(DEPTH, "flatline", 0.0, start, HOUR, number=12)
+
+    shaped = generated(model, quiet_view, wider, stuck, hours=3)
+    plain = generated(model, quiet_view, hours=3)
+
+    def samples(log, stream, lo, hi):
+        return [e for e in log.events if e.stream == stream and lo <= e.occurred_at < hi]
+
+    def spread(log) -> float:
+        values = np.array([e.value for e in samples(log, LATENCY, start, start + HOUR)])
+        return float(np.std(np.diff(values)))  # the level barely moves between samples
+
+    assert 2.5 < spread(shaped) / spread(plain) < 3.5
+    before = samples(shaped, DEPTH, quiet_view.end, start)[-1].value
+    held = samples(shaped, DEPTH, start, start + HOUR)
+    assert len(held) > 10 and {e.value for e in held} == {before}
+    after = samples(shaped, DEPTH, start + HOUR, start + 2 * HOUR)
+    assert len({e.value for e in after}) > 10  # it moves again
+    assert [e.value for e in samples(shaped, DEPTH, start + HOUR, start + 2 * HOUR)] == [
+        e.value for e in samples(plain, DEPTH, start + HOUR, start + 2 * HOUR)
+    ]
+
+
+def test_a_change_of_spread_is_labelled_on_its_gauge_though_its_expectation_stays(
+    model, quiet_view
+):
+    start = quiet_view.end
+    expected = np.ones((model.stream_count, 6))
+    wider = gauge_modifier(LATENCY, "variance", 2.0, start + HOUR / 2, 2 * HOUR, number=11)
+    stuck = gauge_modifier(DEPTH, "flatline", 0.0, start, HOUR, number=12)
+
+    (window,) = spread_windows(model, modifier_cause(wider), start, expected)
+    (flat,) = spread_windows(model, modifier_cause(stuck), start, expected)
+
+    assert (window.stream, window.start, window.end) == (LATENCY, start, start + 3 * HOUR)
+    assert window.expected["ratio"] == 1.0 and window.expected["spreadRatio"] == 2.0
+    assert window.to_json()["kind"] == "variance"
+    assert window.detectability == "visible"  # plain in the samples, never in an hour's mean
+    assert flat.expected["spreadRatio"] == 0.0 and flat.sigma == 1e6
