@@ -7,7 +7,8 @@ window's detectability says how hard that instance was.
 Each anomaly is a manual modifier that starts later, so it is labelled like any other (its own
 `mod-` cause, its windows carrying its `kind`); each red herring an external event recorded with
 no real effect. The streams are roots, so a multiplier is exactly what they do (a chain stream's
-probability can cap it), and no red herring names one of them while its anomaly acts.
+probability can cap it), but for the two that change a gauge's spread; no red herring names
+one of them while its anomaly acts.
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ ANOMALIES = (
         "tutor.availability.updated", "missing", None, timedelta(hours=11), timedelta(hours=4)
     ),
     PlannedAnomaly("support.chat.started", "trend", 3.0, timedelta(hours=14), timedelta(hours=8)),
+    PlannedAnomaly("system.api.latency", "variance", 3.0, timedelta(hours=16), timedelta(hours=3)),
+    PlannedAnomaly("system.queue.depth", "flatline", None, timedelta(hours=20), timedelta(hours=2)),
 )
 """Each long enough to be `clear` where its stream's volume allows (three hours or more),
-but the spike: an hour's burst is at best `visible`, as a detector that judges hours meets it."""
+but the spike (an hour's burst is at best `visible`, as a detector that judges hours meets
+it) and the gauges' variance and flatline (no hour's mean moves: `visible` at best)."""
 HERRINGS = (
     PlannedHerring("weather-event", timedelta(hours=7)),
     PlannedHerring("aws-outage", timedelta(hours=9)),

@@ -378,8 +378,9 @@ def test_the_detector_benchmark_lays_out_one_labelled_anomaly_of_each_shape_and_
     laid_out = response.json
     assert response.status_code == 201
     anomalies = laid_out["anomalies"]
-    assert sorted(a["kind"] for a in anomalies) == ["level-shift", "missing", "spike", "trend"]
-    assert len({a["stream"] for a in anomalies}) == 4
+    kinds = ["flatline", "level-shift", "missing", "spike", "trend", "variance"]
+    assert sorted(a["kind"] for a in anomalies) == kinds
+    assert len({a["stream"] for a in anomalies}) == len(kinds)
     assert all(a["status"] == "scheduled" for a in anomalies)
     assert all(h["scheduled"] and not h["actualImpact"] for h in laid_out["redHerrings"])
     wall.advance(timedelta(days=1))  # simulated time runs at 1x here
