@@ -437,14 +437,17 @@ def add_parsers(commands) -> None:
     modify = parser("modify", "apply a manual modifier to one stream", cmd_modify)
     modify.add_argument("stream", help="stream name, e.g. customer.app.opened")
     modify.add_argument(
-        "value", type=float, nargs="?", help="e.g. 10 for ten times (none for --type missing)"
+        "value",
+        type=float,
+        nargs="?",
+        help="e.g. 10 for ten times (none for --type missing or flatline)",
     )
     modify.add_argument(
         "--type",
         default="multiplier",
         choices=get_args(ManualModifierType),
-        help="how the value changes the stream (default multiplier); spike, trend and missing "
-        "are shaped anomalies (API.md)",
+        help="how the value changes the stream (default multiplier); the others from spike on "
+        "are shaped anomalies (docs/anomalies)",
     )
     modify.add_argument(
         "--for",

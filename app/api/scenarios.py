@@ -23,7 +23,12 @@ from app.api.schemas import (
     Stopped,
 )
 from app.domain import ids
-from app.domain.catalog import SPREAD_MODIFIERS, Catalog, format_duration
+from app.domain.catalog import (
+    SPREAD_MODIFIERS,
+    VALUELESS_MODIFIERS,
+    Catalog,
+    format_duration,
+)
 from app.domain.settling import weight
 from app.domain.simulation_state import ExternalRecord, ManualModifier, Run, SimulationState
 from app.domain.timerange import from_iso, iso
@@ -169,7 +174,8 @@ def reset_simulation() -> Response:
 )
 def add_modifier() -> tuple[Response, int]:
     """A manual stream modifier (stream, type, value, duration): a level shift (multiplier,
-    additive, override) or a shaped anomaly (spike, trend, missing)."""
+    additive, override) or a shaped anomaly (spike, trend, missing, variance, flatline), from
+    now or a later start."""
     body = parse(ManualModifierBody)
     _check_modifier(body, simulation().catalog)
     now = simulation().now()
@@ -223,7 +229,7 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
             f"'{body.stream}' counts events: a {body.type} changes a gauge's samples",
             "use it on a gauge (GET /api/streams: model gauge), or a multiplier here",
         )
-    if body.type in ("missing", "flatline"):
+    if body.type in VALUELESS_MODIFIERS:
         _check_no_value(body, model)
     else:
         _check_value(body)

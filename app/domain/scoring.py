@@ -63,7 +63,7 @@ class Span:
     detectability: str
     confounded: bool
     shape: str | None = None
-    """A manual modifier's anomaly kind (spike, trend, missing, level-shift)."""
+    """A manual modifier's window: its anomaly kind (`ModifierKind`)."""
 
     def holds(self, detection: Detection) -> bool:
         return detection.stream == self.stream and self.start <= detection.at < self.end

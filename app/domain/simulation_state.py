@@ -92,8 +92,9 @@ class ManualModifier:
 
     @property
     def kind(self) -> ModifierKind:
-        """What a detector meets: `spike`, `trend`, `missing`, or a `level-shift` (a
-        multiplier, addition or override held for the duration)."""
+        """What a detector meets: a shaped type's own name (`spike`, `trend`, `missing`,
+        `variance`, `flatline`), or a `level-shift` (a multiplier, addition or override held for
+        the duration)."""
         return self.type if self.type in SHAPED_MODIFIERS else "level-shift"
 
     def factor_at(self, moment: datetime) -> float:

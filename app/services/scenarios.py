@@ -134,7 +134,7 @@ def apply_modifier(
     start: datetime | None = None,
 ) -> ManualModifier:
     """A manual stream modifier for `duration` from `start` (default now; a later start is
-    recorded now, and acts from then). `value` is None for `missing`."""
+    recorded now, and acts from then). `value` is None for `missing` and `flatline`."""
     now = simulation.now()
     start = start or now
     data: dict[str, Any] = {"stream": stream, "type": kind}

@@ -18,8 +18,9 @@ the stream's level for the duration (a level shift); the others are shaped anoma
 unchanged), `flatline` (a gauge stuck at its last sample)."""
 SHAPED_MODIFIERS = ("spike", "trend", "missing", "variance", "flatline")
 SPREAD_MODIFIERS = ("variance", "flatline")
-VALUELESS_MODIFIERS = ("missing", "flatline")
 """The shapes that leave a stream's expectation alone and change its spread (gauges only)."""
+VALUELESS_MODIFIERS = ("missing", "flatline")
+"""The types that take no value."""
 ModifierKind = Literal["level-shift", "spike", "trend", "missing", "variance", "flatline"]
 """What a detector meets in a manual modifier's ground-truth windows: a shaped modifier's own
 type, or a `level-shift` for the others."""
