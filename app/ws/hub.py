@@ -101,6 +101,9 @@ class FeedOptions:
     """Rows per read of the log (live and catch-up), and events per frame."""
     log_readers: int = 4
     """Catch-up reads of the log that may run at once in one process."""
+    catchup_share: float = 0.5
+    """At most this share of the process's time goes to catch-ups' CPU work (`app.ws.turns`):
+    the rest stays with live delivery and the database."""
     catchup_limit: float = 600.0
     """Seconds a client may spend reading the log to catch up (after a resume, or after
     falling behind) before it is closed with `overflow` and its exact `lastPosition`."""
@@ -168,7 +171,7 @@ class Hub:
         self._reading_log: set[Subscriber] = set()
         """Clients catching up from the log at their own pace, out of the fan-out."""
         self._log_reads = threading.BoundedSemaphore(self.options.log_readers)
-        self.turns = CatchUpTurns()
+        self.turns = CatchUpTurns(self.options.catchup_share)
         """Catch-ups' CPU work, a short step at a time, after live work (`app.ws.turns`)."""
         self._connected: set[Subscriber] = set()
         """Every open connection, subscribed or not (the janitor watches them all)."""

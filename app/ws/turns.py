@@ -8,11 +8,12 @@ queued behind every catch-up's step: the fault test measured a live client's p99
 second while five clients read a 600k-row log from position 1 (about 150 ms without them).
 
 So a catch-up does its CPU work in small steps, each in a `CatchUpTurns.turn()`: one step at
-a time in the process, and under gevent only once the event loop has nothing else to run
+a time in the process, under gevent only once the event loop has nothing else to run
 (`gevent.idle`), so that a notification, a batch to hand out or a frame due to a live client
-always goes first. Waits for the database or the client's socket happen outside a turn, so a
-catch-up blocked on either holds up no other. Without gevent (the threaded dev server, the
-tests) a turn is the same lock with a plain yield.
+always goes first, and followed by a rest that keeps catch-ups to `share` of the time
+(`FeedOptions.catchup_share`). Waits for the database or the client's socket happen outside
+a turn, so a catch-up blocked on either holds up no other. Without gevent (the threaded dev
+server, the tests) a turn is the same lock with a plain yield.
 """
 
 from __future__ import annotations
@@ -41,15 +42,37 @@ def _yield_thread() -> None:
 
 
 class CatchUpTurns:
-    """The one turn at a time that catch-ups take for their CPU work."""
+    """The one turn at a time that catch-ups take for their CPU work, with at most `share` of
+    the process's time spent in turns."""
 
-    def __init__(self, wait_for_idle: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        share: float = 1.0,
+        *,
+        wait_for_idle: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if not 0 < share <= 1:
+            raise ValueError(f"share must be in (0, 1], got {share!r}")
+        self._rest = 1 / share - 1
         self._lock = threading.Lock()
         self._wait_for_idle = wait_for_idle or _idle_wait()
+        self._clock = clock
 
     @contextmanager
     def turn(self) -> Iterator[None]:
-        """Hold the turn for one short step of CPU work, once live work has gone first."""
+        """Hold the turn for one short step of CPU work, once live work has gone first; then
+        keep it, resting, for as long again times `1/share - 1`.
+
+        The rest frees the core, not only for live work in this process: with idle priority
+        alone, catch-ups keep the worker at 100% of a core, and on a machine whose cores the
+        database and the generator share, the listener's wake-ups and reads wait for the OS.
+        """
         with self._lock:
             self._wait_for_idle()
-            yield
+            started = self._clock()
+            try:
+                yield
+            finally:
+                if self._rest:
+                    time.sleep((self._clock() - started) * self._rest)
