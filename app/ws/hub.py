@@ -27,9 +27,9 @@ out of the fan-out: it reads the log at its own pace, a page when the previous o
 sent, so no queue of live events grows behind it and nothing it reads can overflow. It
 rejoins the fan-out under the lock once the rolling buffer holds everything after its
 position, and takes that gap from the buffer in the same step (`rejoin`). At most
-`log_readers` reads of the log run at once per process, and none while the listener hands out
-new rows: catch-ups share the database and the worker's one core with live delivery, which
-goes first.
+`log_readers` reads of the log run at once per process. Catch-ups share the worker's one core
+with live delivery, which goes first: they decode, encode and frame what they read in short
+steps, one at a time, each once nothing live is waiting to run (`app.ws.turns`).
 """
 
 from __future__ import annotations
@@ -45,9 +45,10 @@ from typing import TYPE_CHECKING, Protocol
 from app.store.feed import FeedReads, LogTail, Selection
 from app.ws.buffer import RollingBuffer
 from app.ws.mailbox import Batch, Mailbox
-from app.ws.protocol import Subscribe, WireEvent
+from app.ws.protocol import Subscribe, WireEvent, chunks
 from app.ws.resume import ResumePlan, Retained, Source, plan_resume
 from app.ws.topics import Subscription, TopicCatalog
+from app.ws.turns import STEP_EVENTS, CatchUpTurns
 
 if TYPE_CHECKING:
     from app.domain.catalog import Catalog
@@ -100,6 +101,9 @@ class FeedOptions:
     """Rows per read of the log (live and catch-up), and events per frame."""
     log_readers: int = 4
     """Catch-up reads of the log that may run at once in one process."""
+    catchup_share: float = 0.5
+    """At most this share of the process's time goes to catch-ups' CPU work (`app.ws.turns`):
+    the rest stays with live delivery and the database."""
     catchup_limit: float = 600.0
     """Seconds a client may spend reading the log to catch up (after a resume, or after
     falling behind) before it is closed with `overflow` and its exact `lastPosition`."""
@@ -167,9 +171,8 @@ class Hub:
         self._reading_log: set[Subscriber] = set()
         """Clients catching up from the log at their own pace, out of the fan-out."""
         self._log_reads = threading.BoundedSemaphore(self.options.log_readers)
-        self._live_idle = threading.Event()
-        """Clear while the listener reads and hands out new rows: catch-ups wait for it."""
-        self._live_idle.set()
+        self.turns = CatchUpTurns(self.options.catchup_share)
+        """Catch-ups' CPU work, a short step at a time, after live work (`app.ws.turns`)."""
         self._connected: set[Subscriber] = set()
         """Every open connection, subscribed or not (the janitor watches them all)."""
         self._stop = threading.Event()
@@ -322,11 +325,11 @@ class Hub:
         occurred_after: datetime | None = None,
     ) -> Iterator[list[WireEvent]]:
         """The subscription's events with `after < position <= through`, from the log, in
-        pages of `page_size` rows (a superset: the caller checks each event)."""
+        pages of `page_size` rows (a superset: the caller checks each event). Rows are
+        encoded a step at a time in catch-up turns."""
         selection = _selection(subscription)
         cursor = after
         while cursor < through:
-            self._live_idle.wait(self.options.poll_interval)  # live delivery goes first
             with self._log_reads:
                 rows = self.reads.read_range(
                     cursor,
@@ -336,9 +339,12 @@ class Hub:
                     occurred_after=occurred_after,
                     limit=self.options.page_size,
                 )
-                page = [WireEvent.of(row) for row in rows]
-            if not page:
+            if not rows:
                 return
+            page: list[WireEvent] = []
+            for step in chunks(rows, STEP_EVENTS):
+                with self.turns.turn():
+                    page += [WireEvent.of(row) for row in step]
             yield page
             cursor = rows[-1].position
             if len(rows) < self.options.page_size:
@@ -445,21 +451,16 @@ class Hub:
         self.listening.clear()
 
     def _read_new(self, tail: LogTail) -> None:
-        """Read every row after the last one read, page by page, and hand each page out.
-        Catch-ups wait meanwhile (`log_pages`): they share the worker's one core with it."""
+        """Read every row after the last one read, page by page, and hand each page out."""
         page_size = self.options.page_size
-        self._live_idle.clear()
-        try:
-            while not self._stop.is_set():
-                rows = tail.read_after(self.buffer.newest, page_size)
-                self._read_at = self.clock()
-                if not rows:
-                    return
-                self._publish([WireEvent.of(row) for row in rows])
-                if len(rows) < page_size:
-                    return
-        finally:
-            self._live_idle.set()
+        while not self._stop.is_set():
+            rows = tail.read_after(self.buffer.newest, page_size)
+            self._read_at = self.clock()
+            if not rows:
+                return
+            self._publish([WireEvent.of(row) for row in rows])
+            if len(rows) < page_size:
+                return
 
     def _publish(self, events: list[WireEvent]) -> None:
         batch = Batch.of(events)

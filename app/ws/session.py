@@ -436,9 +436,7 @@ class Session:
         holds everything through `through`."""
         waiting: list[WireEvent] = []
         for page in pages:
-            for event in page:
-                if not matches(event.kind, event.stream, event.anomalous, event.type):
-                    continue
+            for event in self._matching(page, matches):
                 if event.is_notice:
                     self._send_part(kind, waiting, fields)
                     waiting = []
@@ -453,13 +451,24 @@ class Session:
         self._send_part(kind, waiting, fields)
         self.delivered = max(self.delivered, through)
 
+    def _matching(self, page: list[WireEvent], matches: Matches) -> list[WireEvent]:
+        """The events of `page` that `matches`, checked a frame's worth at a time in catch-up
+        turns (a page from memory may hold tens of thousands)."""
+        found: list[WireEvent] = []
+        for step in chunks(page, self.options.page_size):
+            with self.hub.turns.turn():
+                found += [e for e in step if matches(e.kind, e.stream, e.anomalous, e.type)]
+        return found
+
     def _send_part(self, kind: str, events: list[WireEvent], fields: dict[str, Any]) -> None:
         if not events:
             return
         position = events[-1].position
         if kind == "catchup":
             fields = {**fields, "done": False}
-        self._send(events_frame(kind, events[0].epoch, position, events, **fields))
+        with self.hub.turns.turn():  # building the frame is a catch-up's CPU work
+            data = text_frame(events_frame(kind, events[0].epoch, position, events, **fields))
+        self._write(data)
         self.epoch = events[0].epoch
         self.delivered = position
 
