@@ -1,19 +1,20 @@
 """The soak: days of simulated time through the processes as deployed, to show that the log's
 size and each process's memory stay bounded and that the live feed loses nothing.
 
-    python -m bench.soak                          # 8 simulated days, about 10 minutes
-    python -m bench.soak --days 25                # past the first drops: the size's plateau
+    python -m bench.soak                          # 6 simulated days, about 10 minutes
+    python -m bench.soak --days 21 --restart-at 17 --speed 1000   # the run in SIMULATOR.md
     python -m bench.soak --days 0.2 --sample-every 3 --json out.json   # the smoke run
 
 On a scratch database (BENCH_DATABASE_URL's server, else an embedded Postgres) it runs
 `marketsim release` (migrate, seed), the web process (`python -m gunicorn`, one gevent worker,
 gunicorn.conf.py) and `marketsim scheduler` at `--speed` (SIM_SPEED), with a WebSocket client
 on `*` reading the whole feed from before the first event to the end and answering pings, and
-samples every `--sample-every` seconds: the simulated day the generator has reached (its
-slowest group's last tick), the log's head position, rows and size (as the state reports
-them: every partition with its indexes), where its stream events start, how many partitions
-retention dropped, the scheduler's and the web worker's RSS, the feed client's count and lag,
-and the time to answer a 7-day history of every stream ending at the generator's frontier.
+samples every `--sample-every` seconds: the simulated day the generator has reached (the
+high group's last tick, and the slowest group's), the log's head position, rows and size (as
+the state reports them: every partition with its indexes), where its stream events start,
+how many partitions retention dropped, the scheduler's and the web worker's RSS, the feed
+client's count and lag, and the time to answer a 7-day history of every stream ending at the
+generator's frontier.
 It stops at `--days` (or `--minutes` of wall time), lets the client read to the log's end,
 and then checks:
 
@@ -30,18 +31,22 @@ and then checks:
 Retention. `LOG_RETENTION` is wall time, an hour at the least, so it cannot bite within a run
 of minutes; the bench sets `LOG_MAX_BYTES` (`--max-bytes`, default 100MB, the least it takes)
 so that every partition retention may drop is dropped. What it may drop is bounded by the
-generator's read-back: a partition holding stream events of the last 15 simulated days (the
-longest delay of a caused event, 14 days, plus a day) stays whatever the policy says, since a
-restarted generator reads its pending causes back from it. So at a fast clock the log grows
-for about 16 simulated days (about 9.5 million events, 3.7 GB), then each partition of
-1,000,000 positions (about 1.7 simulated days) goes as the frontier passes it: the size is a
-saw-tooth below a ceiling of about 18 simulated days of events. A run shorter than about 17
-simulated days shows the growth only and no drop; the default run stays under 10 minutes.
+generator's read-back: a partition holding stream events of the 15 simulated days before the
+slowest cadence group's frontier (the longest delay of a caused event, 14 days, plus a day)
+stays whatever the policy says, since a restarted generator reads its pending causes back
+from it. The low group's job runs every 30 to 60 minutes of wall time, so at a fast clock its
+frontier stands still for that long (the `slowest` column): in a run shorter than that, no
+partition can go, and the log grows at about 400 bytes an event whatever the budget. A run
+of minutes shows that growth; `--restart-at` restarts the scheduler as a deploy does, whose
+catch-up brings the low group level, but its restore reads back everything from 15 days
+before the slowest frontier (SIMULATOR.md, Retention: 10 GB and more after 17 days at
+1,000x): watch its RSS.
 
-Speed. The generator appends about 14,000 events/s at most, and a simulated day is about
-580,000 events: at most 2,000x or so before the clock runs ahead of generation (then the
-scheduler catches up in chunks, `catchingUp` in the state). The default 1,800x keeps up on
-a quiet 2-core machine; everything here shares those cores with Postgres.
+Speed. The generator appends about 14,000 events/s at most, alone on a quiet machine, and a
+simulated day is about 600,000 events. With the web process, the client and Postgres on the
+same 2 cores, and other work on them, it falls behind the clock at 1,800x (the high group's
+job then chases the clock chunk by chunk) and fell 2 simulated days behind in 27 minutes at
+1,000x; the default is 900x, about 100 s of wall time a simulated day.
 
 Prints the samples as a table, the checks, and a summary: whether the size plateaued (a drop
 happened, and the largest size in the last half of the samples after the first drop is within
@@ -681,7 +686,8 @@ def main() -> None:
     parser.add_argument(
         "--restart-at",
         type=float,
-        help="restart the scheduler once (as a deploy does) at this simulated day",
+        help="restart the scheduler once (as a deploy does) at this simulated day; its restore "
+        "reads back the log from 15 days before the slowest group's frontier: mind its RSS",
     )
     parser.add_argument("--json", type=Path, help="write the report here too")
     args = parser.parse_args()
