@@ -27,7 +27,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.domain.catalog import Catalog, load_catalog
-from app.domain.catchup import CatchUpReport
+from app.domain.catchup import CatchUpReport, job_interval
 from app.domain.generator import GROUPS
 from app.domain.timerange import iso
 from app.services import BaselineMissing, clock_of, load_baseline, set_speed
@@ -134,6 +134,9 @@ class Scheduler:
         self.leading = threading.Event()
         self.generation: LiveGeneration | None = None
         self.summary = GenerationSummary()
+        self._jobs: BackgroundScheduler | None = None
+        self._job_speed = 1.0
+        """The clock's speed the groups' jobs are timed for (`catchup.job_interval`)."""
 
     def run(self, stop: threading.Event) -> None:
         """Lead or wait until `stop` is set."""
@@ -180,6 +183,7 @@ class Scheduler:
                 jobs.shutdown(wait=True)
         finally:
             self.generation = None
+            self._jobs = None
             store.close()
 
     def _apply_speed(self, store: Store) -> None:
@@ -200,15 +204,13 @@ class Scheduler:
         logging.getLogger("apscheduler.scheduler").addFilter(SKIPPED_WHILE_BUSY)
         now = datetime.now(UTC)
         jobs.add_job(self._catch_up, "date", run_date=now, id="catch-up")
+        self._job_speed = clock_of(store, store.log.current_epoch()).speed
         for offset, group in enumerate(GROUPS, start=1):
-            cadence = catalog.cadences[group]
-            low, high = cadence.interval.min.total_seconds(), cadence.interval.max.total_seconds()
             jobs.add_job(
                 self._advance,
                 "interval",
                 args=[group],
-                seconds=(low + high) / 2,
-                jitter=(high - low) / 2,
+                **self._interval(catalog, group),
                 id=f"generate-{group}",
                 next_run_time=now + timedelta(seconds=0.2 * offset),
             )
@@ -236,16 +238,36 @@ class Scheduler:
             executor="projections",
             next_run_time=now + timedelta(seconds=RETENTION_EVERY / 10),
         )
+        self._jobs = jobs
         jobs.start()
         return jobs
 
+    def _interval(self, catalog: Catalog, group: str) -> dict[str, float]:
+        """A group's job's interval trigger at the clock's speed (`catchup.job_interval`)."""
+        low, high = job_interval(catalog.cadences[group], catalog.cadences, self._job_speed)
+        return {"seconds": (low + high) / 2, "jitter": (high - low) / 2}
+
     def _lifecycle(self) -> None:
-        """Settling, settled and scheduled external events, as simulated time brings them."""
+        """Settling, settled and scheduled external events, as simulated time brings them;
+        and the groups' jobs rescheduled when the clock's speed has changed."""
         generation = self.generation
         if generation is not None:
             written = advance_lifecycle(generation.simulation)
             if written:
                 log.info("lifecycle: %s scenario or external events recorded", written)
+            self._follow_speed(generation)
+
+    def _follow_speed(self, generation: LiveGeneration) -> None:
+        speed = generation.simulation.clock().speed
+        if speed == self._job_speed or self._jobs is None:
+            return
+        self._job_speed = speed
+        catalog = generation.simulation.catalog
+        for group in GROUPS:
+            self._jobs.reschedule_job(
+                f"generate-{group}", trigger="interval", **self._interval(catalog, group)
+            )
+        log.info("scheduler: the groups' jobs follow the clock at %sx", speed)
 
     def _retention(self) -> None:
         """The next partition of the log made, and what is past retention dropped."""

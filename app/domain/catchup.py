@@ -1,9 +1,17 @@
-"""Whether live generation is catching up, and how far it has to go.
+"""How often each cadence group generates, whether live generation is catching up, and how far
+it has to go.
 
-Each cadence group's job runs at its wall-clock interval, so in the normal run of things a
-group is behind simulated now by up to its longest interval (with jitter) times the clock's
-speed. Further behind than that, with some slack, it is catching up: after a first start, a
-downtime or a leader change, the groups are brought up to now together, step by step.
+A group's cadence is in simulated time (the low group's events come every 30-60 simulated
+minutes), so its job runs that often in wall time divided by the clock's speed, but never more
+often than the fastest group's (`job_interval`): at 1x every group at its own cadence, at 60x
+the low group every 30-60 wall seconds, from about 360x every group every few seconds. In the
+normal run of things a group is then behind simulated now by up to that interval (with jitter)
+times the speed. Further behind than that, with some slack, it is catching up: after a first
+start, a downtime or a leader change, the groups are brought up to now together, step by step.
+
+Wall-clock intervals that ignored the speed left the low group up to 42 simulated days behind
+at 1,000x: its data arrived that late, retention (which keeps what the slowest group may still
+read) could drop nothing, and a restart read weeks of log back into memory.
 """
 
 from __future__ import annotations
@@ -33,6 +41,18 @@ class Progress:
         }
 
 
+def job_interval(
+    cadence: CadenceGroup, cadences: Mapping[str, CadenceGroup], speed: float
+) -> tuple[float, float]:
+    """Wall seconds between two runs of a group's job, least and most: its cadence at this
+    speed, never under the fastest group's own."""
+    fastest = min(cadences.values(), key=lambda c: c.interval.max)
+    return (
+        max(cadence.interval.min.total_seconds() / speed, fastest.interval.min.total_seconds()),
+        max(cadence.interval.max.total_seconds() / speed, fastest.interval.max.total_seconds()),
+    )
+
+
 def progress(
     frontiers: Mapping[str, datetime],
     now: datetime,
@@ -44,16 +64,19 @@ def progress(
         return Progress(catching_up=False, behind=timedelta(0))
     behind = {group: max(now - reached, timedelta(0)) for group, reached in frontiers.items()}
     catching_up = any(
-        lag > normal_lag(cadences[group], speed)
+        lag > normal_lag(cadences[group], cadences, speed)
         for group, lag in behind.items()
         if group in cadences
     )
     return Progress(catching_up, max(behind.values()))
 
 
-def normal_lag(cadence: CadenceGroup, speed: float) -> timedelta:
+def normal_lag(
+    cadence: CadenceGroup, cadences: Mapping[str, CadenceGroup], speed: float
+) -> timedelta:
     """The most a group falls behind between two runs of its job, at this clock speed."""
-    return cadence.interval.max * (1 + cadence.jitter) * speed + SLACK
+    longest = job_interval(cadence, cadences, speed)[1]
+    return timedelta(seconds=longest * (1 + cadence.jitter) * speed) + SLACK
 
 
 @dataclass(frozen=True)

@@ -298,7 +298,8 @@ def simulation_metrics() -> list[Metric]:
     behind = GaugeMetricFamily(
         "marketsim_generation_behind_seconds",
         "Simulated seconds between now and how far each cadence group's generation has got "
-        "in this epoch (its last tick); up to its interval times the clock speed is normal.",
+        "in this epoch (its last tick); up to its job's interval times the clock speed is "
+        "normal.",
         labels=["group"],
     )
     for group, reached in simulation.store.generation.frontiers(state.epoch, GROUPS).items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.domain.catchup import CatchUpReport, progress
+from app.domain.catchup import CatchUpReport, job_interval, progress
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 
@@ -41,3 +41,23 @@ def test_a_catch_up_says_the_hours_done_the_pace_and_the_time_left():
     assert report.line() == (
         "catching up: 4.0 of 10.0 simulated hours, 120,000 events (15,000/s), about 12 s left"
     )
+
+
+def test_a_groups_job_runs_at_its_cadence_in_simulated_time_but_never_above_the_fastests(
+    catalog,
+):
+    cadences = catalog.cadences
+
+    assert job_interval(cadences["low"], cadences, 1.0) == (1800.0, 3600.0)
+    assert job_interval(cadences["medium"], cadences, 1.0) == (60.0, 300.0)
+    assert job_interval(cadences["low"], cadences, 60.0) == (30.0, 60.0)
+    assert job_interval(cadences["low"], cadences, 1000.0) == (1.8, 10.0)
+    assert job_interval(cadences["high"], cadences, 1000.0) == (1.0, 10.0)
+
+
+def test_the_low_group_a_few_simulated_hours_behind_at_1000x_is_on_time(catalog):
+    frontiers = {"high": NOW, "medium": NOW, "low": NOW - timedelta(hours=3)}
+
+    assert not progress(frontiers, NOW, 1000.0, catalog.cadences).catching_up
+    frontiers["low"] = NOW - timedelta(days=2)
+    assert progress(frontiers, NOW, 1000.0, catalog.cadences).catching_up
