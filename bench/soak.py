@@ -34,13 +34,14 @@ so that every partition retention may drop is dropped. What it may drop is bound
 generator's read-back: a partition holding stream events of the 15 simulated days before the
 slowest cadence group's frontier (the longest delay of a caused event, 14 days, plus a day)
 stays whatever the policy says, since a restarted generator reads its pending causes back
-from it. The low group's job runs every 30 to 60 minutes of wall time, so at a fast clock its
-frontier stands still for that long (the `slowest` column): in a run shorter than that, no
-partition can go, and the log grows at about 400 bytes an event whatever the budget. A run
-of minutes shows that growth; `--restart-at` restarts the scheduler as a deploy does, whose
-catch-up brings the low group level, but its restore reads back everything from 15 days
-before the slowest frontier (SIMULATOR.md, Retention: 10 GB and more after 17 days at
-1,000x): watch its RSS.
+from it. Each group's job runs at its cadence in simulated time over the clock's speed (never
+more often than the high group's), so the slowest group (the `slowest` column) stays within a
+few simulated hours of the others at a fast clock; the log then holds at least those 15
+simulated days whatever the budget, about 400 bytes an event. Until stop 25 the low group's job
+ran every 30 to 60 minutes of wall time and its frontier stood still that long, so nothing
+could go in a shorter run, and a restart read back everything from 15 days before it
+(SIMULATOR.md, Retention: 10 GB and more after 17 days at 1,000x): watch the scheduler's RSS
+after `--restart-at`, which restarts it as a deploy does.
 
 Speed. The generator appends about 14,000 events/s at most, alone on a quiet machine, and a
 simulated day is about 600,000 events. With the web process, the client and Postgres on the
