@@ -25,3 +25,37 @@ def test_the_jobs_of_a_minute_make_one_line():
         "generated 1300 events in the last 60 s (high 1300), up to 2026-12-03T13:00:00Z"
     ]
     assert summary.events == {"medium": 40}
+
+
+class Clocked:
+    """What `_follow_speed` reads of the live generation: the clock's speed and the catalog."""
+
+    def __init__(self, catalog, speed: float) -> None:
+        self.simulation = self
+        self.catalog = catalog
+        self.speed = speed
+
+    def clock(self):
+        return self
+
+
+def test_the_groups_jobs_are_rescheduled_when_the_clock_changes_speed(catalog):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from app.settings import Settings
+    from jobs.scheduler import Scheduler
+
+    scheduler = Scheduler(Settings(), "postgresql://unused")
+    jobs = BackgroundScheduler(timezone=UTC)
+    for group in ("high", "medium", "low"):
+        jobs.add_job(
+            print, "interval", **scheduler._interval(catalog, group), id=f"generate-{group}"
+        )
+    scheduler._jobs = jobs
+
+    scheduler._follow_speed(Clocked(catalog, 60.0))
+
+    low = jobs.get_job("generate-low").trigger
+    assert (low.interval.total_seconds(), low.jitter) == (45.0, 15.0)  # 30-60 wall seconds
+    medium = jobs.get_job("generate-medium").trigger
+    assert (medium.interval.total_seconds(), medium.jitter) == (5.5, 4.5)  # as the high group
