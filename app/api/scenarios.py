@@ -183,7 +183,8 @@ def add_modifier() -> tuple[Response, int]:
     modifier = apply_modifier(
         simulation(), body.stream, body.type, body.value, body.duration, start
     )
-    return jsonify({"success": True, "modifier": _modifier_view(modifier, now)}), 201
+    seen_at = now if start is not None else modifier.start  # starting now: its own moment
+    return jsonify({"success": True, "modifier": _modifier_view(modifier, seen_at)}), 201
 
 
 def _modifier_start(raw: str | None, now: datetime) -> datetime | None:
