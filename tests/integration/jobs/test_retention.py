@@ -25,9 +25,6 @@ def fifteen_days_on() -> datetime:
     return datetime.now(UTC) + timedelta(days=15)
 
 
-"""When the events appended now are past a fortnight's retention."""
-
-
 def escalations(hour: datetime, count: int) -> list[NewEvent]:
     return [NewEvent("stream", STREAM, hour + timedelta(minutes=m), STREAM) for m in range(count)]
 
@@ -35,11 +32,14 @@ def escalations(hour: datetime, count: int) -> list[NewEvent]:
 @pytest.fixture
 def three_live_hours(seeded_store, seeded_database, fresh_baseline):
     """Three hours of live escalations (60, 40, 30) after the baseline, with a control event
-    at position 61 among them, in partitions of 50 positions."""
+    at position 61 among them, in partitions of 50 positions. The clock stands three hours
+    past the baseline whatever the wall time (the baseline ends at the last 12-hour boundary,
+    which may be minutes ago), so all three hours are history."""
     partition_log(seeded_database, 50)
     hour = fresh_baseline.end
     seeded_store.log.append(escalations(hour, 60))
-    seeded_store.log.append([clock_event(SimClock.real_time(datetime.now(UTC)))])
+    clock = SimClock(anchor_wall=datetime.now(UTC), anchor_simulated=hour + timedelta(hours=3))
+    seeded_store.log.append([clock_event(clock)])
     seeded_store.log.append(escalations(hour + timedelta(hours=1), 40))
     seeded_store.log.append(escalations(hour + timedelta(hours=2), 30))
     seeded_store.log.append([tick(g, hour, hour + timedelta(hours=3)) for g in GROUPS])
