@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.catalog import Catalog
-from app.domain.catchup import CatchUpReport
+from app.domain.catchup import CatchUpReport, lead_limit
 from app.domain.effects import EffectsSource
 from app.domain.events import NewEvent
 from app.domain.generator import GROUPS, RECENT, TICK_TYPE, StreamGenerator
@@ -134,11 +134,22 @@ class LiveGeneration:
         wall = self.simulation.wall
         return clock_of(self.store, self.generator.epoch, wall).now(wall())
 
+    def reach(self, group: str) -> datetime:
+        """How far a group's job generates: to simulated now, held to the other groups
+        (`catchup.lead_limit`)."""
+        wall = self.simulation.wall
+        clock = clock_of(self.store, self.generator.epoch, wall)
+        now = clock.now(wall())
+        cadences = self.model.catalog.cadences
+        limit = lead_limit(group, self.generator.frontiers, cadences, clock.speed)
+        return now if limit is None else min(now, limit)
+
     def advance(self, group: str, now: datetime | None = None) -> Advance:
-        """Generate `group` from its frontier up to `now` (simulated), chunk by chunk."""
+        """Generate `group` from its frontier up to `now` (simulated; by default as far as its
+        job goes, `reach`), chunk by chunk."""
         if not self._restored:
             self.restore()  # the last restore failed: the log first (raises if still down)
-        target = now or self.now()
+        target = now or self.reach(group)
         events = chunks = 0
         try:
             while self.generator.frontiers[group] < target and not self.halted.is_set():

@@ -175,7 +175,7 @@ def live_points(
 ) -> list[dict[str, Any]]:
     """Points of the live part, from the rollup's hours: counts for entity streams (an hour the
     generator went through without an event counts 0), the mean value for samples, folded into
-    12-hour buckets when asked. The point that holds `now` is marked partial, and so is every
+    12-hour buckets when asked. The point that holds `now` is marked partial, and so is a
     point that ends after `settled`: where a cadence group that feeds the stream has not
     generated yet, its effects may still come in (a confirmation from the medium group
     schedules a session of the high group, dated back)."""
@@ -211,11 +211,13 @@ def live_points(
 def live_reach(
     last_hour: datetime | None, group_until: datetime | None, now: datetime
 ) -> tuple[datetime | None, datetime]:
-    """How far a stream's live points go: up to the hour its cadence group's generation has
-    reached, and the running point covered up to there. A medium-cadence stream is generated
-    every few wall minutes, a low-cadence one every half hour or so: counting the hours the
-    high group has reached but its own has not as zeros (and the running hour's pace up to
-    `now`) read, at a fast clock, as hours of silence."""
+    """How far a stream's live points go: up to the hour where every cadence group that feeds
+    it has generated (`group_until`, the earliest of their frontiers), and the running point
+    covered up to there. A medium-cadence stream is generated every few wall minutes, a
+    low-cadence one every half hour or so: counting the hours the high group has reached but
+    its own has not as zeros (and the running hour's pace up to `now`) read, at a fast clock,
+    as hours of silence. So did the hours its own group has reached but a group that feeds it
+    has not (booking requests, caused by high-cadence searches, at 3,600x)."""
     if last_hour is None or group_until is None:
         return None, now
     group_hour = (group_until - timedelta(microseconds=1)).replace(

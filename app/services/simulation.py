@@ -151,11 +151,11 @@ class Simulation:
         streams = {}
         for name in query.streams:
             points = self._past_points(name, start, end, hours, regenerated, restored, live_from)
-            stream = self.catalog.stream(name)
-            last_hour, until = live_reach(frontier, reached.get(stream.cadence), now)
+            stream, settled = self.catalog.stream(name), self._settled(name, reached)
+            last_hour, until = live_reach(frontier, settled, now)
             points += live_points(
                 view, name, stream.shape == "entity", live[name], live_start, live_end,
-                last_hour, hours, until, self._settled(name, reached),
+                last_hour, hours, until, settled,
             )  # fmt: skip
             streams[name] = points
         return {

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.domain.clock import SimClock
 from app.domain.events import NewEvent
 from app.domain.generator import GROUPS
+from app.services.clock import clock_event
 from jobs.generate import tick
 
 
@@ -83,6 +85,29 @@ def test_live_stream_events_after_the_baseline_show_up_in_history(seeded_client,
     assert parse(body["coverage"]["live"]["start"]) == hour
 
 
+def test_a_stream_is_shown_only_as_far_as_every_group_feeding_it_has_generated(
+    seeded_client, seeded_store, fresh_baseline
+):
+    """Booking requests are medium-cadence, caused by high-cadence searches: with the medium
+    group hours ahead of the high one, the hours between hold none of them yet (they come in
+    dated back when the high group gets there), which read as hours of silence."""
+    hour, stream = fresh_baseline.end, "customer.booking.requested"
+    signups = "customer.signup.completed"  # medium-cadence, fed by nothing faster
+    clock = SimClock(datetime.now(UTC), hour + timedelta(hours=4))
+    seeded_store.log.append(
+        [clock_event(clock)]
+        + [NewEvent("stream", stream, hour + timedelta(minutes=m), stream) for m in (1, 2, 3)]
+        + [NewEvent("stream", signups, hour + timedelta(hours=2, minutes=5), signups)]
+        + [tick("high", hour, hour + timedelta(minutes=30))]
+        + [tick(group, hour, hour + timedelta(hours=3)) for group in ("medium", "low")]
+    )
+
+    body = seeded_client.get(f"/api/simulation/history?streams={stream}").json
+
+    live = [p for p in body["streams"][stream] if parse(p["timestamp"]) >= hour]
+    assert [p["value"] for p in live] == [3]
+
+
 @pytest.mark.parametrize(
     ("query", "parameter"),
     [
@@ -126,8 +151,6 @@ def test_state_reports_simulated_time_and_the_baseline(seeded_client, fresh_base
 
 
 def test_the_state_and_readyz_say_when_generation_is_catching_up(seeded_client, seeded_store):
-    from jobs.generate import tick
-
     def generation(path: str) -> dict:
         return seeded_client.get(path).json["generation"]
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.domain.catalog import load_catalog
+from app.domain.catchup import normal_lag
+from app.domain.clock import SimClock
 from app.domain.events import NewEvent
 from app.domain.generator import GROUPS, TICK_TYPE
 from app.domain.timerange import from_iso, iso
 from app.services import load_baseline
+from app.services.clock import clock_event
 from app.settings import PROJECT_ROOT
 from app.store import Store
 from jobs.generate import CATCH_UP_STEP, LiveGeneration
@@ -75,6 +78,22 @@ def test_a_generator_restarted_from_the_log_writes_what_an_unbroken_one_writes(
         assert comparable(log_of(seeded_store)) == comparable(log_of(twin))
     finally:
         twin.close()
+
+
+def test_a_groups_job_runs_no_further_ahead_of_a_lagging_group_than_its_cadence_explains(
+    seeded_store, catalog
+):
+    """At a fast clock the high group falls behind; the medium group left to run to now was
+    days ahead of it at 3,600x, and its streams fed by high-cadence causes read as silence."""
+    live = generation(seeded_store, catalog)
+    start = live.generator.frontiers["high"]
+    clock = SimClock(datetime.now(UTC), start + timedelta(hours=2), speed=60.0)
+    seeded_store.log.append([clock_event(clock)])
+
+    result = live.advance("medium")
+
+    assert result.until == start + normal_lag(catalog.cadences["high"], catalog.cadences, 60.0)
+    assert result.until < start + timedelta(hours=2)  # now, by the clock
 
 
 def test_no_effect_is_logged_twice_and_none_lacks_its_cause(seeded_store, catalog):
