@@ -319,16 +319,17 @@ class Scheduler:
         if generation is None:
             return
         started = time.perf_counter()
-        result = generation.advance(group)
-        if result.events:
+        for result in generation.run_job(group):
+            if not result.events:
+                continue
             log.debug(
                 "generated %s: %s events up to %s in %.2fs",
-                group,
+                result.group,
                 result.events,
                 iso(result.until),
                 time.perf_counter() - started,
             )
-            line = self.summary.add(group, result.events, result.until)
+            line = self.summary.add(result.group, result.events, result.until)
             if line is not None:
                 log.info(line)
 

@@ -79,27 +79,6 @@ def normal_lag(
     return timedelta(seconds=longest * (1 + cadence.jitter) * speed) + SLACK
 
 
-def lead_limit(
-    group: str,
-    frontiers: Mapping[str, datetime],
-    cadences: Mapping[str, CadenceGroup],
-    speed: float,
-) -> datetime | None:
-    """The furthest `group` may generate: no further ahead of another group than that one
-    normally falls behind (`normal_lag`). Caused events cross groups (a high-cadence search's
-    booking request is medium-cadence) and a group's effects that another group has already
-    generated past are written late, dated back. When one group cannot keep up (the high group
-    at 3,600x writes more than the machine can), the others left to run to now were days
-    ahead of it: their streams read as days of silence, then filled in days late. Held to the
-    slowest group, none is further ahead than the cadence explains. None: nothing holds it."""
-    held = [
-        reached + normal_lag(cadences[other], cadences, speed)
-        for other, reached in frontiers.items()
-        if other != group and other in cadences
-    ]
-    return min(held) if held else None
-
-
 @dataclass(frozen=True)
 class CatchUpReport:
     """A catch-up under way, for a person to read: simulated hours done of the whole, the

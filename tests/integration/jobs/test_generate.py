@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.domain.catalog import load_catalog
-from app.domain.catchup import normal_lag
 from app.domain.clock import SimClock
 from app.domain.events import NewEvent
 from app.domain.generator import GROUPS, TICK_TYPE
@@ -80,20 +79,45 @@ def test_a_generator_restarted_from_the_log_writes_what_an_unbroken_one_writes(
         twin.close()
 
 
-def test_a_groups_job_runs_no_further_ahead_of_a_lagging_group_than_its_cadence_explains(
+def test_a_groups_job_brings_every_group_up_in_step_when_generation_is_behind(
     seeded_store, catalog
 ):
-    """At a fast clock the high group falls behind; the medium group left to run to now was
+    """At a fast clock the high group falls behind; the medium group left to its own job was
     days ahead of it at 3,600x, and its streams fed by high-cadence causes read as silence."""
     live = generation(seeded_store, catalog)
     start = live.generator.frontiers["high"]
-    clock = SimClock(datetime.now(UTC), start + timedelta(hours=2), speed=60.0)
-    seeded_store.log.append([clock_event(clock)])
+    now = start + timedelta(hours=1)
+    seeded_store.log.append([clock_event(SimClock(datetime.now(UTC), now, speed=1.0))])
 
-    result = live.advance("medium")
+    advances = live.run_job("medium")
 
-    assert result.until == start + normal_lag(catalog.cadences["high"], catalog.cadences, 60.0)
-    assert result.until < start + timedelta(hours=2)  # now, by the clock
+    reached = [a.until for a in advances]
+    assert {a.group for a in advances} == set(GROUPS)
+    assert min(reached) > start and max(reached) - min(reached) <= CATCH_UP_STEP
+    assert max(reached) < now + timedelta(minutes=1)  # as far as JOB_BUDGET went, not further
+    assert max(lateness(log_of(seeded_store)), default=timedelta(0)) <= CATCH_UP_STEP
+
+
+def test_a_catch_up_hands_back_when_its_budget_is_spent(seeded_store, catalog):
+    live = generation(seeded_store, catalog)
+    start = live.generator.frontiers["high"]
+
+    advances = live.catch_up(start + timedelta(hours=1), budget=0.0)
+
+    assert [a.until for a in advances] == [start] * len(GROUPS)
+
+
+def test_a_groups_job_advances_its_group_alone_when_generation_keeps_up(seeded_store, catalog):
+    live = generation(seeded_store, catalog)
+    start = live.generator.frontiers["high"]
+    now = start + timedelta(minutes=2)
+    seeded_store.log.append([clock_event(SimClock(datetime.now(UTC), now, speed=1.0))])
+
+    advances = live.run_job("medium")
+
+    assert [a.group for a in advances] == ["medium"]
+    assert advances[0].until >= now
+    assert live.generator.frontiers["high"] == start
 
 
 def test_no_effect_is_logged_twice_and_none_lacks_its_cause(seeded_store, catalog):

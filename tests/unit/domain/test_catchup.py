@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.domain.catchup import CatchUpReport, job_interval, lead_limit, normal_lag, progress
+from app.domain.catchup import CatchUpReport, job_interval, progress
 
 NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 
@@ -27,32 +27,6 @@ def test_hours_behind_at_1x_is_catching_up_but_not_at_3600x(catalog):
 
     assert progress(frontiers, NOW, 1.0, catalog.cadences).catching_up
     assert not progress(frontiers, NOW, 3600.0, catalog.cadences).catching_up
-
-
-def test_a_group_runs_no_further_ahead_of_a_lagging_group_than_its_cadence_explains(catalog):
-    frontiers = {
-        "high": NOW - timedelta(days=5),
-        "medium": NOW - timedelta(days=1),
-        "low": NOW - timedelta(hours=1),
-    }
-    high_lag = normal_lag(catalog.cadences["high"], catalog.cadences, 3600.0)
-
-    limit = lead_limit("medium", frontiers, catalog.cadences, 3600.0)
-
-    assert limit == NOW - timedelta(days=5) + high_lag
-    assert timedelta(hours=12) < high_lag < timedelta(hours=14)  # 10 wall seconds at 3600x
-
-
-def test_groups_that_keep_up_hold_nobody_back(catalog):
-    frontiers = {
-        "high": NOW - timedelta(seconds=8),
-        "medium": NOW - timedelta(minutes=5),
-        "low": NOW - timedelta(minutes=70),
-    }
-
-    for group in frontiers:
-        assert lead_limit(group, frontiers, catalog.cadences, 1.0) >= NOW
-    assert lead_limit("high", {"high": NOW}, catalog.cadences, 1.0) is None
 
 
 def test_a_catch_up_says_the_hours_done_the_pace_and_the_time_left():
