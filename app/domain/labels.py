@@ -11,8 +11,8 @@ where its phase changes). Each window carries:
   hour where it is strongest, and the absolute change (events added or removed; for a gauge,
   the mean change in its unit);
 - `sigma`: that change in units of the stream's noise over the window (for counts the Poisson
-  spread of the expected count, for gauges their sampling noise), and `peakSigma`, the same for
-  the strongest hour alone;
+  spread of the expected count, for gauges the noise of their hourly value), and `peakSigma`,
+  the same for the strongest hour alone;
 - `slotSigma`: the change at its strongest hour in standard deviations of the stream's value
   at that hour of the day and type of day over the baseline month (the spread normalization
   scores against: one deviation is 20 points of the 0-100 scale). This is what a detector is
