@@ -42,14 +42,18 @@ class ManualModifierBody(Body):
             "`spike`: a burst of x`value` (at most 1 hour); `trend`: a drift from x1 to "
             "x`value` over the duration (1 hour or more); `missing`: the stream stops "
             "(count streams; no value); `variance`: a gauge's noise x`value`; `flatline`: a "
-            "gauge holds its last sample (no value)"
+            "gauge holds its last sample (no value); `seasonality`: the day's profile loses "
+            "`value` of its shape, in (0, 2] (1 a flat day, 2 turned over; 12 hours or more)"
         )
     )
     value: float | None = Field(
         default=None,
         allow_inf_nan=False,
         strict=True,
-        description="the multiplier, amount or value; none for `missing` and `flatline`",
+        description=(
+            "the multiplier, amount or value (for `seasonality` the share of the day's shape "
+            "taken away); none for `missing` and `flatline`"
+        ),
     )
     duration: timedelta = Field(description="ISO-8601, e.g. PT2H")
     start: str | None = Field(

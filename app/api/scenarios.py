@@ -29,6 +29,7 @@ from app.domain.catalog import (
     Catalog,
     format_duration,
 )
+from app.domain.seasonality import has_shape
 from app.domain.settling import weight
 from app.domain.simulation_state import ExternalRecord, ManualModifier, Run, SimulationState
 from app.domain.timerange import from_iso, iso
@@ -208,6 +209,8 @@ MULTIPLYING = ("multiplier", "spike", "trend", "missing")
 """The modifier types that multiply a stream's rate: the only ones a chain stream takes."""
 SPIKE_LONGEST = timedelta(hours=1)
 TREND_SHORTEST = timedelta(hours=1)
+SEASONALITY_SHORTEST = timedelta(hours=12)
+"""Less moves too few of the day's hours to change its shape."""
 
 
 def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
@@ -224,6 +227,8 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
             "modifier can change it",
             f"use one of {', '.join(MULTIPLYING)}, or modify the stream that causes it",
         )
+    if body.type == "seasonality":
+        _check_has_a_day(body, catalog)
     if body.type in SPREAD_MODIFIERS and model != "gauge":
         raise invalid_field(
             "type",
@@ -243,6 +248,21 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
     if body.type == "trend" and body.duration < TREND_SHORTEST:
         raise invalid_field(
             "duration", "a trend drifts over 1 hour or more", 'e.g. "PT12H" or "P2D"'
+        )
+    if body.type == "seasonality" and body.duration < SEASONALITY_SHORTEST:
+        raise invalid_field(
+            "duration", "a change of the day's profile lasts 12 hours or more", 'e.g. "P1D"'
+        )
+
+
+def _check_has_a_day(body: ManualModifierBody, catalog: Catalog) -> None:
+    profile = catalog.baseline(body.stream).profile
+    if not has_shape(catalog.profiles[profile].weekday):
+        raise invalid_field(
+            "stream",
+            f"'{body.stream}' keeps one level all day (profile '{profile}'): a seasonality "
+            "change has no daily shape to change",
+            "use it on a stream whose day rises and falls (e.g. customer.app.opened)",
         )
 
 
@@ -272,6 +292,12 @@ def _check_value(body: ManualModifierBody) -> None:
     if body.type in ("spike", "trend", "variance") and body.value == 1:
         raise invalid_field(
             "value", f"a {body.type} to x1 changes nothing", "e.g. 4 for a burst to four times"
+        )
+    if body.type == "seasonality" and not 0 < body.value <= 2:
+        raise invalid_field(
+            "value",
+            "a seasonality change takes (0, 2]: the share of the day's shape taken away",
+            "e.g. 1 for a flat day, 0.5 for half the swing, 2 for the day turned over",
         )
     if body.type == "override" and body.value < 0:
         raise invalid_field(

@@ -46,10 +46,15 @@ ANOMALIES = (
     PlannedAnomaly("support.chat.started", "trend", 3.0, timedelta(hours=14), timedelta(hours=8)),
     PlannedAnomaly("system.api.latency", "variance", 3.0, timedelta(hours=16), timedelta(hours=3)),
     PlannedAnomaly("system.queue.depth", "flatline", None, timedelta(hours=20), timedelta(hours=2)),
+    PlannedAnomaly(
+        "tutor.payout.sent", "seasonality", 1.0, timedelta(hours=2), timedelta(hours=20)
+    ),
 )
 """Each long enough to be `clear` where its stream's volume allows (three hours or more),
 but the spike (an hour's burst is at best `visible`, as a detector that judges hours meets
-it) and the gauges' variance and flatline (no hour's mean moves: `visible` at best)."""
+it) and the gauges' variance and flatline (no hour's mean moves: `visible` at best). The
+seasonality change flattens payouts' business-hours day for 20 hours of it: the day's
+total stays, its hours move."""
 HERRINGS = (
     PlannedHerring("weather-event", timedelta(hours=7)),
     PlannedHerring("aws-outage", timedelta(hours=9)),

@@ -400,6 +400,16 @@ class MarketModel:
         table = self._profile_tables[profile]
         return table[day_type(grid), hour_of_day(grid)]
 
+    def own_profile(self, stream: int) -> str | None:
+        """The daily profile a root or a gauge follows; None for a caused stream (its day is
+        its causes')."""
+        own = self.root_of.get(stream) or self.gauge_of.get(stream)
+        return own.profile if own is not None else None
+
+    def day_of(self, profile: str, moment: datetime) -> np.ndarray:
+        """The profile's 24 hourly multipliers on the type of day `moment` falls on."""
+        return self._profile_tables[profile][int(day_type(hour_grid(moment, 1))[0])]
+
     @cached_property
     def _profile_tables(self) -> dict[str, np.ndarray]:
         tables = {}

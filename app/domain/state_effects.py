@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from app.domain.catalog import Modifier, Scenario
 from app.domain.effects import Adjust, Effects, EffectsSource, Release, combine
 from app.domain.impacts import ImpactEffects, event_impact
 from app.domain.model import MarketModel
+from app.domain.seasonality import reshaped_day
 from app.domain.settling import scenario_modifiers, weight
 from app.domain.simulation_state import ManualModifier, Run, SimulationState
 
@@ -54,6 +55,8 @@ class StateEffects(EffectsSource):
                 moments.add(settles + scenario.settling.backlog.duration)
         for modifier in self.state.modifiers:
             moments |= {modifier.start, modifier.end}
+            if modifier.type == "seasonality":  # its factor changes with each hour
+                moments |= set(_hours_between(modifier.start, modifier.end))
         return tuple(sorted(moments))
 
     def releases(self) -> tuple[Release, ...]:
@@ -110,9 +113,28 @@ class StateEffects(EffectsSource):
             adjust = Adjust(spread=modifier.value)
         elif modifier.type == "flatline":
             adjust = Adjust(held=True)
+        elif modifier.type == "seasonality":
+            adjust = Adjust(factor=self._reshaped(stream, modifier.value, moment))
         else:
             adjust = Adjust(factor=modifier.factor_at(moment))
         return Effects({stream: adjust}, {}, {stream: modifier.modifier_id}, {})
+
+    def _reshaped(self, stream: int, strength: float, moment: datetime) -> float:
+        """A seasonality change's factor on the hour `moment` is in (`reshaped_day`)."""
+        profile = self.model.own_profile(stream)
+        if profile is None:
+            return 1.0
+        day = self.model.day_of(profile, moment)
+        return float(reshaped_day(day, strength)[moment.astimezone(UTC).hour])
+
+
+def _hours_between(start: datetime, end: datetime) -> list[datetime]:
+    hour = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    found = []
+    while hour < end:
+        found.append(hour)
+        hour += timedelta(hours=1)
+    return found
 
 
 def _by_target(modifiers: Sequence[Modifier]) -> dict[tuple[str, str], list[Modifier]]:

@@ -58,7 +58,7 @@ function expectedValue(body, mean) {
   if (MULTIPLYING.includes(body.type)) return mean * body.value;
   if (body.type === "additive") return mean + body.value;
   if (body.type === "missing") return 0;
-  if (body.type === "variance" || body.type === "flatline") return mean;
+  if (["variance", "flatline", "seasonality"].includes(body.type)) return mean;
   return body.value;
 }
 

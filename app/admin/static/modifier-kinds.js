@@ -14,5 +14,10 @@ export function describeChange(type, value) {
   if (type === "missing") return "stops (no events)";
   if (type === "variance") return `noise ×${value}, level unchanged`;
   if (type === "flatline") return "holds its last sample";
+  if (type === "seasonality") {
+    if (value === 1) return "loses its daily shape (a flat day, the same total)";
+    if (value === 2) return "has its day turned over (the same total)";
+    return `loses ${Math.round(value * 100)}% of its daily shape (the same total)`;
+  }
   return `${type} ${value}`;
 }

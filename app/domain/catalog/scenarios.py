@@ -9,19 +9,30 @@ from .relationships import Target
 
 ModifierType = Literal["multiplier", "additive", "override", "probabilityShift"]
 ManualModifierType = Literal[
-    "multiplier", "additive", "override", "spike", "trend", "missing", "variance", "flatline"
+    "multiplier",
+    "additive",
+    "override",
+    "spike",
+    "trend",
+    "missing",
+    "variance",
+    "flatline",
+    "seasonality",
 ]
 """What a manual modifier can be: it changes a stream, not a named rate. The first three set
 the stream's level for the duration (a level shift); the others are shaped anomalies: `spike`
 (a short burst of x`value`), `trend` (a drift from x1 to x`value` over the duration),
 `missing` (the stream stops: no events), `variance` (a gauge's noise x`value`, its level
-unchanged), `flatline` (a gauge stuck at its last sample)."""
-SHAPED_MODIFIERS = ("spike", "trend", "missing", "variance", "flatline")
+unchanged), `flatline` (a gauge stuck at its last sample), `seasonality` (the day's profile
+flattened by `value`: 1 flat, 2 turned over; its daily total kept)."""
+SHAPED_MODIFIERS = ("spike", "trend", "missing", "variance", "flatline", "seasonality")
 SPREAD_MODIFIERS = ("variance", "flatline")
 """The shapes that leave a stream's expectation alone and change its spread (gauges only)."""
 VALUELESS_MODIFIERS = ("missing", "flatline")
 """The types that take no value."""
-ModifierKind = Literal["level-shift", "spike", "trend", "missing", "variance", "flatline"]
+ModifierKind = Literal[
+    "level-shift", "spike", "trend", "missing", "variance", "flatline", "seasonality"
+]
 """What a detector meets in a manual modifier's ground-truth windows: a shaped modifier's own
 type, or a `level-shift` for the others."""
 

@@ -219,6 +219,14 @@ def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(
          "value"),
         ({"stream": "system.queue.depth", "type": "variance", "value": 0, "duration": "PT1H"},
          "value"),
+        ({"stream": "customer.app.opened", "type": "seasonality", "value": 3, "duration": "P2D"},
+         "value"),
+        ({"stream": "customer.app.opened", "type": "seasonality", "value": 1,
+          "duration": "PT6H"}, "duration"),
+        ({"stream": "support.response.time", "type": "seasonality", "value": 1,
+          "duration": "P2D"}, "stream"),
+        ({"stream": "session.scheduled", "type": "seasonality", "value": 1, "duration": "P2D"},
+         "type"),
     ],
 )  # fmt: skip
 def test_a_bad_manual_modifier_is_refused_naming_the_field(seeded_client, body, field):
@@ -257,6 +265,25 @@ def test_a_missing_stream_is_labelled_missing_in_the_ground_truth(seeded_client,
     assert min(w["expected"]["peakRatio"] for w in windows) == 0.0  # a whole hour of nothing
     assert windows[0]["source"]["type"] == "missing"
     assert windows[0]["source"]["durationSeconds"] == 3 * 3600
+
+
+def test_a_flattened_day_is_labelled_seasonality_where_it_moves_the_hours(seeded_client, wall):
+    response = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "customer.app.opened", "type": "seasonality", "value": 1,
+              "duration": "P1D"},
+    )  # fmt: skip
+    modifier = response.json["modifier"]
+    wall.advance(timedelta(hours=24))
+
+    truth = seeded_client.get("/api/ground-truth?streams=customer.app.opened").json
+
+    assert response.status_code == 201
+    assert (modifier["kind"], modifier["value"]) == ("seasonality", 1.0)
+    windows = [w for w in truth["windows"] if w["source"]["id"] == modifier["id"]]
+    assert {w["kind"] for w in windows} == {"seasonality"}
+    ratios = [w["expected"]["ratio"] for w in windows]
+    assert min(ratios) < 0.9 and max(ratios) > 1.1  # the busy hours fall, the quiet ones rise
 
 
 def test_a_flatline_is_labelled_on_its_gauge_with_its_spread(seeded_client, wall):
@@ -378,7 +405,7 @@ def test_the_detector_benchmark_lays_out_one_labelled_anomaly_of_each_shape_and_
     laid_out = response.json
     assert response.status_code == 201
     anomalies = laid_out["anomalies"]
-    kinds = ["flatline", "level-shift", "missing", "spike", "trend", "variance"]
+    kinds = ["flatline", "level-shift", "missing", "seasonality", "spike", "trend", "variance"]
     assert sorted(a["kind"] for a in anomalies) == kinds
     assert len({a["stream"] for a in anomalies}) == len(kinds)
     assert all(a["status"] == "scheduled" for a in anomalies)

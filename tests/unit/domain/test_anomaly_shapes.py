@@ -64,6 +64,22 @@ def test_a_missing_stream_multiplies_by_nothing_and_a_spike_by_its_value(quiet_v
     ] * 3
 
 
+def test_a_seasonality_change_flattens_the_days_profile_and_keeps_its_total(model, quiet_view):
+    start = quiet_view.end
+    flat = modifier("seasonality", 1.0, start, 24 * HOUR)
+    effects = StateEffects(SimulationState(modifiers=(flat,)), model)
+    stream = model.index[APP_OPENS]
+    day = model.day_of(model.own_profile(stream), start)
+
+    hours = [start + h * HOUR for h in range(24)]
+    factors = np.array([hour_average(effects, hour).stream(stream).factor for hour in hours])
+    reshaped = factors * day[[hour.hour for hour in hours]]
+
+    assert reshaped == pytest.approx(np.full(24, day.mean()))
+    assert flat.kind == "seasonality" and modifier_cause(flat).shape == "seasonality"
+    assert hour_average(effects, start + 24 * HOUR).stream(stream).factor == 1.0
+
+
 def generated(model, view, *modifiers: ManualModifier, hours: int) -> MemoryLog:
     generator = fresh(model, view)
     generator.set_effects(StateEffects(SimulationState(modifiers=modifiers), model))
