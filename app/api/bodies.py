@@ -40,10 +40,11 @@ class ManualModifierBody(Body):
         description=(
             "`multiplier`, `additive`, `override`: the stream's level for the duration; "
             "`spike`: a burst of x`value` (at most 1 hour); `trend`: a drift from x1 to "
-            "x`value` over the duration (1 hour or more); `missing`: the stream stops "
-            "(count streams; no value); `variance`: a gauge's noise x`value`; `flatline`: a "
-            "gauge holds its last sample (no value); `seasonality`: the day's profile loses "
-            "`value` of its shape, in (0, 2] (1 a flat day, 2 turned over; 12 hours or more)"
+            "x`value` over the duration (1 hour or more); `missing`: the stream stops (no "
+            "events, or a gauge's samples do not arrive; no value); `variance`: a gauge's "
+            "noise x`value`; `flatline`: a gauge holds its last sample (no value); "
+            "`seasonality`: the day's profile loses `value` of its shape, in (0, 2] (1 a flat "
+            "day, 2 turned over; 12 hours or more)"
         )
     )
     value: float | None = Field(

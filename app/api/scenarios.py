@@ -236,7 +236,7 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
             "use it on a gauge (GET /api/streams: model gauge), or a multiplier here",
         )
     if body.type in VALUELESS_MODIFIERS:
-        _check_no_value(body, model)
+        _check_no_value(body)
     else:
         _check_value(body)
     if not timedelta(0) < body.duration <= MAX_MODIFIER:
@@ -266,18 +266,12 @@ def _check_has_a_day(body: ManualModifierBody, catalog: Catalog) -> None:
         )
 
 
-def _check_no_value(body: ManualModifierBody, model: str) -> None:
+def _check_no_value(body: ManualModifierBody) -> None:
     if body.value is not None:
         raise invalid_field(
             "value",
             f"a {body.type} takes no value",
             'leave "value" out: the stream stops, or a gauge holds its last sample',
-        )
-    if body.type == "missing" and model == "gauge":
-        raise invalid_field(
-            "type",
-            f"'{body.stream}' is a gauge: gaps in its samples are not simulated yet",
-            "use missing on a count stream, or override the gauge's value",
         )
 
 

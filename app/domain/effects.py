@@ -27,6 +27,8 @@ class Adjust:
     flow's expectation does not depend on it."""
     held: bool = False
     """A gauge holds its last sample (a flatline): the live generator's alone, like `spread`."""
+    absent: bool = False
+    """A gauge's samples do not arrive (a gap): the live generator's alone, like `spread`."""
 
     def apply(self, base: float) -> float:
         value = base * self.factor + self.add
@@ -44,11 +46,12 @@ class Adjust:
     def then(self, other: Adjust) -> Adjust:
         """This adjustment and another on the same target."""
         spread, held = self.spread * other.spread, self.held or other.held
+        absent = self.absent or other.absent
         if other.override is not None:
             return Adjust(self.factor * other.factor, self.add + other.add, other.override,
-                          other.weight, spread, held)  # fmt: skip
+                          other.weight, spread, held, absent)  # fmt: skip
         return Adjust(self.factor * other.factor, self.add + other.add, self.override, self.weight,
-                      spread, held)  # fmt: skip
+                      spread, held, absent)  # fmt: skip
 
     @property
     def is_identity(self) -> bool:
@@ -58,6 +61,7 @@ class Adjust:
             and (self.override is None or not self.weight)
             and self.spread == 1.0
             and not self.held
+            and not self.absent
         )
 
 

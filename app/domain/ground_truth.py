@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.domain.catalog import SPREAD_MODIFIERS
-from app.domain.causes import Cause, CauseSet
+from app.domain.causes import Cause, CauseSet, StateAction
 from app.domain.counterfactual import REACH_TAIL, cause_effects, expectation
 from app.domain.hourly import HourlyRun, simulate
 from app.domain.labels import (
@@ -82,10 +82,22 @@ def label(
     for cause in causes:
         if not cause.acts and cause.id in wanted:
             windows.extend(herring_windows(model, cause, grid_start, full.values))
-        elif cause.shape in SPREAD_MODIFIERS and cause.id in wanted:
+        elif cause.id in wanted and _changes_samples_only(model, cause):
             windows.extend(spread_windows(model, cause, grid_start, full.values))
     windows.sort(key=lambda w: (w.start, w.stream, w.id))
     return Truth(grid_start, hours, tuple(causes), tuple(confound(windows)))
+
+
+def _changes_samples_only(model: MarketModel, cause: Cause) -> bool:
+    """A change of a gauge's samples, not of its expectation: a variance, a flatline, a gap."""
+    if cause.shape in SPREAD_MODIFIERS:
+        return True
+    modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
+    return (
+        cause.shape == "missing"
+        and modifier is not None
+        and not model.is_entity(model.index[modifier.stream])
+    )
 
 
 def _reaches(cause: Cause, start: datetime, end: datetime) -> bool:

@@ -338,12 +338,14 @@ def herring_windows(
 def spread_windows(
     model: MarketModel, cause: Cause, grid_start: datetime, expected: np.ndarray
 ) -> list[Window]:
-    """A change of a gauge's spread (a `variance` or `flatline` modifier): its stream over the
-    modifier's span, where its expectation does not move. `expected.spreadRatio` is the noise's
-    ratio (0 for a flatline); `sigma` what a test of the samples' spread over the window gives,
-    `|ln spreadRatio| x sqrt((n - 1) / 2)` for its n samples (`peakSigma` the same for an
-    hour's), and for a flatline of three samples or more `RATIO_CAP` (no noise at all: a
-    certainty). No hour's mean moves, so no window of these is ever `clear`."""
+    """A change of a gauge's samples, not of what it measures (a `variance`, a `flatline`, or
+    a gap: `missing` on a gauge): its stream over the modifier's span, where its expectation
+    does not move. `expected.spreadRatio` is the noise's ratio (0 for a flatline); `sigma` what
+    a test of the samples' spread over the window gives, `|ln spreadRatio| x sqrt((n - 1) /
+    2)` for its n samples (`peakSigma` the same for an hour's), and for a flatline of three
+    samples or more `RATIO_CAP` (no noise at all: a certainty). A gap has
+    `expected.sampleShare` 0 (none of its samples arrive) and `RATIO_CAP` once three or more
+    are missed. No hour's mean moves, so no window of these is ever `clear`."""
     modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
     grid_end = grid_start + expected.shape[1] * HOUR
     start, end = max(cause.start, grid_start), min(cause.end, grid_end)
@@ -353,8 +355,11 @@ def spread_windows(
     last = int(np.ceil((end - grid_start) / HOUR))
     stream = model.index[modifier.stream]
     interval = sample_interval(model, stream)
-    ratio = 0.0 if modifier.type == "flatline" else modifier.value
+    gap = modifier.type == "missing"
+    ratio = 0.0 if modifier.type in ("flatline", "missing") else modifier.value
     sigma = _spread_sigma(ratio, (end - start).total_seconds() / interval)
+    unmoved = {"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0}
+    unmoved |= {"sampleShare": 0.0} if gap else {"spreadRatio": ratio}
     return [
         Window(
             id=f"{cause.id}:{modifier.stream}:1",
@@ -364,7 +369,7 @@ def spread_windows(
             end=grid_start + last * HOUR,
             named=True,
             phase=None,
-            expected={"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0, "spreadRatio": ratio},
+            expected=unmoved,
             sigma=sigma,
             peak_sigma=min(sigma, _spread_sigma(ratio, 3600 / interval)),
             slot_sigma=0.0,

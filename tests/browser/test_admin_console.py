@@ -237,7 +237,8 @@ def test_a_stream_modifier_with_preview_reaches_the_panel(console: Page, api: Ap
     [
         ("customer.app.opened", "spike", "5", "0.25", f"spikes to {TIMES}5"),
         ("customer.app.opened", "trend", "3", "12", f"drifts from {TIMES}1 to {TIMES}3"),
-        ("customer.app.opened", "missing", "", "1", "stops (no events)"),
+        ("customer.app.opened", "missing", "", "1", "stops (nothing arrives)"),
+        ("system.queue.depth", "missing", "", "1", "stops (nothing arrives)"),
         ("system.api.latency", "variance", "3", "2", f"noise {TIMES}3"),
         ("system.queue.depth", "flatline", "", "1", "holds its last sample"),
         ("customer.app.opened", "seasonality", "1", "24", "loses its daily shape"),

@@ -87,6 +87,7 @@ async function updatePreview(form) {
   try {
     const statistics = await loadStatistics(body.stream);
     if (typeof body.value !== "number" && !VALUELESS.includes(body.type)) return;
+    if (body.type === "missing" && stream.model === "gauge") return; // a gap: no value at all
     const expected = expectedValue(body, statistics.mean);
     parts.splice(
       1,

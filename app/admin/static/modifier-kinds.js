@@ -11,7 +11,7 @@ export function describeChange(type, value) {
   if (type === "multiplier") return `×${value}`;
   if (type === "spike") return `spikes to ×${value}`;
   if (type === "trend") return `drifts from ×1 to ×${value}`;
-  if (type === "missing") return "stops (no events)";
+  if (type === "missing") return "stops (nothing arrives)";
   if (type === "variance") return `noise ×${value}, level unchanged`;
   if (type === "flatline") return "holds its last sample";
   if (type === "seasonality") {

@@ -72,6 +72,7 @@ class GaugeSamples:
         sources = {}
         spread = np.ones(ks.size)
         held = np.zeros(ks.size, dtype=bool)
+        absent = np.zeros(ks.size, dtype=bool)
         for key in np.unique(slices):
             at = moment_of(float(key))
             inside = slices == key
@@ -81,6 +82,7 @@ class GaugeSamples:
             sources[key] = self.in_force.source(gauge.stream, at)
             adjust = self.in_force.at(at).stream(gauge.stream)
             spread[inside], held[inside] = adjust.spread, adjust.held
+            absent[inside] = adjust.absent
         jitter = normal_quantile(uniforms(self.seed, 2, gauge.stream, ks)) * spread
         noise = hourly_drift(self.seed, gauge.stream, seconds) + jitter
         values = np.round(np.clip(level * (1 + gauge.noise * noise), gauge.low, gauge.high), 4)
@@ -88,7 +90,8 @@ class GaugeSamples:
             values = self._held(gauge.stream, values, held, level)
         return [
             Draft(gauge.stream, moment_of(t), {}, value=float(v), correlation_id=sources[k])
-            for t, v, k in zip(seconds, values, slices, strict=True)
+            for t, v, k, gap in zip(seconds, values, slices, absent, strict=True)
+            if not gap
         ]
 
     def _held(

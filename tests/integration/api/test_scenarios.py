@@ -212,7 +212,6 @@ def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(
          "duration"),
         ({"stream": "customer.app.opened", "type": "missing", "value": 0, "duration": "PT1H"},
          "value"),
-        ({"stream": "system.queue.depth", "type": "missing", "duration": "PT1H"}, "type"),
         ({"stream": "customer.app.opened", "type": "variance", "value": 3, "duration": "PT1H"},
          "type"),
         ({"stream": "system.queue.depth", "type": "flatline", "value": 3, "duration": "PT1H"},
@@ -284,6 +283,24 @@ def test_a_flattened_day_is_labelled_seasonality_where_it_moves_the_hours(seeded
     assert {w["kind"] for w in windows} == {"seasonality"}
     ratios = [w["expected"]["ratio"] for w in windows]
     assert min(ratios) < 0.9 and max(ratios) > 1.1  # the busy hours fall, the quiet ones rise
+
+
+def test_a_gap_in_a_gauges_samples_is_labelled_missing_and_moves_nothing_else(seeded_client, wall):
+    response = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "system.queue.depth", "type": "missing", "duration": "PT2H"},
+    )
+    modifier = response.json["modifier"]
+    wall.advance(timedelta(hours=1))
+
+    truth = seeded_client.get("/api/ground-truth").json
+
+    assert response.status_code == 201
+    windows = [w for w in truth["windows"] if w["source"]["id"] == modifier["id"]]
+    (window,) = windows  # what the gauge measures goes on: nothing downstream moves
+    assert (window["stream"], window["kind"]) == ("system.queue.depth", "missing")
+    assert (window["expected"]["ratio"], window["expected"]["sampleShare"]) == (1.0, 0.0)
+    assert window["detectability"] == "visible"
 
 
 def test_a_flatline_is_labelled_on_its_gauge_with_its_spread(seeded_client, wall):

@@ -136,6 +136,7 @@ def test_a_shaped_modifiers_cause_carries_its_kind_and_parameters(quiet_view):
 
 LATENCY = "system.api.latency"
 DEPTH = "system.queue.depth"
+GATEWAY = "system.payment.gateway.latency"
 
 
 def gauge_modifier(stream: str, kind: str, value: float, start, duration, number: int):
@@ -144,12 +145,15 @@ def gauge_modifier(stream: str, kind: str, value: float, start, duration, number
 
 
 @pytest.mark.slow
-def test_a_gauges_variance_widens_its_noise_and_a_flatline_holds_its_last_sample(model, quiet_view):
+def test_a_gauges_variance_widens_its_noise_a_flatline_holds_its_last_sample_and_a_gap_drops_them(
+    model, quiet_view
+):
     start = quiet_view.end + HOUR
     wider = gauge_modifier(LATENCY, "variance", 3.0, start, HOUR, number=11)
     stuck = gauge_modifier(DEPTH, "flatline", 0.0, start, HOUR, number=12)
+    gap = gauge_modifier(GATEWAY, "missing", 0.0, start, HOUR, number=13)
 
-    shaped = generated(model, quiet_view, wider, stuck, hours=3)
+    shaped = generated(model, quiet_view, wider, stuck, gap, hours=3)
     plain = generated(model, quiet_view, hours=3)
 
     def samples(log, stream, lo, hi):
@@ -168,6 +172,12 @@ def test_a_gauges_variance_widens_its_noise_and_a_flatline_holds_its_last_sample
     assert [e.value for e in samples(shaped, DEPTH, start + HOUR, start + 2 * HOUR)] == [
         e.value for e in samples(plain, DEPTH, start + HOUR, start + 2 * HOUR)
     ]
+    assert samples(shaped, GATEWAY, start, start + HOUR) == []
+    assert len(samples(plain, GATEWAY, start, start + HOUR)) > 100  # a sample every 5.5 s
+    after_gap = samples(shaped, GATEWAY, start + HOUR, start + 2 * HOUR)
+    assert [e.occurred_at for e in after_gap] == [
+        e.occurred_at for e in samples(plain, GATEWAY, start + HOUR, start + 2 * HOUR)
+    ]  # on its grid again (its values move with what the other modifiers do downstream)
 
 
 def test_a_change_of_spread_is_labelled_on_its_gauge_though_its_expectation_stays(
