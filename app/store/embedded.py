@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 from pathlib import Path
 
 import psutil
@@ -54,14 +55,35 @@ class EmbeddedPostgres:
 
         pgserver skips the stop when its handle list names other processes, including ones
         that died without letting go; a server left running then holds the data folder, so
-        handles whose process is gone do not count here.
+        handles whose process is gone do not count here. When pgserver's own stop fails (a
+        busy machine) it kills the server, which leaves its pid file behind; a server that is
+        gone by then is stopped, whatever pg_ctl says.
         """
         self._server.cleanup()
-        if (self.pgdata / "postmaster.pid").exists() and not self._other_live_handles():
-            log.warning("embedded Postgres still running after cleanup; stopping it")
-            from pgserver._commands import pg_ctl
+        if self._other_live_handles() or self._postmaster() is None:
+            return
+        log.warning("embedded Postgres still running after cleanup; stopping it")
+        from pgserver._commands import pg_ctl
 
+        try:
             pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=self._server.system_user)
+        except subprocess.CalledProcessError:
+            if self._postmaster() is not None:
+                raise
+
+    def _postmaster(self) -> int | None:
+        """The running postmaster's pid, from its pid file; a file left by a server that is
+        gone (killed) is removed: no server holds the data folder."""
+        pid_file = self.pgdata / "postmaster.pid"
+        try:
+            pid = int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            return pid
+        pid_file.unlink(missing_ok=True)
+        log.warning("removed the pid file of embedded Postgres %s, which is gone", pid)
+        return None
 
     def _other_live_handles(self) -> list[int]:
         try:
