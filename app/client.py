@@ -239,6 +239,8 @@ def cmd_modify(args: argparse.Namespace, _settings) -> int:
     body = {"stream": args.stream, "type": args.type, "duration": args.for_}
     if args.value is not None:
         body["value"] = args.value
+    if args.sigma is not None:
+        body["sigma"] = args.sigma
     return _print(*call(args.url, "POST", "/api/simulation/modifiers", body))
 
 
@@ -448,6 +450,12 @@ def add_parsers(commands) -> None:
         choices=get_args(ManualModifierType),
         help="how the value changes the stream (default multiplier); the others from spike on "
         "are shaped anomalies (docs/anomalies)",
+    )
+    modify.add_argument(
+        "--sigma",
+        type=float,
+        help="instead of a value (multiplier, spike, trend): the change in the stream's own "
+        "standard deviations at that hour, e.g. 4, or -3 for a dip",
     )
     modify.add_argument(
         "--for",

@@ -56,6 +56,16 @@ class ManualModifierBody(Body):
             "taken away); none for `missing` and `flatline`"
         ),
     )
+    sigma: float | None = Field(
+        default=None,
+        allow_inf_nan=False,
+        strict=True,
+        description=(
+            "instead of `value`, for `multiplier`, `spike` and `trend`: the change in the "
+            "stream's own standard deviations at its start's hour of the day (the spread the "
+            "normalized score measures: one is 20 points); negative for a dip"
+        ),
+    )
     duration: timedelta = Field(description="ISO-8601, e.g. PT2H")
     start: str | None = Field(
         default=None,

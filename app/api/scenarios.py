@@ -43,6 +43,7 @@ from app.services.scenarios import (
     apply_modifier,
     end_modifier,
     reset,
+    sigma_multiplier,
     stop_scenario,
 )
 from app.services.simulation import external_json
@@ -181,11 +182,26 @@ def add_modifier() -> tuple[Response, int]:
     _check_modifier(body, simulation().catalog)
     now = simulation().now()
     start = _modifier_start(body.start, now)
+    value = body.value if body.sigma is None else _value_of_sigma(body, start or now)
     modifier = apply_modifier(
-        simulation(), body.stream, body.type, body.value, body.duration, start
+        simulation(), body.stream, body.type, value, body.duration, start, body.sigma
     )
     seen_at = now if start is not None else modifier.start  # starting now: its own moment
     return jsonify({"success": True, "modifier": _modifier_view(modifier, seen_at)}), 201
+
+
+def _value_of_sigma(body: ManualModifierBody, start: datetime) -> float:
+    """The multiplier that `sigma` deviations of the stream's hour at `start` make."""
+    ratio = sigma_multiplier(simulation(), body.stream, start, body.sigma)
+    if ratio is None or not 0 < ratio <= 100:
+        said = "nothing expected then" if ratio is None else f"x{ratio:.3g}"
+        raise invalid_field(
+            "sigma",
+            f"{body.sigma:g} deviations of '{body.stream}' at {iso(start)} make {said}, "
+            "outside (0, 100]",
+            "give a smaller sigma, or a value",
+        )
+    return ratio
 
 
 def _modifier_start(raw: str | None, now: datetime) -> datetime | None:
@@ -235,7 +251,9 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
             f"'{body.stream}' counts events: a {body.type} changes a gauge's samples",
             "use it on a gauge (GET /api/streams: model gauge), or a multiplier here",
         )
-    if body.type in VALUELESS_MODIFIERS:
+    if body.sigma is not None:
+        _check_sigma(body)
+    elif body.type in VALUELESS_MODIFIERS:
         _check_no_value(body)
     else:
         _check_value(body)
@@ -263,6 +281,25 @@ def _check_has_a_day(body: ManualModifierBody, catalog: Catalog) -> None:
             f"'{body.stream}' keeps one level all day (profile '{profile}'): a seasonality "
             "change has no daily shape to change",
             "use it on a stream whose day rises and falls (e.g. customer.app.opened)",
+        )
+
+
+SIGMA_TYPES = ("multiplier", "spike", "trend")
+"""The types whose change can be given in the stream's standard deviations."""
+
+
+def _check_sigma(body: ManualModifierBody) -> None:
+    if body.type not in SIGMA_TYPES:
+        raise invalid_field(
+            "sigma",
+            f"a {body.type} takes no sigma",
+            f"give sigma to one of {', '.join(SIGMA_TYPES)}, or a value",
+        )
+    if body.value is not None:
+        raise invalid_field("sigma", "give value or sigma, not both", "leave one out")
+    if body.sigma == 0 or abs(body.sigma) > 100:
+        raise invalid_field(
+            "sigma", "must be non-zero and at most 100 deviations", "e.g. 4, or -3 for a dip"
         )
 
 
@@ -351,6 +388,7 @@ def _modifier_view(modifier: ManualModifier, now: datetime) -> dict[str, Any]:
         "kind": modifier.kind,
         "stream": modifier.stream,
         "value": modifier.given_value,
+        "sigma": modifier.sigma,
         "startTime": iso(modifier.start),
         "endsAt": iso(modifier.end),
         "status": _modifier_status(modifier, now),

@@ -403,6 +403,10 @@ class ModifierView(Schema):
     )
     stream: str
     value: float | None = Field(description="None for `missing` and `flatline`")
+    sigma: float | None = Field(
+        description="the change as given in the stream's standard deviations (`value` the "
+        "multiplier worked out from it); None when given as a value"
+    )
     start_time: datetime
     ends_at: datetime = Field(description="its planned end, or when it was ended early")
     status: Literal["active", "scheduled", "ended"]

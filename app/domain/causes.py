@@ -392,7 +392,8 @@ def modifier_cause(modifier: ManualModifier) -> Cause:
             "type": modifier.type,
             "value": value,
             "durationSeconds": (planned - modifier.start).total_seconds(),
-        },
+        }
+        | ({"sigma": modifier.sigma} if modifier.sigma is not None else {}),
         action=StateAction(modifier=modifier),
         shape=modifier.kind,
     )

@@ -130,6 +130,12 @@ class BaselineView:
         expected, spread = self.slots[1].lookup(self.index[stream], grid, 1)
         return normalize_array(values, expected, spread), flags_array(values, expected, spread)
 
+    def slot_spread(self, stream: str, moment: datetime) -> float:
+        """The stream's standard deviation at `moment`'s hour of the day and type of day over
+        the baseline month (what normalization scores against: one is 20 points)."""
+        grid = np.array([np.datetime64(utc(moment).replace(tzinfo=None), "h")])
+        return float(self.slots[1].lookup(self.index[stream], grid, 1)[1][0])
+
     def events_between(self, start: datetime, end: datetime) -> list[Mapping[str, Any]]:
         low, high = iso(start), iso(end)
         return [e for e in self.events if low <= e["timestamp"] < high]
@@ -256,3 +262,11 @@ def align(moment: datetime, hours: int, up: bool = False) -> datetime:
 def _number(value: float) -> float | int:
     value = float(value)
     return int(value) if value.is_integer() else round(value, 4)
+
+
+def ratio_for_sigma(sigma: float, spread: float, expected: float) -> float | None:
+    """The multiplier that moves an hour expected at `expected` by `sigma` deviations of
+    `spread`; None when nothing is expected then (no multiplier moves nothing)."""
+    if expected <= 0:
+        return None
+    return 1.0 + sigma * spread / expected

@@ -81,6 +81,9 @@ class ManualModifier:
     """Its end is in the log (`modifier.ended`, or `modifier.expired` at its planned end)."""
     planned_end: datetime | None = None
     """Its planned end (a trend's slope is set by it, even when ended early); `end` if None."""
+    sigma: float | None = None
+    """The change as given in the stream's own standard deviations (`value` the multiplier
+    worked out from it), or None when given as a value."""
 
     def in_force(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
@@ -182,6 +185,7 @@ def evolve(state: SimulationState, event: RecordedEvent) -> SimulationState:
             from_iso(data["start"]) if "start" in data else event.occurred_at,
             until,
             planned_end=until,
+            sigma=data.get("sigma"),
         )
         return replace(state, modifiers=(*state.modifiers, modifier))
     if event.type in (MODIFIER_ENDED, MODIFIER_EXPIRED):

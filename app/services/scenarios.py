@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.domain import ids
+from app.domain.calendar import floor_hours
 from app.domain.commands import activate, due, end_early, injected_events, stop
 from app.domain.errors import Unknown
 from app.domain.events import NewEvent
+from app.domain.history import ratio_for_sigma
 from app.domain.settling import settle_time
 from app.domain.simulation_state import (
     ACTIVATED,
@@ -33,6 +35,7 @@ from app.domain.simulation_state import (
 from app.domain.state_effects import conflicts
 from app.domain.timerange import iso
 from app.services.simulation import Simulation
+from app.services.truth import expected_at
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +128,18 @@ def reset(simulation: Simulation) -> int:
 MAX_MODIFIER = timedelta(days=30)
 
 
+def sigma_multiplier(
+    simulation: Simulation, stream: str, moment: datetime, sigma: float
+) -> float | None:
+    """The multiplier that moves the stream's hour at `moment` by `sigma` of its standard
+    deviations at that hour of the day (`BaselineView.slot_spread`), from what the model
+    expects of that hour with every cause on record (`truth.expected_at`): the change the
+    ground truth's `slotSigma` then gives for that hour. None where nothing is expected."""
+    hour = floor_hours(moment)
+    expected = expected_at(simulation, stream, hour)
+    return ratio_for_sigma(sigma, simulation.baseline.slot_spread(stream, hour), expected)
+
+
 def apply_modifier(
     simulation: Simulation,
     stream: str,
@@ -132,14 +147,19 @@ def apply_modifier(
     value: float | None,
     duration: timedelta,
     start: datetime | None = None,
+    sigma: float | None = None,
 ) -> ManualModifier:
     """A manual stream modifier for `duration` from `start` (default now; a later start is
-    recorded now, and acts from then). `value` is None for `missing` and `flatline`."""
+    recorded now, and acts from then). `value` is None for `missing` and `flatline`; `sigma`
+    the change as given in the stream's standard deviations, when `value` was worked out from
+    it."""
     now = simulation.now()
     start = start or now
     data: dict[str, Any] = {"stream": stream, "type": kind}
     if value is not None:
         data["value"] = value
+    if sigma is not None:
+        data["sigma"] = sigma
     if start > now:
         data["start"] = iso(start)
     data |= {"durationSeconds": duration.total_seconds(), "until": iso(start + duration)}
@@ -147,8 +167,9 @@ def apply_modifier(
     appended = simulation.store.log.append([event])
     end = start + duration
     return ManualModifier(
-        appended.first_position, stream, kind, value or 0.0, start, end, planned_end=end
-    )
+        appended.first_position, stream, kind, value or 0.0, start, end,
+        planned_end=end, sigma=sigma,
+    )  # fmt: skip
 
 
 def end_modifier(simulation: Simulation, modifier_id: int) -> ManualModifier:

@@ -22,7 +22,7 @@ from app.domain.causes import (
     scenario_streams,
     source_title,
 )
-from app.domain.counterfactual import REACH_TAIL
+from app.domain.counterfactual import REACH_TAIL, expectation
 from app.domain.errors import Unknown
 from app.domain.ground_truth import Truth, label, truth_json
 from app.domain.hourly import simulate
@@ -245,6 +245,19 @@ def labelled(simulation: Simulation, start: datetime, end: datetime) -> Truth:
     while len(simulation.truth_cache) > TRUTHS_KEPT:
         simulation.truth_cache.pop(next(iter(simulation.truth_cache)))
     return truth.observed(model, _observed(simulation, grid_start, hours), noise)
+
+
+def expected_at(simulation: Simulation, stream: str, hour: datetime) -> float:
+    """What the model expects of a stream's hour with every cause on record acting (the
+    calendar, the baseline's events and anomalies, the log's events, runs and modifiers):
+    the `without` a new cause's ground-truth window is measured against."""
+    model, state, now = simulation.model, simulation.state(), simulation.now()
+    start = simulation.baseline.start - WARMUP
+    hours = int((floor_hours(hour) + HOUR - start) / HOUR)
+    causes = _causes(simulation, state, start, start + hours * HOUR, now)
+    plain = simulate(model, start, hours)
+    full = expectation(CauseSet(model, start, hours, causes), plain)
+    return float(full.values[model.index[stream], -1])
 
 
 def _causes(

@@ -94,6 +94,10 @@ def test_a_newcomer_can_drive_a_scenario_from_the_terminal(server):
     assert ended["modifier"]["status"] == "ended"
     again = marketsim(server, "end-modifier", modifier["id"])
     assert again.returncode == 1 and "modifier_over" in again.stderr
+    spike = marketsim(server, "modify", "customer.app.opened", "--sigma", "5", "--type", "spike",
+                      "--for", "20m")  # fmt: skip
+    spiked = json.loads(spike.stdout)["modifier"]
+    assert (spiked["kind"], spiked["sigma"]) == ("spike", 5.0) and spiked["value"] > 1
 
     stopped = json.loads(marketsim(server, "stop").stdout)
     assert stopped["settlingUntil"]

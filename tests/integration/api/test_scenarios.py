@@ -226,6 +226,14 @@ def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(
           "duration": "P2D"}, "stream"),
         ({"stream": "session.scheduled", "type": "seasonality", "value": 1, "duration": "P2D"},
          "type"),
+        ({"stream": "system.queue.depth", "type": "variance", "sigma": 2, "duration": "PT1H"},
+         "sigma"),
+        ({"stream": "customer.app.opened", "type": "spike", "value": 2, "sigma": 2,
+          "duration": "PT10M"}, "sigma"),
+        ({"stream": "customer.app.opened", "type": "multiplier", "sigma": 0,
+          "duration": "PT1H"}, "sigma"),
+        ({"stream": "customer.app.opened", "type": "multiplier", "sigma": -90,
+          "duration": "PT1H"}, "sigma"),
     ],
 )  # fmt: skip
 def test_a_bad_manual_modifier_is_refused_naming_the_field(seeded_client, body, field):
@@ -301,6 +309,30 @@ def test_a_gap_in_a_gauges_samples_is_labelled_missing_and_moves_nothing_else(se
     assert (window["stream"], window["kind"]) == ("system.queue.depth", "missing")
     assert (window["expected"]["ratio"], window["expected"]["sampleShare"]) == (1.0, 0.0)
     assert window["detectability"] == "visible"
+
+
+def test_a_change_given_in_sigma_is_that_many_of_the_streams_deviations_at_that_hour(
+    seeded_client, wall
+):
+    now = datetime.fromisoformat(
+        seeded_client.get("/api/simulation/state").json["currentSimulationTime"]
+    )
+    hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    response = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "customer.app.opened", "type": "multiplier", "sigma": 4,
+              "duration": "PT1H", "start": hour.isoformat()},
+    )  # fmt: skip
+    modifier = response.json["modifier"]
+    wall.advance(timedelta(hours=2))
+
+    truth = seeded_client.get("/api/ground-truth?streams=customer.app.opened").json
+
+    assert response.status_code == 201
+    assert modifier["sigma"] == 4.0 and modifier["value"] > 1
+    (window,) = [w for w in truth["windows"] if w["source"]["id"] == modifier["id"]]
+    assert window["source"]["sigma"] == 4.0
+    assert window["slotSigma"] == pytest.approx(4.0, abs=0.05)  # that hour: 4 deviations
 
 
 def test_a_flatline_is_labelled_on_its_gauge_with_its_spread(seeded_client, wall):

@@ -14,6 +14,7 @@ from app.domain.history import (
     align,
     live_points,
     live_reach,
+    ratio_for_sigma,
     with_the_resets_hour,
 )
 
@@ -170,3 +171,13 @@ def test_a_reset_on_the_hour_adds_nothing():
     live = [LiveHour("customer.app.opened", reset, 100, None)]
 
     assert with_the_resets_hour(live, "customer.app.opened", reset, 4000.0) == live
+
+
+def test_sigma_deviations_make_a_multiplier_of_the_spread_over_the_hours_expectation(view):
+    monday_evening = datetime(2026, 10, 26, 19, tzinfo=UTC)
+    slot = view.statistics["customer.app.opened"]["slots"]["hourly"]["weekday"]
+
+    assert view.slot_spread("customer.app.opened", monday_evening) == slot["spread"][19]
+    assert ratio_for_sigma(4.0, spread=50.0, expected=1000.0) == pytest.approx(1.2)
+    assert ratio_for_sigma(-2.0, spread=50.0, expected=1000.0) == pytest.approx(0.9)
+    assert ratio_for_sigma(4.0, spread=50.0, expected=0.0) is None
