@@ -24,6 +24,7 @@ from app.domain.catalog import (
     ModifierKind,
     Severity,
 )
+from app.domain.causes import CauseKind
 from app.domain.timerange import RANGE_PATTERN
 
 Flag = Literal["normal", "warning", "critical"]
@@ -604,9 +605,6 @@ class Causes(Schema):
         Annotated[ExternalCause | ScenarioCause | ModifierCause, Field(discriminator="kind")]
     ]
     correlated_events: list[CorrelatedSource]
-
-
-CauseKind = Literal["external", "scenario", "modifier", "anomaly", "calendar"]
 
 
 class WindowSource(Schema):
