@@ -7,10 +7,10 @@ streams at a moment, as the generator and the hourly flow apply it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from app.domain.catalog import Modifier, Scenario
+from app.domain.catalog import Modifier, Scenario, ScenarioCascade
 from app.domain.effects import Adjust, Effects, EffectsSource, Release, combine
 from app.domain.impacts import ImpactEffects, event_impact
 from app.domain.model import MarketModel
@@ -51,6 +51,7 @@ class StateEffects(EffectsSource):
             settles = run.settles_from
             moments |= {run.activated_at, settles, settles + scenario.settling.duration}
             moments |= {run.activated_at + c.after for c in scenario.cascade_rules}
+            moments |= {_acting_from(m, run) + m.ramp for m in _ramped(scenario)}
             if scenario.settling.backlog:
                 moments.add(settles + scenario.settling.backlog.duration)
         for modifier in self.state.modifiers:
@@ -85,7 +86,7 @@ class StateEffects(EffectsSource):
             in_force = list(scenario.modifiers)
             in_force += [c for c in scenario.cascade_rules if moment >= run.activated_at + c.after]
             for target, modifiers in _by_target(in_force).items():
-                adjust = _combined(modifiers, w)
+                adjust = _combined(modifiers, lambda m: w * _ramp_share(m, run, moment))
                 if target[0] == "stream":
                     streams[self.model.index[target[1]]] = adjust
                 else:
@@ -130,6 +131,9 @@ class StateEffects(EffectsSource):
         return float(reshaped_day(day, strength)[moment.astimezone(UTC).hour])
 
 
+ZERO = timedelta(0)
+
+
 def _hours_between(start: datetime, end: datetime) -> list[datetime]:
     hour = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     found = []
@@ -148,14 +152,31 @@ def _by_target(modifiers: Sequence[Modifier]) -> dict[tuple[str, str], list[Modi
     return grouped
 
 
-def _combined(modifiers: list[Modifier], w: float) -> Adjust:
+def _combined(modifiers: list[Modifier], weight: Callable[[Modifier], float]) -> Adjust:
     ranked = [m for m in modifiers if m.precedence is not None]
     if ranked:
         modifiers = [max(ranked, key=lambda m: m.precedence)]
     adjust = Adjust()
     for modifier in modifiers:
-        adjust = adjust.then(_adjust(modifier.type, modifier.value, w))
+        adjust = adjust.then(_adjust(modifier.type, modifier.value, weight(modifier)))
     return adjust
+
+
+def _acting_from(modifier: Modifier, run: Run) -> datetime:
+    return run.activated_at + (modifier.after if isinstance(modifier, ScenarioCascade) else ZERO)
+
+
+def _ramped(scenario: Scenario) -> list[Modifier]:
+    return [m for m in (*scenario.modifiers, *scenario.cascade_rules) if m.ramp]
+
+
+def _ramp_share(modifier: Modifier, run: Run, moment: datetime) -> float:
+    """How much of a ramped modifier's change is in: a straight line from 0 when it starts
+    acting to 1 after its ramp, held from when the run starts settling."""
+    if not modifier.ramp:
+        return 1.0
+    grown = min(moment, run.settles_from) - _acting_from(modifier, run)
+    return min(max(grown / modifier.ramp, 0.0), 1.0)
 
 
 def _adjust(kind: str, value: float, w: float) -> Adjust:

@@ -49,6 +49,14 @@ class Modifier(ConfigModel):
         )
     )
     value: float = Field(description="The multiplier, amount, replacement or delta.")
+    ramp: Duration | None = Field(
+        default=None,
+        description=(
+            "The change grows in a straight line from nothing when the modifier starts acting "
+            "to its full value after this long (a trend); none: in full at once (a level "
+            "shift). It stops growing when the scenario starts settling."
+        ),
+    )
     precedence: int | None = Field(
         default=None,
         description=(

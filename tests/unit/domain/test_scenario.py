@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from app.domain.commands import activate, due, end_early, injected_events, stop
+from app.domain.effects import hour_average
 from app.domain.errors import NotNow, Unknown
 from app.domain.events import NewEvent, RecordedEvent
 from app.domain.hourly import Conditions, simulate
@@ -195,6 +197,33 @@ def test_cascade_rules_start_after_their_delay(catalog, model):
 
     assert StateEffects(state, model).at(NOW + timedelta(minutes=10)).stream(queue).factor == 1
     assert StateEffects(state, model).at(NOW + timedelta(minutes=40)).stream(queue).factor == 4
+
+
+def test_a_ramped_modifier_grows_in_a_straight_line_and_stops_growing_when_settling(catalog):
+    overload = catalog.scenario("support-overload")  # chats x2.2, settling linear over 6 h
+    ramped = tuple(
+        m.model_copy(update={"ramp": 2 * H}) if m.target.stream == "support.chat.started" else m
+        for m in overload.modifiers
+    )
+    scenarios = {
+        **catalog.scenarios,
+        overload.id: overload.model_copy(update={"modifiers": ramped}),
+    }
+    model = MarketModel(dataclasses.replace(catalog, scenarios=scenarios), anchor=NOW - 10 * H)
+    chats = model.index["support.chat.started"]
+    log = Log()
+    activated(log, catalog, "support-overload")
+    effects = StateEffects(log.state, model)
+
+    factors = [effects.at(NOW + k * H / 2).stream(chats).factor for k in range(5)]
+
+    assert factors == pytest.approx([1.0, 1.3, 1.6, 1.9, 2.2])
+    assert NOW + 2 * H in effects.changes()
+    assert hour_average(effects, NOW).stream(chats).factor == pytest.approx(1.3)
+    log.add(*stop(log.state, overload, model, NOW + H)[1])
+    settling = StateEffects(log.state, model)
+    halfway = settling.at(NOW + 4 * H).stream(chats).factor  # half settled, half ramped
+    assert halfway == pytest.approx(1 + 1.2 * 0.5 * 0.5)
 
 
 def test_an_immediate_stop_leaves_only_the_backlog_spike(catalog, model):
