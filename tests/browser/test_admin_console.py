@@ -15,6 +15,7 @@ from tests.browser.conftest import Api
 SCENARIO = "payment-outage"
 SCENARIO_NAME = "Payment Gateway Outage"
 TIMES = "\u00d7"  # the multiplication sign the pages write multipliers and speeds with
+SIGMA = "\u03c3"  # the sign a change given in standard deviations is written with
 
 
 def _mark_page(page: Page) -> None:
@@ -264,6 +265,27 @@ def test_the_form_applies_each_shaped_anomaly_and_the_panel_says_what_it_does(
     expect(console.locator("#state-streams")).to_contain_text(says)
     (applied,) = api.get("/api/simulation/state")["activeModifiers"]
     assert (applied["type"], applied["kind"]) == (kind, kind)
+
+
+def test_the_form_gives_a_spike_in_the_streams_deviations_and_the_panel_shows_both(
+    console: Page, api: Api
+):
+    _open_advanced(console)
+    form = console.locator("#modifier-form")
+    form.get_by_label("Stream").select_option("customer.app.opened")
+    form.get_by_label("Change").select_option("spike")
+    form.get_by_label("Value", exact=True).fill("5")
+    form.get_by_label("Given in").select_option("sigma")
+    form.get_by_label("Duration (hours)").fill("0.25")
+    preview = console.locator("#modifier-preview")
+    expect(preview).to_contain_text(f"spikes by +5{SIGMA} at that hour")
+
+    form.get_by_role("button", name="Apply modifier").click()
+
+    expect(console.locator("#modifier-message")).to_contain_text("Applied mod-")
+    expect(console.locator("#state-streams")).to_contain_text(f"(+5{SIGMA})")
+    (applied,) = api.get("/api/simulation/state")["activeModifiers"]
+    assert applied["sigma"] == 5.0 and applied["value"] > 1
 
 
 def test_a_modifier_ended_from_the_panel_leaves_it_and_is_recorded(console: Page, api: Api):

@@ -13,7 +13,13 @@ import {
   showMessage,
 } from "./dom.js";
 import { clearFieldErrors, showFieldError } from "./fields.js";
-import { MULTIPLYING, VALUELESS, describeChange } from "./modifier-kinds.js";
+import {
+  MULTIPLYING,
+  SIGMA_TYPES,
+  VALUELESS,
+  describeChange,
+  describeSigma,
+} from "./modifier-kinds.js";
 import { refreshState, simulatedNow } from "./state-store.js";
 
 let streamsByName = new Map();
@@ -47,6 +53,10 @@ export function modifierBody(form) {
         : hoursToDuration(hours),
   };
   if (VALUELESS.includes(body.type)) delete body.value; // it stops, or holds: no value
+  if (fields.unit.value === "sigma" && SIGMA_TYPES.includes(body.type)) {
+    body.sigma = body.value; // the service works out the multiplier
+    delete body.value;
+  }
   return body;
 }
 
@@ -67,8 +77,10 @@ async function updatePreview(form) {
   const preview = byId("modifier-preview");
   const stream = streamsByName.get(body.stream);
   if (!stream) return;
-  const change = describeChange(body.type, body.value);
+  const change =
+    "sigma" in body ? describeSigma(body.type, body.sigma) : describeChange(body.type, body.value);
   form.elements.value.disabled = VALUELESS.includes(body.type);
+  form.elements.unit.disabled = !SIGMA_TYPES.includes(body.type);
   const hours = Number(form.elements.duration.value);
   const now = simulatedNow();
   const until =
@@ -86,6 +98,7 @@ async function updatePreview(form) {
   byId("modifier-body").textContent = JSON.stringify(body, null, 2);
   try {
     const statistics = await loadStatistics(body.stream);
+    if ("sigma" in body) return; // its multiplier is the service's to work out
     if (typeof body.value !== "number" && !VALUELESS.includes(body.type)) return;
     if (body.type === "missing" && stream.model === "gauge") return; // a gap: no value at all
     const expected = expectedValue(body, statistics.mean);

@@ -4,10 +4,25 @@
 /** The types that multiply a stream's rate (the only ones a chain stream takes, with missing). */
 export const MULTIPLYING = ["multiplier", "spike", "trend"];
 
+/** The types whose change can be given in the stream's standard deviations instead. */
+export const SIGMA_TYPES = ["multiplier", "spike", "trend"];
+
 /** The types that take no value. */
 export const VALUELESS = ["missing", "flatline"];
 
-export function describeChange(type, value) {
+/** A change given in the stream's standard deviations, before the service works out its
+ * multiplier; `applied` (the modifier as the service lists it) shows both. */
+export function describeSigma(type, sigma) {
+  const signed = `${sigma > 0 ? "+" : ""}${sigma}σ`;
+  if (type === "spike") return `spikes by ${signed} at that hour`;
+  if (type === "trend") return `drifts to ${signed} at that hour`;
+  return `moves by ${signed} at that hour`;
+}
+
+export function describeChange(type, value, sigma = null) {
+  if (sigma !== null && sigma !== undefined) {
+    return `${describeChange(type, value)} (${sigma > 0 ? "+" : ""}${sigma}σ)`;
+  }
   if (type === "multiplier") return `×${value}`;
   if (type === "spike") return `spikes to ×${value}`;
   if (type === "trend") return `drifts from ×1 to ×${value}`;

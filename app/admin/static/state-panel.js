@@ -142,7 +142,7 @@ function modifiedStreams(state) {
     }
   }
   for (const modifier of manualModifiers(state)) {
-    const change = describeChange(modifier.type, modifier.value);
+    const change = describeChange(modifier.type, modifier.value, modifier.sigma);
     rows.push([
       modifier.stream,
       `${change} ${scheduledFrom(modifier)}until ${formatTime(modifier.endsAt)} (${modifier.id})`,
