@@ -622,6 +622,9 @@ class WindowSource(Schema):
     type: ManualModifierType | None = Field(None, description="a manual modifier's type")
     value: float | None = Field(None, description="a manual modifier's value (not `missing`)")
     duration_seconds: float | None = Field(None, description="a manual modifier's planned length")
+    sigma: float | None = Field(
+        None, description="a manual modifier's change as given in standard deviations"
+    )
 
 
 class ExpectedChange(Schema):
@@ -630,6 +633,9 @@ class ExpectedChange(Schema):
     absolute: float = Field(description="events added (negative: removed); a gauge's mean change")
     spread_ratio: float | None = Field(
         None, description="a variance or flatline modifier's noise ratio (0: a flatline)"
+    )
+    sample_share: float | None = Field(
+        None, description="a gap in a gauge (missing): the share of its samples that arrive (0)"
     )
 
 
