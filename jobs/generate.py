@@ -124,10 +124,11 @@ class LiveGeneration:
         return max([*self.generator.cause_windows().values(), RECENT])
 
     def _frontiers(self, epoch: int) -> tuple[datetime, dict[str, datetime], datetime]:
-        """The epoch's start, each group's frontier, and the oldest of them."""
+        """The epoch's start, each group's frontier, and the oldest of them (a group with
+        no tick yet in the epoch stands at its start)."""
         start = self.store.generation.epoch_start(epoch) or self.baseline.end
         frontiers = self.store.generation.frontiers(epoch, GROUPS)
-        oldest = min([*frontiers.values(), start]) if frontiers else start
+        oldest = min(frontiers.get(group, start) for group in GROUPS)
         return start, frontiers, oldest
 
     def halt(self) -> None:

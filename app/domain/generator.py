@@ -36,6 +36,7 @@ from app.domain.fields import DataMaker
 from app.domain.generation.decisions import RuleDecisions
 from app.domain.generation.gauges import GaugeSamples
 from app.domain.generation.in_force import InForce
+from app.domain.generation.logged import LoggedEffects
 from app.domain.generation.queue import EffectQueue
 from app.domain.generation.records import (
     GROUPS,
@@ -137,7 +138,9 @@ class StreamGenerator:
 
     def restore(self, snapshot: LogSnapshot, start: datetime) -> None:
         """Rebuild every piece of state from what the log holds; `start` is where live
-        generation began in this epoch (the baseline's end, or the reset)."""
+        generation began in this epoch (the baseline's end, or the reset). The snapshot's
+        causes are decided a chunk at a time, so a restart after weeks holds only the
+        effects still pending, never the fortnight of causes behind them."""
         carried, carried_recent = carry_over(
             self.model, self.baseline, self.seed, self.makers, start
         )
@@ -147,9 +150,9 @@ class StreamGenerator:
         self.queue.push_all(
             p for p in carried if p.due >= self.state.frontier_of(rules[p.rule].target)
         )
-        self.queue.push_all(
-            self.decisions.decide(logged_causes(self.model, snapshot), emitted=snapshot.emitted)
-        )
+        logged = LoggedEffects.from_rows(self.model.index, snapshot.emitted)
+        for rows in snapshot.causes:
+            self.queue.push_all(self.decisions.decide(logged_causes(self.model, rows), logged))
 
     def cause_windows(self) -> dict[str, timedelta]:
         """For each stream that causes others, how far back a cause can still have an effect
@@ -205,7 +208,7 @@ class StreamGenerator:
             else:
                 self.timeline.add_many(stream, seconds, np.array([d.value for d in items]))
                 self.latest_sample[stream] = float(items[-1].value or 0.0)
-        self.queue.push_all(self.decisions.decide(causes, emitted=set()))
+        self.queue.push_all(self.decisions.decide(causes))
 
     def advance(self, group: str, until: datetime) -> None:
         self.frontiers[group] = max(self.frontiers[group], until)

@@ -15,6 +15,7 @@ SMALL = {
     "append": ["--scale", "0.02"],
     "baseline": ["--repeats", "5"],
     "generate": ["--hours", "1", "--seconds", "5"],
+    "restore": ["--days", "0.25"],
     "scenarios": ["--activations", "10"],
     "ws_load": ["--clients", "5", "--seconds", "3", "--client-processes", "1"],
 }

@@ -15,6 +15,7 @@ from datetime import timedelta
 import numpy as np
 
 from app.domain.generation.in_force import InForce
+from app.domain.generation.logged import LoggedEffects
 from app.domain.generation.records import CausingEvent, Pending
 from app.domain.generation.records import seconds as seconds_of
 from app.domain.hourly import exclusive_probabilities
@@ -34,29 +35,31 @@ class RuleDecisions:
         self.in_force = in_force
 
     def decide(
-        self, causes: Iterable[CausingEvent], emitted: set[tuple[int, str]]
+        self, causes: Iterable[CausingEvent], logged: LoggedEffects | None = None
     ) -> list[Pending]:
-        """The caused events of each cause, by its rules; those already in the log (`emitted`,
-        as (cause position, stream)) are left out. An exclusive chain with any outcome logged
-        is done."""
+        """The caused events of each cause, by its rules; those already in the log (`logged`,
+        on a restore) are left out. An exclusive chain with any outcome logged is done."""
         by_stream: dict[int, list[CausingEvent]] = defaultdict(list)
         for cause in causes:
             by_stream[cause.stream].append(cause)
+        logged = logged or LoggedEffects()
         decided: list[Pending] = []
         for stream, group in by_stream.items():
             positions = np.array([c.position for c in group], dtype=np.int64)
             for chain in self.model.chains:
                 if chain.source == stream:
-                    decided.extend(self._chain(chain, group, positions, emitted))
+                    targets = {self.model.rules[i].target for i in chain.rules}
+                    done = logged.any_of(positions, targets).tolist()
+                    decided.extend(self._chain(chain, group, positions, done))
             for index in self.model.cascades:
                 rule = self.model.rules[index]
                 if rule.source == stream:
-                    decided.extend(self._cascade(rule, group, positions, emitted))
+                    done = logged.has(positions, rule.target).tolist()
+                    decided.extend(self._cascade(rule, group, positions, done))
         return decided
 
-    def _chain(self, chain, causes, positions, emitted) -> list[Pending]:
+    def _chain(self, chain, causes, positions, done) -> list[Pending]:
         rules = [self.model.rules[i] for i in chain.rules]
-        targets = {self.model.names[r.target] for r in rules}
         base = np.array([self.model.rates[r.rate] for r in rules])
         draws = uniforms(self.seed, positions, _OUTCOME_KEY, rules[0].index)
         chosen = []
@@ -69,28 +72,21 @@ class RuleDecisions:
             cumulative = np.cumsum(probabilities)
             picks = np.searchsorted(cumulative, draws[members], side="right").tolist()
             for i, pick in zip(members, picks, strict=True):
-                if pick >= len(rules):
-                    continue
-                cause = causes[i]
-                if emitted and any((cause.position, t) in emitted for t in targets):
-                    continue
-                chosen.append((rules[pick], cause))
+                if pick < len(rules) and not done[i]:
+                    chosen.append((rules[pick], causes[i]))
         return self._with_delays(chosen)
 
-    def _cascade(self, rule: Rule, causes, positions, emitted) -> list[Pending]:
+    def _cascade(self, rule: Rule, causes, positions, done) -> list[Pending]:
         condition = getattr(self.model.catalog.rule(rule.rule_id), "condition", None)
         draws = uniforms(self.seed, positions, rule.index, 0)
-        target = self.model.names[rule.target]
         chosen = []
         for moment, members in self.in_force.stretches(causes):
             p = self.in_force.rule_probability(rule, moment)
             fired = (draws[members] < p).tolist()
             for i, fires in zip(members, fired, strict=True):
-                if not fires:
+                if not fires or done[i]:
                     continue
                 cause = causes[i]
-                if (cause.position, target) in emitted:
-                    continue
                 if condition is None or condition.holds(cause.data.get(condition.field)):
                     chosen.append((rule, cause))
         return self._with_delays(chosen)

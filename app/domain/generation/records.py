@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -61,19 +61,31 @@ class Draft:
     expected_flag: str | None = None
 
 
+CauseRow = tuple[int, str, datetime, Mapping[str, Any], int | None]
+"""A logged event that may still have effects pending: position, stream, occurred_at, data,
+correlation id."""
+
+EffectRow = tuple[int, str]
+"""An effect already logged: its cause's position and its own stream."""
+
+
 @dataclass
 class LogSnapshot:
     """What the log says about generation in the current epoch (read by the store):
     the groups' frontiers, the stream events of the last hour, the hourly rollup, the events
-    that may still have effects pending (position, stream, occurred_at, data, correlation id),
-    the (cause position, stream) of effects already logged, and each gauge's latest sample."""
+    that may still have effects pending, the effects already logged, and each gauge's latest
+    sample.
+
+    A restore after weeks reads back millions of causes and effects, so those two come in
+    chunks, read while the restore consumes them (effects first, then causes): a restart
+    holds one chunk of rows at a time, not the fortnight."""
 
     epoch: int
     frontiers: dict[str, datetime]
     recent: list[tuple[str, datetime]]
     hourly: list[tuple[str, datetime, int, float, int]]
-    causes: list[tuple[int, str, datetime, Mapping[str, Any], int | None]]
-    emitted: set[tuple[int, str]]
+    causes: Iterable[Sequence[CauseRow]]
+    emitted: Iterable[Sequence[EffectRow]]
     latest_samples: dict[str, float] = field(default_factory=dict)
 
 

@@ -4,6 +4,7 @@ when live generation begins (the baseline's pending effects, or a reset's restor
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from app.domain.calendar import HOUR
 from app.domain.causes import CauseSet, anomaly_causes, external_causes
 from app.domain.fields import DataMaker
-from app.domain.generation.records import GROUPS, CausingEvent, LogSnapshot, Pending
+from app.domain.generation.records import GROUPS, CauseRow, CausingEvent, LogSnapshot, Pending
 from app.domain.generation.records import seconds as seconds_of
 from app.domain.generation.state import LiveState
 from app.domain.generation.timeline import Timeline
@@ -55,11 +56,11 @@ def restore_state(
     state.latest_sample = {model.index[n]: v for n, v in snapshot.latest_samples.items()}
 
 
-def logged_causes(model: MarketModel, snapshot: LogSnapshot) -> list[CausingEvent]:
+def logged_causes(model: MarketModel, rows: Iterable[CauseRow]) -> list[CausingEvent]:
     """The logged events that may still have effects pending."""
     return [
         CausingEvent(position, model.index[name], at, data, correlation)
-        for position, name, at, data, correlation in snapshot.causes
+        for position, name, at, data, correlation in rows
     ]
 
 

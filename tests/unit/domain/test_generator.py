@@ -69,8 +69,9 @@ def tick_event(group: str, until) -> NewEvent:
                     "until": until.isoformat()})  # fmt: skip
 
 
-def snapshot_of(log: MemoryLog, generator: StreamGenerator) -> LogSnapshot:
-    """What the store's queries would read from this log (see app/store/generation.py)."""
+def snapshot_of(log: MemoryLog, generator: StreamGenerator, chunk: int = 0) -> LogSnapshot:
+    """What the store's queries would read from this log (see app/store/generation.py), its
+    causes and logged effects in chunks of `chunk` rows (0: all in one)."""
     frontiers = {}
     for event in log.events:
         if event.type == TICK_TYPE:
@@ -96,18 +97,28 @@ def snapshot_of(log: MemoryLog, generator: StreamGenerator) -> LogSnapshot:
             and generator.model.is_entity(generator.model.index[e.stream])
         ],
         hourly=[(s, h, int(t[0]), t[1], int(t[2])) for (s, h), t in hourly.items()],
-        causes=[
-            (p, e.stream, e.occurred_at, e.data, e.correlation_id)
-            for p, e in stream_events
-            if e.stream in windows and e.occurred_at >= oldest - windows[e.stream]
-        ],
-        emitted={(e.causation_id, e.stream) for _, e in stream_events if e.causation_id},
+        causes=chunked(
+            [
+                (p, e.stream, e.occurred_at, e.data, e.correlation_id)
+                for p, e in stream_events
+                if e.stream in windows and e.occurred_at >= oldest - windows[e.stream]
+            ],
+            chunk,
+        ),
+        emitted=chunked(
+            [(e.causation_id, e.stream) for _, e in stream_events if e.causation_id], chunk
+        ),
         latest_samples={
             e.stream: e.value
             for _, e in stream_events
             if not generator.model.is_entity(generator.model.index[e.stream])
         },
     )
+
+
+def chunked(rows: list, size: int) -> list[list]:
+    size = size or max(len(rows), 1)
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +134,7 @@ def model(catalog, view) -> MarketModel:
 
 def fresh(model, view, seed: int = 5) -> StreamGenerator:
     generator = StreamGenerator(model, view, seed)
-    empty = LogSnapshot(epoch=1, frontiers={}, recent=[], hourly=[], causes=[], emitted=set())
+    empty = LogSnapshot(epoch=1, frontiers={}, recent=[], hourly=[], causes=[], emitted=[])
     generator.restore(empty, start=view.end)
     return generator
 
@@ -358,6 +369,23 @@ def test_a_generator_rebuilt_from_the_log_carries_on_exactly_as_one_that_never_s
     run(second_life, broken, steps=steps_after)
 
     assert comparable(broken.events) == comparable(unbroken.events)
+
+
+def test_a_restore_reading_the_log_in_small_chunks_decides_what_one_reading_it_whole_does(
+    model, view
+):
+    log = MemoryLog()
+    run(fresh(model, view), log, steps=12)
+    whole, in_chunks = StreamGenerator(model, view, seed=5), StreamGenerator(model, view, seed=5)
+    whole.restore(snapshot_of(log, whole), start=view.end)
+    in_chunks.restore(snapshot_of(log, in_chunks, chunk=97), start=view.end)
+
+    assert whole.pending_count() > 0
+    assert queued(in_chunks) == queued(whole)
+
+
+def queued(generator: StreamGenerator) -> dict[str, list]:
+    return {group: sorted(item[:3] for item in heap) for group, heap in generator.pending.items()}
 
 
 class SwitchedOn(EffectsSource):
