@@ -442,7 +442,7 @@ def add_parsers(commands) -> None:
         "value",
         type=float,
         nargs="?",
-        help="e.g. 10 for ten times (none for --type missing or flatline)",
+        help="e.g. 10 for ten times (none for --type missing, flatline or correlation-break)",
     )
     modify.add_argument(
         "--type",

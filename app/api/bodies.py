@@ -44,7 +44,9 @@ class ManualModifierBody(Body):
             "events, or a gauge's samples do not arrive; no value); `variance`: a gauge's "
             "noise x`value`; `flatline`: a gauge holds its last sample (no value); "
             "`seasonality`: the day's profile loses `value` of its shape, in (0, 2] (1 a flat "
-            "day, 2 turned over; 12 hours or more)"
+            "day, 2 turned over; 12 hours or more); `correlation-break`: a stream made by its "
+            "causes (model chain) stops following them and arrives at what the calendar "
+            "expects of it (no value)"
         )
     )
     value: float | None = Field(
@@ -53,7 +55,7 @@ class ManualModifierBody(Body):
         strict=True,
         description=(
             "the multiplier, amount or value (for `seasonality` the share of the day's shape "
-            "taken away); none for `missing` and `flatline`"
+            "taken away); none for `missing`, `flatline` and `correlation-break`"
         ),
     )
     sigma: float | None = Field(

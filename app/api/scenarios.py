@@ -236,12 +236,20 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
             "stream", f"unknown stream '{body.stream}'", "GET /api/streams lists the names"
         )
     model = catalog.baseline(body.stream).model
-    if model == "chain" and body.type not in MULTIPLYING:
+    if body.type == "correlation-break" and model != "chain":
+        raise invalid_field(
+            "type",
+            f"'{body.stream}' is not made by other streams' events ({model}): it follows no "
+            "cause, so there is no correlation to break",
+            "use it on a stream whose model is chain (GET /api/streams), e.g. session.scheduled",
+        )
+    if model == "chain" and body.type not in (*MULTIPLYING, "correlation-break"):
         raise invalid_field(
             "type",
             f"'{body.stream}' is produced by other streams' events; only a multiplying "
             "modifier can change it",
-            f"use one of {', '.join(MULTIPLYING)}, or modify the stream that causes it",
+            f"use one of {', '.join(MULTIPLYING)} or correlation-break, or modify the "
+            "stream that causes it",
         )
     if body.type == "seasonality":
         _check_has_a_day(body, catalog)
@@ -308,7 +316,8 @@ def _check_no_value(body: ManualModifierBody) -> None:
         raise invalid_field(
             "value",
             f"a {body.type} takes no value",
-            'leave "value" out: the stream stops, or a gauge holds its last sample',
+            'leave "value" out: the stream stops, a gauge holds its last sample, or a '
+            "stream stops following its causes",
         )
 
 

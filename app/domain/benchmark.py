@@ -49,12 +49,17 @@ ANOMALIES = (
     PlannedAnomaly(
         "tutor.payout.sent", "seasonality", 1.0, timedelta(hours=2), timedelta(hours=20)
     ),
+    PlannedAnomaly(
+        "session.scheduled", "correlation-break", None, timedelta(hours=17), timedelta(hours=4)
+    ),
 )
 """Each long enough to be `clear` where its stream's volume allows (three hours or more),
 but the spike (an hour's burst is at best `visible`, as a detector that judges hours meets
 it) and the gauges' variance and flatline (no hour's mean moves: `visible` at best). The
 seasonality change flattens payouts' business-hours day for 20 hours of it: the day's
-total stays, its hours move."""
+total stays, its hours move. The correlation break decouples scheduled sessions from the
+confirmed bookings while the signups' surge still lifts those: where it moves their level,
+its windows say by how much."""
 HERRINGS = (
     PlannedHerring("weather-event", timedelta(hours=7)),
     PlannedHerring("aws-outage", timedelta(hours=9)),

@@ -29,6 +29,9 @@ class Adjust:
     """A gauge holds its last sample (a flatline): the live generator's alone, like `spread`."""
     absent: bool = False
     """A gauge's samples do not arrive (a gap): the live generator's alone, like `spread`."""
+    decoupled: bool = False
+    """A caused stream no longer follows its causes (a correlation break): its events arrive
+    at the plain expectation of its hour, and its causes' effects on it do not happen."""
 
     def apply(self, base: float) -> float:
         value = base * self.factor + self.add
@@ -46,12 +49,12 @@ class Adjust:
     def then(self, other: Adjust) -> Adjust:
         """This adjustment and another on the same target."""
         spread, held = self.spread * other.spread, self.held or other.held
-        absent = self.absent or other.absent
+        absent, decoupled = self.absent or other.absent, self.decoupled or other.decoupled
         if other.override is not None:
             return Adjust(self.factor * other.factor, self.add + other.add, other.override,
-                          other.weight, spread, held, absent)  # fmt: skip
+                          other.weight, spread, held, absent, decoupled)  # fmt: skip
         return Adjust(self.factor * other.factor, self.add + other.add, self.override, self.weight,
-                      spread, held, absent)  # fmt: skip
+                      spread, held, absent, decoupled)  # fmt: skip
 
     @property
     def is_identity(self) -> bool:
@@ -62,6 +65,7 @@ class Adjust:
             and self.spread == 1.0
             and not self.held
             and not self.absent
+            and not self.decoupled
         )
 
 
@@ -194,11 +198,14 @@ def average(weighted: Sequence[tuple[Effects, float]]) -> Effects:
 
 
 def _mean_adjust(weighted: Sequence[tuple[Adjust, float]]) -> Adjust:
+    """(A stream decoupled from its causes for half the span or more counts as decoupled for
+    all of it: the hourly flow has no share of a break.)"""
     factor = sum(adjust.factor * share for adjust, share in weighted)
     add = sum(adjust.add * share for adjust, share in weighted)
+    decoupled = sum(share for adjust, share in weighted if adjust.decoupled) >= 0.5
     overriding = [(a, share) for a, share in weighted if a.override is not None and a.weight]
     weight = sum(a.weight * share for a, share in overriding)
     if not weight:
-        return Adjust(factor, add)
+        return Adjust(factor, add, decoupled=decoupled)
     override = sum(a.override * a.weight * share for a, share in overriding) / weight
-    return Adjust(factor, add, override, weight)
+    return Adjust(factor, add, override, weight, decoupled=decoupled)

@@ -172,6 +172,8 @@ class StreamGenerator:
                 drafts.extend(self.roots.events(self._roots[stream], start, until))
             elif stream in self._gauges:
                 drafts.extend(self.gauges.samples(self._gauges[stream], start, until))
+            elif self.in_force.cuts:
+                drafts.extend(self.roots.decoupled(stream, start, until))
         drafts.extend(self.queue.due(group, until))
         return self.values.finish(drafts)
 

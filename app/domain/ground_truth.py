@@ -6,7 +6,7 @@ stream (`app/domain/labels.py`), computed from the flow's counterfactuals
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,9 @@ from app.domain.labels import (
     Noise,
     Window,
     cause_windows,
+    causes_of,
     confound,
+    decoupling_windows,
     herring_windows,
     observe,
     spread_windows,
@@ -84,6 +86,8 @@ def label(
             windows.extend(herring_windows(model, cause, grid_start, full.values))
         elif cause.id in wanted and _changes_samples_only(model, cause):
             windows.extend(spread_windows(model, cause, grid_start, full.values))
+        elif cause.id in wanted and cause.shape == "correlation-break":
+            windows = _with_decoupling(model, cause, grid_start, full.values, windows)
     windows.sort(key=lambda w: (w.start, w.stream, w.id))
     return Truth(grid_start, hours, tuple(causes), tuple(confound(windows)))
 
@@ -98,6 +102,23 @@ def _changes_samples_only(model: MarketModel, cause: Cause) -> bool:
         and modifier is not None
         and not model.is_entity(model.index[modifier.stream])
     )
+
+
+def _with_decoupling(
+    model: MarketModel, cause: Cause, grid_start: datetime, expected, windows: list[Window]
+) -> list[Window]:
+    """A correlation break's windows: where it moved its stream's level (its causes were
+    moved by something else), those, each saying what the stream stopped following; where it
+    moved nothing, one window over its span."""
+    stream = cause.named[0]
+    own = [w for w in windows if w.cause.id == cause.id and w.stream == stream]
+    if not own:
+        return [*windows, *decoupling_windows(model, cause, grid_start, expected)]
+    sources = causes_of(model, model.index[stream])
+    return [
+        replace(w, decoupled_from=sources) if w.cause.id == cause.id and w.stream == stream else w
+        for w in windows
+    ]
 
 
 def _reaches(cause: Cause, start: datetime, end: datetime) -> bool:

@@ -65,16 +65,19 @@ class Conditions:
 
 
 class _Adjustments:
-    """Per-hour arrays of an `Adjust` for one target: factor, add, override (NaN: none), weight."""
+    """Per-hour arrays of an `Adjust` for one target: factor, add, override (NaN: none), weight,
+    and the hours its stream is decoupled from its causes."""
 
     def __init__(self, hours: int) -> None:
         self.factor = np.ones(hours)
         self.add = np.zeros(hours)
         self.override = np.full(hours, np.nan)
         self.weight = np.zeros(hours)
+        self.decoupled = np.zeros(hours, dtype=bool)
 
     def set(self, h: int, adjust: Adjust) -> None:
         self.factor[h], self.add[h] = adjust.factor, adjust.add
+        self.decoupled[h] = adjust.decoupled
         if adjust.override is not None:
             self.override[h], self.weight[h] = adjust.override, adjust.weight
 
@@ -208,6 +211,7 @@ class _Flow:
             self.added[stream] = self._own_values(stream)
         else:
             self.added[stream] = self.arrivals[stream]
+            self.added[stream, self._decoupled_hours(stream)] = 0.0
         self.values[stream] += self.added[stream]
         if first_sweep:
             self._update_couplings(stream)
@@ -220,7 +224,19 @@ class _Flow:
         gauge = self.model.gauge_of.get(stream)
         if gauge is not None:
             return self._gauge_values(gauge)
-        return self.arrivals[stream].copy()
+        arrivals = self.arrivals[stream].copy()
+        decoupled = self._decoupled_hours(stream)
+        if decoupled.any():
+            arrivals[decoupled] = self._poisson(self.expected[stream, decoupled])
+        return arrivals
+
+    def _decoupled_hours(self, stream: int) -> np.ndarray:
+        """The hours a caused stream does not follow its causes (a correlation break): it
+        takes the plain expectation of the hour instead of what its causes send."""
+        adjust = self.stream_adjust.get(stream)
+        if adjust is None or self.expected is None:
+            return np.zeros(self.hours, dtype=bool)
+        return adjust.decoupled
 
     def _adjusted(self, stream: int, base: np.ndarray) -> np.ndarray:
         value = base * self.factor[stream]

@@ -94,6 +94,8 @@ class Window:
     ongoing: bool = False
     """The window reaches the end of the hours computed (the range's end, or now): the
     change may go on after it."""
+    decoupled_from: tuple[str, ...] = ()
+    """A correlation break's: the streams whose events the stream stopped following."""
 
     @property
     def causal(self) -> bool:
@@ -141,6 +143,8 @@ class Window:
             found["phase"] = self.phase
         if self.ongoing:
             found["ongoing"] = True
+        if self.decoupled_from:
+            found["decoupledFrom"] = list(self.decoupled_from)
         if not self.causal:
             found["confounded"] = bool(self.confounded_by)
             found["confoundedBy"] = list(self.confounded_by)
@@ -379,6 +383,50 @@ def spread_windows(
             ongoing=cause.end > grid_end,
         )
     ]
+
+
+def decoupling_windows(
+    model: MarketModel, cause: Cause, grid_start: datetime, expected: np.ndarray
+) -> list[Window]:
+    """A correlation break where it moves no expectation (its stream's causes run as
+    expected, so the plain expectation it takes is what they would have sent): its stream
+    over the modifier's span, `decoupledFrom` its causes' streams, no expected change and
+    `sigma` 0 (`subtle`): no level tells it, only a comparison with the causes as they move.
+    Where the causes do move (another cause acts on them), the break's level windows say by
+    how much."""
+    modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
+    grid_end = grid_start + expected.shape[1] * HOUR
+    start, end = max(cause.start, grid_start), min(cause.end, grid_end)
+    if modifier is None or end <= start:
+        return []
+    first = int((start - grid_start) // HOUR)
+    last = int(np.ceil((end - grid_start) / HOUR))
+    stream = model.index[modifier.stream]
+    return [
+        Window(
+            id=f"{cause.id}:{modifier.stream}:1",
+            cause=cause,
+            stream=modifier.stream,
+            start=grid_start + first * HOUR,
+            end=grid_start + last * HOUR,
+            named=True,
+            phase=None,
+            expected={"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0},
+            sigma=0.0,
+            peak_sigma=0.0,
+            slot_sigma=0.0,
+            slot_hours=0,
+            without=expected[stream, first:last],
+            change=np.zeros(last - first),
+            ongoing=cause.end > grid_end,
+            decoupled_from=causes_of(model, stream),
+        )
+    ]
+
+
+def causes_of(model: MarketModel, stream: int) -> tuple[str, ...]:
+    """The streams whose events make `stream`'s (by the model's rules)."""
+    return tuple(sorted({model.names[r.source] for r in model.rules if r.target == stream}))
 
 
 def _spread_sigma(ratio: float, samples: float) -> float:

@@ -103,11 +103,11 @@ class ManualModifier:
     def factor_at(self, moment: datetime) -> float:
         """A multiplicative modifier's factor at `moment`: a trend's grows in a straight line
         from 1 at its start to `value` at its planned end; a missing stream's is 0; a change
-        of spread leaves the level alone. (A seasonality change's depends on the stream's
-        day: `StateEffects` works it out.)"""
+        of spread or a correlation break leaves the level alone. (A seasonality change's
+        depends on the stream's day: `StateEffects` works it out.)"""
         if self.type == "missing":
             return 0.0
-        if self.type in SPREAD_MODIFIERS:
+        if self.type in (*SPREAD_MODIFIERS, "correlation-break"):
             return 1.0
         if self.type != "trend":
             return self.value

@@ -114,6 +114,8 @@ class StateEffects(EffectsSource):
             adjust = Adjust(spread=modifier.value)
         elif modifier.type == "flatline":
             adjust = Adjust(held=True)
+        elif modifier.type == "correlation-break":
+            adjust = Adjust(decoupled=True)
         elif modifier.type == "missing" and not self.model.is_entity(stream):
             adjust = Adjust(absent=True)  # a gap in the samples: what it measures goes on
         elif modifier.type == "seasonality":

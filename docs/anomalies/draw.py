@@ -44,10 +44,33 @@ SHAPES = {
     "variance": ("system.api.latency", 3.0, timedelta(hours=3), timedelta(hours=2)),
     "flatline": ("system.queue.depth", None, timedelta(hours=3), timedelta(hours=2)),
     "seasonality": ("tutor.payout.sent", 1.0, timedelta(hours=24), timedelta(days=1)),
+    "correlation-break": ("customer.tutor.search", None, timedelta(hours=3), timedelta(hours=2)),
 }
 SPANS = {"seasonality": DAYS_HOURS}
 """Hours drawn, where not `HOURS`."""
 TYPES = {"level-shift": "multiplier"}
+CONTEXT = {
+    "correlation-break": ("customer.app.opened", 3.0, timedelta(hours=2), timedelta(hours=5))
+}
+"""What acts in both runs of a shape (a correlation break shows only where the causes move:
+app opens x3 for five hours, which searches follow, but for the break's two)."""
+
+
+def modifier_of(number: int, kind: str, spec: tuple, start) -> ManualModifier:
+    stream, value, after, duration = spec
+    begins, ends = start + after, start + after + duration
+    return ManualModifier(
+        number, stream, TYPES.get(kind, kind), value or 0.0, begins, ends, planned_end=ends
+    )
+
+
+def generated(model: MarketModel, view: BaselineView, modifiers: tuple, hours: int) -> MemoryLog:
+    generator = fresh(model, view)
+    if modifiers:
+        generator.set_effects(StateEffects(SimulationState(modifiers=modifiers), model))
+    log = MemoryLog()
+    run(generator, log, steps=int(hours * HOUR / STEP))
+    return log
 
 
 def view_of(catalog) -> BaselineView:
@@ -134,22 +157,16 @@ def main() -> None:
     view = view_of(catalog)
     model = MarketModel(catalog, anchor=view.end)
     start = view.end
-    plain: dict[int, MemoryLog] = {}
+    plain: dict[tuple, MemoryLog] = {}
     for kind, (stream, value, after, duration) in SHAPES.items():
         hours = SPANS.get(kind, HOURS)
-        if hours not in plain:
-            plain[hours] = MemoryLog()
-            run(fresh(model, view), plain[hours], steps=int(hours * HOUR / STEP))
-        begins, ends = start + after, start + after + duration
-        modifier = ManualModifier(
-            1, stream, TYPES.get(kind, kind), value or 0.0, begins, ends, planned_end=ends
-        )
-        generator = fresh(model, view)
-        generator.set_effects(StateEffects(SimulationState(modifiers=(modifier,)), model))
-        shaped = MemoryLog()
-        run(generator, shaped, steps=int(hours * HOUR / STEP))
+        context = (modifier_of(2, "multiplier", CONTEXT[kind], start),) if kind in CONTEXT else ()
+        if (hours, context) not in plain:
+            plain[(hours, context)] = generated(model, view, context, hours)
+        modifier = modifier_of(1, kind, (stream, value, after, duration), start)
+        shaped = generated(model, view, (*context, modifier), hours)
         lines = [
-            (*series(plain[hours], model, stream, start, hours), (170, 170, 170)),
+            (*series(plain[(hours, context)], model, stream, start, hours), (170, 170, 170)),
             (*series(shaped, model, stream, start, hours), (31, 73, 125)),
         ]
         band = (after / HOUR, (after + duration) / HOUR)

@@ -243,6 +243,7 @@ def test_a_stream_modifier_with_preview_reaches_the_panel(console: Page, api: Ap
         ("system.api.latency", "variance", "3", "2", f"noise {TIMES}3"),
         ("system.queue.depth", "flatline", "", "1", "holds its last sample"),
         ("customer.app.opened", "seasonality", "1", "24", "loses its daily shape"),
+        ("session.scheduled", "correlation-break", "", "6", "stops following its causes"),
     ],
 )
 def test_the_form_applies_each_shaped_anomaly_and_the_panel_says_what_it_does(

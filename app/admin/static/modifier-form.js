@@ -68,7 +68,7 @@ function expectedValue(body, mean) {
   if (MULTIPLYING.includes(body.type)) return mean * body.value;
   if (body.type === "additive") return mean + body.value;
   if (body.type === "missing") return 0;
-  if (["variance", "flatline", "seasonality"].includes(body.type)) return mean;
+  if (["variance", "flatline", "seasonality", "correlation-break"].includes(body.type)) return mean;
   return body.value;
 }
 
@@ -88,11 +88,15 @@ async function updatePreview(form) {
       ? ` until about ${formatTime(new Date(now.getTime() + hours * 3600000).toISOString())}`
       : "";
   const parts = [`${body.stream} ${change} for ${formatSpan(hours * 3600)}${until}.`];
-  if (stream.model === "chain" && !MULTIPLYING.includes(body.type) && body.type !== "missing") {
+  const chainTypes = [...MULTIPLYING, "missing", "correlation-break"];
+  if (stream.model === "chain" && !chainTypes.includes(body.type)) {
     parts.push(
-      "This stream is produced by other streams' events: only a multiplier, spike, trend " +
-        "or missing can change it.",
+      "This stream is produced by other streams' events: only a multiplier, spike, trend, " +
+        "missing or correlation break can change it.",
     );
+  }
+  if (stream.model !== "chain" && body.type === "correlation-break") {
+    parts.push("This stream follows no cause: a correlation break needs a stream of model chain.");
   }
   preview.textContent = parts.join(" ");
   byId("modifier-body").textContent = JSON.stringify(body, null, 2);

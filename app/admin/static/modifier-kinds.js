@@ -8,7 +8,7 @@ export const MULTIPLYING = ["multiplier", "spike", "trend"];
 export const SIGMA_TYPES = ["multiplier", "spike", "trend"];
 
 /** The types that take no value. */
-export const VALUELESS = ["missing", "flatline"];
+export const VALUELESS = ["missing", "flatline", "correlation-break"];
 
 /** A change given in the stream's standard deviations, before the service works out its
  * multiplier; `applied` (the modifier as the service lists it) shows both. */
@@ -29,6 +29,7 @@ export function describeChange(type, value, sigma = null) {
   if (type === "missing") return "stops (nothing arrives)";
   if (type === "variance") return `noise ×${value}, level unchanged`;
   if (type === "flatline") return "holds its last sample";
+  if (type === "correlation-break") return "stops following its causes (arrives as the calendar expects)";
   if (type === "seasonality") {
     if (value === 1) return "loses its daily shape (a flat day, the same total)";
     if (value === 2) return "has its day turned over (the same total)";

@@ -18,20 +18,32 @@ ManualModifierType = Literal[
     "variance",
     "flatline",
     "seasonality",
+    "correlation-break",
 ]
 """What a manual modifier can be: it changes a stream, not a named rate. The first three set
 the stream's level for the duration (a level shift); the others are shaped anomalies: `spike`
 (a short burst of x`value`), `trend` (a drift from x1 to x`value` over the duration),
 `missing` (the stream stops: no events), `variance` (a gauge's noise x`value`, its level
 unchanged), `flatline` (a gauge stuck at its last sample), `seasonality` (the day's profile
-flattened by `value`: 1 flat, 2 turned over; its daily total kept)."""
-SHAPED_MODIFIERS = ("spike", "trend", "missing", "variance", "flatline", "seasonality")
+flattened by `value`: 1 flat, 2 turned over; its daily total kept), `correlation-break` (a
+stream made by its causes stops following them: it arrives at what the calendar expects of
+it, whatever its causes do)."""
+SHAPED_MODIFIERS = (
+    "spike", "trend", "missing", "variance", "flatline", "seasonality", "correlation-break"
+)  # fmt: skip
 SPREAD_MODIFIERS = ("variance", "flatline")
 """The shapes that leave a stream's expectation alone and change its spread (gauges only)."""
-VALUELESS_MODIFIERS = ("missing", "flatline")
+VALUELESS_MODIFIERS = ("missing", "flatline", "correlation-break")
 """The types that take no value."""
 ModifierKind = Literal[
-    "level-shift", "spike", "trend", "missing", "variance", "flatline", "seasonality"
+    "level-shift",
+    "spike",
+    "trend",
+    "missing",
+    "variance",
+    "flatline",
+    "seasonality",
+    "correlation-break",
 ]
 """What a detector meets in a manual modifier's ground-truth windows: a shaped modifier's own
 type, or a `level-shift` for the others."""

@@ -96,6 +96,15 @@ class InForce:
             found[start] = self.in_stretch(start).stream_sources.get(stream)
         return [found[start] for start in starts]
 
+    def decoupled(self, stream: int, moments: Sequence[datetime]) -> list[bool]:
+        """For each moment, whether the stream is decoupled from its causes then (a
+        correlation break): one look-up per stretch."""
+        if not self.cuts:
+            return [False] * len(moments)
+        starts = self.stretch_starts(np.array([m.timestamp() for m in moments])).tolist()
+        found = {start: self.in_stretch(start).stream(stream).decoupled for start in set(starts)}
+        return [found[start] for start in starts]
+
     def stretch_start(self, second: float) -> float:
         """`stretch_starts` for one moment, without numpy: it runs once per chain effect."""
         start = (second // SLICE) * SLICE

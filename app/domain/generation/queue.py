@@ -100,6 +100,9 @@ class EffectQueue:
             by_stream[self.model.rules[item.rule].target].append(item)
         drafts = []
         for stream, items in by_stream.items():
+            items = self._followed(stream, items)
+            if not items:
+                continue
             rng = np.random.default_rng([self.seed, 3, stream, items[0].cause.position])
             fixed = [self._child_data(item.rule) for item in items]
             data = self.makers[stream].make(
@@ -111,6 +114,12 @@ class EffectQueue:
                 for item, d, source in zip(items, data, sources, strict=True)
             )
         return drafts
+
+    def _followed(self, stream: int, items: list[Pending]) -> list[Pending]:
+        """The effects that happen: none while their stream is decoupled from its causes (a
+        correlation break, whose own arrivals stand in for them)."""
+        decoupled = self.in_force.decoupled(stream, [item.at for item in items])
+        return [item for item, off in zip(items, decoupled, strict=True) if not off]
 
     def _sources(self, items: list[Pending]) -> list[int | None]:
         """What is behind each effect: its cause's scenario run or event, or the backlog that

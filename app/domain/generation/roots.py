@@ -28,6 +28,30 @@ class RootArrivals:
         self.in_force = in_force
         self.makers = makers
 
+    def decoupled(self, stream: int, start: datetime, end: datetime) -> list[Draft]:
+        """A caused stream's own arrivals in [start, end) while it is decoupled from its
+        causes (a correlation break): a Poisson process at the plain expectation of each
+        hour, whatever its causes do; data drawn afresh (there is no cause to inherit from)."""
+        rng = np.random.default_rng([self.seed, 8, stream, int(seconds_of(start) * 1000)])
+        times: list[float] = []
+        for segment_start, segment_end in self.in_force.segments(start, end):
+            if not self.in_force.at(segment_start).stream(stream).decoupled:
+                continue
+            rate = self.state.timeline.expected[stream, self.state.timeline.index(segment_start)]
+            count = int(rng.poisson(float(rate) * ((segment_end - segment_start) / HOUR)))
+            low, high = seconds_of(segment_start), seconds_of(segment_end)
+            times.extend(rng.uniform(low, high, count).tolist())
+        if not times:
+            return []
+        times.sort()
+        data = self.makers[stream].make(rng, len(times))
+        moments = list(map(moment_of, times))
+        sources = self.in_force.sources(stream, moments)
+        return [
+            Draft(stream, moment, d, correlation_id=source)
+            for moment, d, source in zip(moments, data, sources, strict=True)
+        ]
+
     def events(self, root: Root, start: datetime, end: datetime) -> list[Draft]:
         """The root's arrivals in [start, end): a Poisson process at its rate in each
         stretch, with their data."""

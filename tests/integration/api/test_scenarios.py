@@ -226,6 +226,12 @@ def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(
           "duration": "P2D"}, "stream"),
         ({"stream": "session.scheduled", "type": "seasonality", "value": 1, "duration": "P2D"},
          "type"),
+        ({"stream": "customer.app.opened", "type": "correlation-break", "duration": "PT2H"},
+         "type"),
+        ({"stream": "system.queue.depth", "type": "correlation-break", "duration": "PT2H"},
+         "type"),
+        ({"stream": "session.scheduled", "type": "correlation-break", "value": 1,
+          "duration": "PT2H"}, "value"),
         ({"stream": "system.queue.depth", "type": "variance", "sigma": 2, "duration": "PT1H"},
          "sigma"),
         ({"stream": "customer.app.opened", "type": "spike", "value": 2, "sigma": 2,
@@ -309,6 +315,25 @@ def test_a_gap_in_a_gauges_samples_is_labelled_missing_and_moves_nothing_else(se
     assert (window["stream"], window["kind"]) == ("system.queue.depth", "missing")
     assert (window["expected"]["ratio"], window["expected"]["sampleShare"]) == (1.0, 0.0)
     assert window["detectability"] == "visible"
+
+
+def test_a_correlation_break_is_labelled_on_its_stream_with_the_streams_it_stopped_following(
+    seeded_client, wall
+):
+    response = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": "session.scheduled", "type": "correlation-break", "duration": "PT3H"},
+    )
+    modifier = response.json["modifier"]
+    wall.advance(timedelta(hours=1))
+
+    truth = seeded_client.get("/api/ground-truth?streams=session.scheduled").json
+
+    assert response.status_code == 201
+    assert (modifier["kind"], modifier["value"]) == ("correlation-break", None)
+    windows = [w for w in truth["windows"] if w["source"]["id"] == modifier["id"]]
+    assert windows and {w["kind"] for w in windows} == {"correlation-break"}
+    assert all(w["decoupledFrom"] == ["customer.booking.confirmed"] for w in windows)
 
 
 def test_a_change_given_in_sigma_is_that_many_of_the_streams_deviations_at_that_hour(
@@ -454,7 +479,10 @@ def test_the_detector_benchmark_lays_out_one_labelled_anomaly_of_each_shape_and_
     laid_out = response.json
     assert response.status_code == 201
     anomalies = laid_out["anomalies"]
-    kinds = ["flatline", "level-shift", "missing", "seasonality", "spike", "trend", "variance"]
+    kinds = [
+        "correlation-break", "flatline", "level-shift", "missing", "seasonality", "spike",
+        "trend", "variance",
+    ]  # fmt: skip
     assert sorted(a["kind"] for a in anomalies) == kinds
     assert len({a["stream"] for a in anomalies}) == len(kinds)
     assert all(a["status"] == "scheduled" for a in anomalies)

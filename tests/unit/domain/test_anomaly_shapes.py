@@ -11,7 +11,9 @@ import pytest
 from app.domain.calendar import HOUR
 from app.domain.causes import modifier_cause
 from app.domain.effects import hour_average
-from app.domain.labels import spread_windows
+from app.domain.ground_truth import label
+from app.domain.hourly import Conditions, simulate
+from app.domain.labels import Noise, spread_windows
 from app.domain.model import MarketModel
 from app.domain.simulation_state import ManualModifier, SimulationState
 from app.domain.state_effects import StateEffects
@@ -196,3 +198,77 @@ def test_a_change_of_spread_is_labelled_on_its_gauge_though_its_expectation_stay
     assert window.to_json()["kind"] == "variance"
     assert window.detectability == "visible"  # plain in the samples, never in an hour's mean
     assert flat.expected["spreadRatio"] == 0.0 and flat.sigma == 1e6
+
+
+SEARCHES = "customer.tutor.search"
+
+
+def searches_modifier(kind: str, value: float, start, duration, number: int) -> ManualModifier:
+    end = start + duration
+    return ManualModifier(number, SEARCHES, kind, value, start, end, planned_end=end)
+
+
+@pytest.mark.slow
+def test_a_correlation_break_stops_a_stream_following_its_cause_and_it_follows_again_after(
+    model, quiet_view
+):
+    """App opens x4 for three hours; searches (which app opens start within 15 minutes)
+    follow them, except in the second hour, decoupled: there they arrive at the plain
+    expectation of the hour (the calendar's, without the surge or the baseline's events
+    still acting), none of them caused."""
+    start = quiet_view.end
+    surge = modifier("multiplier", 4.0, start, 3 * HOUR, number=21)
+    decoupled = searches_modifier("correlation-break", 0.0, start + HOUR, HOUR, number=22)
+
+    broken = generated(model, quiet_view, surge, decoupled, hours=3)
+    followed = generated(model, quiet_view, surge, hours=3)
+    plain = generated(model, quiet_view, hours=3)
+    timeline = fresh(model, quiet_view).timeline
+    timeline.cover(start + 3 * HOUR)
+    h = timeline.index(start + HOUR)
+    calendar = timeline.expected[model.index[SEARCHES], h]
+
+    def searches(log) -> np.ndarray:
+        return hourly_counts(log, SEARCHES, start, 3)
+
+    assert searches(followed)[1] / searches(plain)[1] > 2.5  # searches follow the surge
+    assert searches(broken)[1] == pytest.approx(calendar, rel=0.1)  # not while decoupled
+    assert searches(broken)[2] / searches(plain)[2] > 2.0  # and follow it again after
+    in_break = [
+        e for e in broken.events
+        if e.stream == SEARCHES and decoupled.start <= e.occurred_at < decoupled.end
+    ]  # fmt: skip
+    assert in_break and all(e.causation_id is None for e in in_break)
+    assert {e.correlation_id for e in in_break} == {22}
+
+
+def test_the_hourly_model_takes_a_decoupled_streams_plain_expectation(model, quiet_view):
+    start = quiet_view.end
+    surge = modifier("multiplier", 4.0, start, 3 * HOUR, number=21)
+    decoupled = searches_modifier("correlation-break", 0.0, start + HOUR, HOUR, number=22)
+    effects = StateEffects(SimulationState(modifiers=(surge, decoupled)), model)
+    plain = simulate(model, start, 3)
+    conditions = Conditions(effects=[hour_average(effects, start + h * HOUR) for h in range(3)])
+
+    bent = simulate(model, start, 3, expected=plain, conditions=conditions)
+
+    row = model.index[SEARCHES]
+    assert bent.values[row, 1] == pytest.approx(plain.values[row, 1])
+    assert bent.values[row, 2] > 2 * plain.values[row, 2]
+
+
+def test_a_correlation_break_is_labelled_on_its_stream_with_what_it_stopped_following(
+    model, quiet_view
+):
+    start = quiet_view.end
+    decoupled = searches_modifier("correlation-break", 0.0, start + HOUR, 2 * HOUR, number=22)
+    noise = Noise.of(model, np.zeros((model.stream_count, 2, 24)))
+
+    truth = label(model, [modifier_cause(decoupled)], start, 6, noise)
+
+    (window,) = [w for w in truth.windows if w.stream == SEARCHES]
+    shown = window.to_json()
+    assert (window.start, window.end) == (start + HOUR, start + 3 * HOUR)
+    assert shown["kind"] == "correlation-break" and shown["detectability"] == "subtle"
+    assert APP_OPENS in shown["decoupledFrom"]
+    assert decoupled.given_value is None and decoupled.factor_at(start + HOUR) == 1.0
