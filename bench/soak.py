@@ -37,11 +37,10 @@ stays whatever the policy says, since a restarted generator reads its pending ca
 from it. Each group's job runs at its cadence in simulated time over the clock's speed (never
 more often than the high group's), so the slowest group (the `slowest` column) stays within a
 few simulated hours of the others at a fast clock; the log then holds at least those 15
-simulated days whatever the budget, about 400 bytes an event. Until stop 25 the low group's job
-ran every 30 to 60 minutes of wall time and its frontier stood still that long, so nothing
-could go in a shorter run, and a restart read back everything from 15 days before it
-(SIMULATOR.md, Retention: 10 GB and more after 17 days at 1,000x): watch the scheduler's RSS
-after `--restart-at`, which restarts it as a deploy does.
+simulated days whatever the budget, about 400 bytes an event. `--restart-at` restarts the
+scheduler as a deploy does: its restore reads those days back a chunk at a time (before stop
+26 it read the whole epoch at once and passed 10 GB after 17 days at 1,000x; SIMULATOR.md,
+Retention, has the run of 30 days).
 
 Speed. The generator appends about 14,000 events/s at most, alone on a quiet machine, and a
 simulated day is about 600,000 events. With the web process, the client and Postgres on the
