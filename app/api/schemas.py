@@ -663,6 +663,9 @@ class TruthWindow(Schema):
     ongoing: bool | None = Field(
         None, description="true when the window runs to the range's end (or now): it may go on"
     )
+    decoupled_from: list[str] | None = Field(
+        None, description="a correlation break's: the streams its stream stopped following"
+    )
     lag_seconds: float
     expected_direction: Direction | None
     effect_size: float = Field(description="expected.ratio - 1")
