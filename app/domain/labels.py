@@ -52,6 +52,7 @@ from app.domain.causes import Cause, StateAction
 from app.domain.counterfactual import CauseEffect
 from app.domain.generation.gauges import sample_interval
 from app.domain.model import MarketModel
+from app.domain.simulation_state import ManualModifier
 from app.domain.timerange import iso
 
 WINDOW_THRESHOLD = 0.05
@@ -315,28 +316,10 @@ def herring_windows(
     last = min(expected.shape[1], int(np.ceil((cause.end - grid_start) / HOUR)))
     if last <= first:
         return []
-    windows = []
-    for name in cause.named:
-        stream = model.index[name]
-        windows.append(
-            Window(
-                id=f"{cause.id}:{name}:1",
-                cause=cause,
-                stream=name,
-                start=grid_start + first * HOUR,
-                end=grid_start + last * HOUR,
-                named=True,
-                phase=None,
-                expected={"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0},
-                sigma=0.0,
-                peak_sigma=0.0,
-                slot_sigma=0.0,
-                slot_hours=0,
-                without=expected[stream, first:last],
-                change=np.zeros(last - first),
-            )
-        )
-    return windows
+    return [
+        _unmoved_window(model, cause, name, grid_start, (first, last), expected)
+        for name in cause.named
+    ]
 
 
 def spread_windows(
@@ -350,39 +333,28 @@ def spread_windows(
     samples or more `RATIO_CAP` (no noise at all: a certainty). A gap has
     `expected.sampleShare` 0 (none of its samples arrive) and `RATIO_CAP` once three or more
     are missed. No hour's mean moves, so no window of these is ever `clear`."""
-    modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
-    grid_end = grid_start + expected.shape[1] * HOUR
-    start, end = max(cause.start, grid_start), min(cause.end, grid_end)
-    if modifier is None or end <= start:
+    span = _modifier_span(cause, grid_start, expected)
+    if span is None:
         return []
-    first = int((start - grid_start) // HOUR)
-    last = int(np.ceil((end - grid_start) / HOUR))
-    stream = model.index[modifier.stream]
-    interval = sample_interval(model, stream)
+    modifier, start, end = span
+    interval = sample_interval(model, model.index[modifier.stream])
     gap = modifier.type == "missing"
     ratio = 0.0 if modifier.type in ("flatline", "missing") else modifier.value
     sigma = _spread_sigma(ratio, (end - start).total_seconds() / interval)
-    unmoved = {"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0}
-    unmoved |= {"sampleShare": 0.0} if gap else {"spreadRatio": ratio}
-    return [
-        Window(
-            id=f"{cause.id}:{modifier.stream}:1",
-            cause=cause,
-            stream=modifier.stream,
-            start=grid_start + first * HOUR,
-            end=grid_start + last * HOUR,
-            named=True,
-            phase=None,
-            expected=unmoved,
-            sigma=sigma,
-            peak_sigma=min(sigma, _spread_sigma(ratio, 3600 / interval)),
-            slot_sigma=0.0,
-            slot_hours=0,
-            without=expected[stream, first:last],
-            change=np.zeros(last - first),
-            ongoing=cause.end > grid_end,
-        )
-    ]
+    unmoved = dict(UNMOVED) | ({"sampleShare": 0.0} if gap else {"spreadRatio": ratio})
+    window = _unmoved_window(
+        model,
+        cause,
+        modifier.stream,
+        grid_start,
+        _hours(grid_start, start, end),
+        expected,
+        unmoved=unmoved,
+        sigma=sigma,
+        peak_sigma=min(sigma, _spread_sigma(ratio, 3600 / interval)),
+        ongoing=_reaches_grid_end(cause, grid_start, expected),
+    )
+    return [window]
 
 
 def decoupling_windows(
@@ -394,34 +366,84 @@ def decoupling_windows(
     `sigma` 0 (`subtle`): no level tells it, only a comparison with the causes as they move.
     Where the causes do move (another cause acts on them), the break's level windows say by
     how much."""
+    span = _modifier_span(cause, grid_start, expected)
+    if span is None:
+        return []
+    modifier, start, end = span
+    window = _unmoved_window(
+        model,
+        cause,
+        modifier.stream,
+        grid_start,
+        _hours(grid_start, start, end),
+        expected,
+        ongoing=_reaches_grid_end(cause, grid_start, expected),
+        decoupled_from=causes_of(model, model.index[modifier.stream]),
+    )
+    return [window]
+
+
+UNMOVED: Mapping[str, float] = {"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0}
+"""The expected effect of a cause that moves no expectation."""
+
+
+def _modifier_span(
+    cause: Cause, grid_start: datetime, expected: np.ndarray
+) -> tuple[ManualModifier, datetime, datetime] | None:
+    """A modifier cause's modifier and its span within the grid (None when it has no
+    modifier or none of its span is in the grid)."""
     modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
     grid_end = grid_start + expected.shape[1] * HOUR
     start, end = max(cause.start, grid_start), min(cause.end, grid_end)
     if modifier is None or end <= start:
-        return []
-    first = int((start - grid_start) // HOUR)
-    last = int(np.ceil((end - grid_start) / HOUR))
-    stream = model.index[modifier.stream]
-    return [
-        Window(
-            id=f"{cause.id}:{modifier.stream}:1",
-            cause=cause,
-            stream=modifier.stream,
-            start=grid_start + first * HOUR,
-            end=grid_start + last * HOUR,
-            named=True,
-            phase=None,
-            expected={"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0},
-            sigma=0.0,
-            peak_sigma=0.0,
-            slot_sigma=0.0,
-            slot_hours=0,
-            without=expected[stream, first:last],
-            change=np.zeros(last - first),
-            ongoing=cause.end > grid_end,
-            decoupled_from=causes_of(model, stream),
-        )
-    ]
+        return None
+    return modifier, start, end
+
+
+def _reaches_grid_end(cause: Cause, grid_start: datetime, expected: np.ndarray) -> bool:
+    return cause.end > grid_start + expected.shape[1] * HOUR
+
+
+def _hours(grid_start: datetime, start: datetime, end: datetime) -> tuple[int, int]:
+    """The grid's hours that `start`..`end` touches, as (first, last) (last excluded)."""
+    return int((start - grid_start) // HOUR), int(np.ceil((end - grid_start) / HOUR))
+
+
+def _unmoved_window(
+    model: MarketModel,
+    cause: Cause,
+    stream: str,
+    grid_start: datetime,
+    hours: tuple[int, int],
+    expected: np.ndarray,
+    *,
+    unmoved: Mapping[str, float] = UNMOVED,
+    sigma: float = 0.0,
+    peak_sigma: float = 0.0,
+    ongoing: bool = False,
+    decoupled_from: tuple[str, ...] = (),
+) -> Window:
+    """A window of `cause` on `stream` over the grid's `hours`, where it moves no
+    expectation: no change, measured against the flow's own expectation."""
+    first, last = hours
+    return Window(
+        id=f"{cause.id}:{stream}:1",
+        cause=cause,
+        stream=stream,
+        start=grid_start + first * HOUR,
+        end=grid_start + last * HOUR,
+        named=True,
+        phase=None,
+        expected=unmoved,
+        sigma=sigma,
+        peak_sigma=peak_sigma,
+        slot_sigma=0.0,
+        slot_hours=0,
+        without=expected[model.index[stream], first:last],
+        change=np.zeros(last - first),
+        ongoing=ongoing,
+        decoupled_from=decoupled_from,
+    )
 
 
 def causes_of(model: MarketModel, stream: int) -> tuple[str, ...]:

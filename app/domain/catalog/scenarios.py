@@ -1,6 +1,6 @@
 """scenario-definitions.json: pre-defined scenarios that bend the streams and then settle."""
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
@@ -8,43 +8,25 @@ from ._base import ConfigModel, Duration, KebabId, SignedDuration, StreamName
 from .relationships import Target
 
 ModifierType = Literal["multiplier", "additive", "override", "probabilityShift"]
-ManualModifierType = Literal[
-    "multiplier",
-    "additive",
-    "override",
-    "spike",
-    "trend",
-    "missing",
-    "variance",
-    "flatline",
-    "seasonality",
-    "correlation-break",
-]
-"""What a manual modifier can be: it changes a stream, not a named rate. The first three set
-the stream's level for the duration (a level shift); the others are shaped anomalies: `spike`
-(a short burst of x`value`), `trend` (a drift from x1 to x`value` over the duration),
-`missing` (the stream stops: no events), `variance` (a gauge's noise x`value`, its level
-unchanged), `flatline` (a gauge stuck at its last sample), `seasonality` (the day's profile
-flattened by `value`: 1 flat, 2 turned over; its daily total kept), `correlation-break` (a
-stream made by its causes stops following them: it arrives at what the calendar expects of
-it, whatever its causes do)."""
-SHAPED_MODIFIERS = (
+ShapedModifierType = Literal[
     "spike", "trend", "missing", "variance", "flatline", "seasonality", "correlation-break"
-)  # fmt: skip
+]  # fmt: skip
+"""The shaped anomalies: `spike` (a short burst of x`value`), `trend` (a drift from x1 to
+x`value` over the duration), `missing` (the stream stops: no events), `variance` (a gauge's
+noise x`value`, its level unchanged), `flatline` (a gauge stuck at its last sample),
+`seasonality` (the day's profile flattened by `value`: 1 flat, 2 turned over; its daily total
+kept), `correlation-break` (a stream made by its causes stops following them: it arrives at
+what the calendar expects of it, whatever its causes do)."""
+ManualModifierType = Literal["multiplier", "additive", "override", ShapedModifierType]
+"""What a manual modifier can be: it changes a stream, not a named rate. The first three set
+the stream's level for the duration (a level shift); the others are shaped
+(`ShapedModifierType`)."""
+SHAPED_MODIFIERS: tuple[str, ...] = get_args(ShapedModifierType)
 SPREAD_MODIFIERS = ("variance", "flatline")
 """The shapes that leave a stream's expectation alone and change its spread (gauges only)."""
 VALUELESS_MODIFIERS = ("missing", "flatline", "correlation-break")
 """The types that take no value."""
-ModifierKind = Literal[
-    "level-shift",
-    "spike",
-    "trend",
-    "missing",
-    "variance",
-    "flatline",
-    "seasonality",
-    "correlation-break",
-]
+ModifierKind = Literal["level-shift", ShapedModifierType]
 """What a detector meets in a manual modifier's ground-truth windows: a shaped modifier's own
 type, or a `level-shift` for the others."""
 
