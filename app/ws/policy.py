@@ -10,12 +10,17 @@ import math
 
 
 class Batcher:
-    """When live events go out: at once when nothing was sent in the last `window` seconds,
-    else together when the window since the last send ends.
+    """When live events go out: at once when no partial frame was sent in the last `window`
+    seconds, else together when the window since that send ends.
 
     A fixed window alone would make every event wait up to a window; flushing the first event
     at once and coalescing only what follows keeps a quiet feed immediate and a busy one at
     one frame per window.
+
+    Full frames (a burst read a page at a time, such as a generator's chunk of thousands of
+    events) go out as they fill and do not open a window: coalescing has nothing to gain
+    from them, and the burst's last, partial page would otherwise wait a whole window behind
+    the full ones.
 
     Events may go up to `slack` (a share of the window) before the window ends. A source that
     ticks at the window's own rate (a high-frequency group every 100 ms) otherwise lands just
@@ -36,8 +41,11 @@ class Batcher:
         """The earliest time pending events may be sent."""
         return self._last_flush + self.window - self.slack
 
-    def flushed(self, now: float) -> None:
-        self._last_flush = now
+    def flushed(self, now: float, *, full: bool = False) -> None:
+        """Events went out at `now`: in full frames only (`full`), or with a partial one,
+        which opens a window."""
+        if not full:
+            self._last_flush = now
 
 
 class MessageBucket:

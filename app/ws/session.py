@@ -261,7 +261,7 @@ class Session:
         else:
             self._send_events("events", pending, through=self._pending_through)
         self.delivered = max(self.delivered, self._pending_through)
-        self._batcher.flushed(now)
+        self._batcher.flushed(now, full=len(pending) % self.options.page_size == 0)
 
     def _send_shared(self, batch: Batch, events: list[WireEvent]) -> None:
         """One batch's matching events as it came: the frame is encoded once for every client

@@ -58,4 +58,4 @@ def test_the_groups_jobs_are_rescheduled_when_the_clock_changes_speed(catalog):
     low = jobs.get_job("generate-low").trigger
     assert (low.interval.total_seconds(), low.jitter) == (45.0, 15.0)  # 30-60 wall seconds
     medium = jobs.get_job("generate-medium").trigger
-    assert (medium.interval.total_seconds(), medium.jitter) == (5.5, 4.5)  # as the high group
+    assert (medium.interval.total_seconds(), medium.jitter) == (3.0, 2.0)  # 1-5 wall seconds

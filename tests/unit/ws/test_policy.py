@@ -22,6 +22,18 @@ def test_events_soon_after_a_send_wait_for_the_window_to_end():
     assert batcher.ready(10.09)
 
 
+def test_full_frames_leave_the_window_open_for_a_bursts_last_partial_page():
+    batcher = Batcher(0.1)
+    for page in range(7):  # a burst read a page at a time, 11 ms a page: full frames
+        now = 5.0 + page * 0.011
+        assert batcher.ready(now)
+        batcher.flushed(now, full=True)
+    assert batcher.ready(5.08)  # its last, partial page goes as soon as it is read
+    batcher.flushed(5.08)
+    assert not batcher.ready(5.1)  # and a partial frame does open a window
+    assert batcher.due_at() == 5.08 + 0.09
+
+
 def test_a_source_at_the_window_rate_keeps_its_latency_instead_of_drifting():
     batcher = Batcher(0.1)
     wake_up = 0.001  # each delayed send happens a little after the window ends
