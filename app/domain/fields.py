@@ -49,6 +49,7 @@ class DataMaker:
     def __init__(self, stream: Stream, population: Population) -> None:
         self.stream = stream
         self.population = population
+        self._inherits = frozenset(stream.inherited_fields())
 
     def make(
         self,
@@ -80,7 +81,7 @@ class DataMaker:
         return rows
 
     def _column(self, rng, name: str, spec, count: int, parents) -> list[Any]:
-        inherited = _inherited(name, spec, parents)
+        inherited = self._inherited(name, parents)
         if isinstance(spec, IdField):
             drawn = self._ids(rng, spec, count)
         elif isinstance(spec, EnumField):
@@ -103,6 +104,12 @@ class DataMaker:
             return drawn
         return [own if own is not None else new for own, new in zip(inherited, drawn, strict=True)]
 
+    def _inherited(self, name: str, parents) -> list[Any] | None:
+        """The cause's values of this field, where the field inherits (ids from `parent`)."""
+        if name not in self._inherits:
+            return None
+        return [parent.get(name) if parent else None for parent in parents]
+
     def _ids(self, rng, spec: IdField, count: int) -> list[str]:
         """Ids of the entity's pool, or minted. An id its cause should give (`parent`) is
         drawn from the pool when the cause has none: a chain that began before the log (the
@@ -114,16 +121,6 @@ class DataMaker:
             return [pattern % i for i in rng.integers(pool, size=count).tolist()]
         pattern = f"{prefix}_%012x"
         return [pattern % i for i in rng.integers(2**48, size=count).tolist()]
-
-
-def _inherited(name: str, spec, parents) -> list[Any] | None:
-    """The cause's values of this field, where the field inherits (ids from `parent`)."""
-    inherits = (isinstance(spec, IdField) and spec.source == "parent") or getattr(
-        spec, "inherit", False
-    )
-    if not inherits:
-        return None
-    return [parent.get(name) if parent else None for parent in parents]
 
 
 def _numbers(rng: np.random.Generator, spec: NumberField, count: int) -> list[float | int]:

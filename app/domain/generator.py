@@ -203,7 +203,11 @@ class StreamGenerator:
                 self.timeline.add_many(stream, seconds, None)
                 causes.extend(
                     CausingEvent(
-                        first_position + i, stream, d.occurred_at, d.data, d.correlation_id
+                        first_position + i,
+                        stream,
+                        d.occurred_at,
+                        self.model.causing_data(stream, d.data),
+                        d.correlation_id,
                     )
                     for i, d in zip(offsets, items, strict=True)
                 )

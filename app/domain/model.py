@@ -7,11 +7,11 @@ baseline and the live one that makes events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -139,6 +139,8 @@ class MarketModel:
         self.capacities = {spec.chain: spec for spec in self._capacities()}
         """The capacities, by the chain whose outcome each limits."""
         self.order, self.loops = self._processing_order()
+        self.cause_fields = self._cause_fields()
+        """Per stream, the fields of its events' data that their effects read."""
         self._calendar_curves: dict[tuple[str, int, int, str | None], np.ndarray] = {}
 
     # Compilation -------------------------------------------------------------------------------
@@ -190,6 +192,27 @@ class MarketModel:
             yield ChainGroup(
                 chain.id, self.index[chain.from_stream], members, chain.remainder is not None
             )
+
+    def _cause_fields(self) -> dict[int, tuple[str, ...]]:
+        """Per source stream, the fields of its data that its rules' targets inherit and its
+        rules' conditions read."""
+        fields: dict[int, set[str]] = {}
+        for edge in self.catalog.edges:
+            kept = fields.setdefault(self.index[edge.source], set())
+            kept.update(self.catalog.stream(edge.target).inherited_fields())
+            if edge.condition is not None:
+                kept.add(edge.condition.field)
+        return {stream: tuple(sorted(names)) for stream, names in fields.items()}
+
+    def causing_data(self, stream: int, data: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """What a cause keeps of its event's data while its effects are pending (up to 15
+        days): the fields they inherit or are decided on (`cause_fields`), None when they
+        read none. A restart holds a couple of hundred thousand pending effects: whole bodies,
+        decoded from the log's JSON, were most of the scheduler's memory."""
+        names = self.cause_fields.get(stream)
+        if not names or data is None:
+            return None
+        return {name: data[name] for name in names if name in data}
 
     def _couplings(self) -> Iterable[CouplingSpec]:
         for coupling in self.catalog.couplings:

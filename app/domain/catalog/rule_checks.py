@@ -228,15 +228,6 @@ def _cascade_data_problems(cascade: Cascade, streams: Mapping[str, Stream]) -> F
     return found
 
 
-def _inherited_fields(stream: Stream) -> dict[str, object]:
-    return {
-        name: spec
-        for name, spec in stream.fields.items()
-        if (isinstance(spec, IdField) and spec.source == "parent")
-        or (not isinstance(spec, IdField) and spec.inherit)
-    }
-
-
 def _same_kind(child: object, parent: object) -> bool:
     if isinstance(child, IdField):
         return isinstance(parent, IdField) and parent.entity == child.entity
@@ -250,7 +241,7 @@ def _check_inheritance(rules: list[Edge], streams: Mapping[str, Stream]) -> list
     problems = []
     targets = {rule.target for rule in rules}
     for stream in streams.values():
-        inherited = _inherited_fields(stream)
+        inherited = stream.inherited_fields()
         if inherited and stream.name not in targets:
             name = next(iter(inherited))
             problems.append(
@@ -263,7 +254,7 @@ def _check_inheritance(rules: list[Edge], streams: Mapping[str, Stream]) -> list
             )
     for rule in rules:
         parent = streams[rule.source]
-        for name, spec in _inherited_fields(streams[rule.target]).items():
+        for name, spec in streams[rule.target].inherited_fields().items():
             if not _same_kind(spec, parent.fields.get(name)):
                 problems.append(
                     ConfigProblem(

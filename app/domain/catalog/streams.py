@@ -158,6 +158,16 @@ class Stream(ConfigModel):
         """The id fields of the event body, by field name."""
         return {name: spec for name, spec in self.fields.items() if isinstance(spec, IdField)}
 
+    def inherited_fields(self) -> dict[str, FieldSpec]:
+        """The fields whose value an event copies from its causing event's field of the same
+        name: ids whose source is `parent`, other fields marked `inherit`."""
+        return {
+            name: spec
+            for name, spec in self.fields.items()
+            if (isinstance(spec, IdField) and spec.source == "parent")
+            or (not isinstance(spec, IdField) and spec.inherit)
+        }
+
 
 class StreamsFile(ConfigModel):
     """streams.json: every stream of the marketplace."""

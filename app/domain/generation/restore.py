@@ -59,7 +59,9 @@ def restore_state(
 def logged_causes(model: MarketModel, rows: Iterable[CauseRow]) -> list[CausingEvent]:
     """The logged events that may still have effects pending."""
     return [
-        CausingEvent(position, model.index[name], at, data, correlation)
+        CausingEvent(
+            position, stream := model.index[name], at, model.causing_data(stream, data), correlation
+        )
         for position, name, at, data, correlation in rows
     ]
 
@@ -92,7 +94,9 @@ def carry_over(
             Pending(
                 start + timedelta(hours=float(k + u)),
                 index,
-                CausingEvent(0, rule.source, cause_time, data, None),
+                CausingEvent(
+                    0, rule.source, cause_time, model.causing_data(rule.source, data), None
+                ),
             )
             for k, u, data in zip(offsets, within, cause_data, strict=True)
         )
