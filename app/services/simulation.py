@@ -120,9 +120,13 @@ class Simulation:
         return self.clock().now(self.wall())
 
     def generation_progress(self) -> Progress:
-        """How far live generation has got in this epoch, and whether it is catching up."""
+        """How far live generation has got in this epoch, and whether it is catching up. A
+        group with no tick yet in this epoch stands where live generation begins (a first
+        start that has hours to catch up is catching up before its first job has written)."""
         clock = self.clock()
-        frontiers = self.store.generation.frontiers(self.store.log.current_epoch(), GROUPS)
+        ticked = self.store.generation.frontiers(self.store.log.current_epoch(), GROUPS)
+        start = self.live_start(self.state())
+        frontiers = {group: ticked.get(group, start) for group in GROUPS}
         return progress(frontiers, clock.now(self.wall()), clock.speed, self.catalog.cadences)
 
     def live_start(self, state: SimulationState) -> datetime:

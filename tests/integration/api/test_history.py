@@ -150,11 +150,21 @@ def test_state_reports_simulated_time_and_the_baseline(seeded_client, fresh_base
     assert body["epoch"] == 1
 
 
+def test_before_the_first_job_a_first_start_hours_after_the_baseline_is_catching_up(
+    seeded_client, fresh_baseline, wall
+):
+    wall.advance(fresh_baseline.end + timedelta(hours=3) - datetime.now(UTC))
+
+    found = seeded_client.get("/api/simulation/state").json["generation"]
+
+    assert found["catchingUp"] is True
+    assert 3 * 3600 - 60 <= found["behindSeconds"] <= 3 * 3600 + 60
+
+
 def test_the_state_and_readyz_say_when_generation_is_catching_up(seeded_client, seeded_store):
     def generation(path: str) -> dict:
         return seeded_client.get(path).json["generation"]
 
-    assert generation("/api/simulation/state") == {"catchingUp": False, "behindSeconds": 0.0}
     now = datetime.now(UTC)
     seeded_store.log.append(
         [tick(group, now - timedelta(hours=7), now - timedelta(hours=6))
