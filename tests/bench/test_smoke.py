@@ -14,6 +14,7 @@ from app.settings import PROJECT_ROOT
 SMALL = {
     "append": ["--scale", "0.02"],
     "baseline": ["--repeats", "5"],
+    "feed_latency": ["--start", "run", "--seconds", "3"],
     "generate": ["--hours", "1", "--seconds", "5"],
     "restore": ["--days", "0.25"],
     "scenarios": ["--activations", "10"],
