@@ -124,10 +124,23 @@ class Simulation:
         group with no tick yet in this epoch stands where live generation begins (a first
         start that has hours to catch up is catching up before its first job has written)."""
         clock = self.clock()
-        ticked = self.store.generation.frontiers(self.store.log.current_epoch(), GROUPS)
-        start = self.live_start(self.state())
-        frontiers = {group: ticked.get(group, start) for group in GROUPS}
+        frontiers = self.store.generation.frontiers(self.store.log.current_epoch(), GROUPS)
+        if len(frontiers) < len(GROUPS):
+            start = self._generation_start()
+            if start is not None:
+                frontiers = {group: frontiers.get(group, start) for group in GROUPS}
         return progress(frontiers, clock.now(self.wall()), clock.speed, self.catalog.cadences)
+
+    def _generation_start(self) -> datetime | None:
+        """Where live generation begins in this epoch: the reset, or the baseline's end (read
+        from its run's row, not by loading it: readiness asks this); None before a seed."""
+        state = self.state()
+        if state.epoch_start is not None:
+            return state.epoch_start
+        if self._baseline is not None:
+            return self._baseline.end
+        run = self.store.baselines.latest_run()
+        return None if run is None else run.end
 
     def live_start(self, state: SimulationState) -> datetime:
         """Where live generation began in this epoch: the baseline's end, or the reset."""
