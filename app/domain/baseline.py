@@ -29,7 +29,7 @@ from app.domain.model import MarketModel
 from app.domain.statistics import StreamStatistics, aggregate, stream_statistics
 from app.domain.timerange import iso, utc
 
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 """2: events act with the live generator's hourly shape, anomalies have ids, expectations
 stop sweeping a loop once it is negligible, and the causes are labelled from the flow."""
 BASELINE_DAYS = 30

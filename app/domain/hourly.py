@@ -248,8 +248,9 @@ class _Flow:
         level = np.maximum(level, 0.0) * self.coupled_stream[gauge.stream]
         if gauge.load is not None and self.expected is not None:
             lagged = gauge.stream in self.model.loops.lagged_loads
-            load = self._driver_values(gauge.load, lagged)
-            level = level * _ratio(load, self.expected[gauge.load]) ** gauge.elasticity
+            load = _trailing_sum(self._driver_values(gauge.load, lagged), gauge.load_hours)
+            plain = _trailing_sum(self.expected[gauge.load], gauge.load_hours)
+            level = level * _ratio(load, plain) ** gauge.elasticity
         if self.rng is not None and gauge.noise > 0:
             level = level * (1.0 + gauge.noise * self.rng.standard_normal(self.hours))
         return np.clip(level, gauge.low, gauge.high)

@@ -108,6 +108,8 @@ class Gauge:
     elasticity: float
     low: float
     high: float
+    load_hours: int = 1
+    """Hours of the load it follows, the current one included."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class MarketModel:
                     seasonal=model.seasonal,
                     load=self.index[model.load.stream] if model.load else None,
                     elasticity=model.load.elasticity if model.load else 0.0,
+                    load_hours=model.load.hours if model.load else 1,
                     low=bounds.min,
                     high=np.inf if bounds.max is None else bounds.max,
                 )

@@ -9,6 +9,7 @@ Pure: stdlib, pydantic and numpy only. See config/README.md for what the files m
 
 from ._base import CONFIG_FILES, DOMAINS, CadenceName, Domain, format_duration
 from .baseline_metrics import (
+    LOAD_HOURS_MAX,
     Anomalies,
     BaselineMetrics,
     Calendar,
@@ -88,6 +89,7 @@ __all__ = [
     "CONFIG_FILES",
     "DOMAINS",
     "EVENT_TYPES",
+    "LOAD_HOURS_MAX",
     "SHAPED_MODIFIERS",
     "SPREAD_MODIFIERS",
     "VALUELESS_MODIFIERS",

@@ -311,11 +311,25 @@ class ChainBaseline(ConfigModel):
     )
 
 
+LOAD_HOURS_MAX = 3
+"""The longest span a gauge's load is read over (the live generator keeps that much of each
+stream's recent events: `app.domain.generation.records.RECENT`)."""
+
+
 class Load(ConfigModel):
     """What drives a gauge above or below its base."""
 
     stream: StreamName = Field(description="The driving stream.")
     elasticity: float = Field(description="value x (driver / driver's own baseline) ^ elasticity.")
+    hours: int = Field(
+        default=1,
+        ge=1,
+        le=LOAD_HOURS_MAX,
+        description=(
+            "Hours of the driver the load is read over, the current one included: a queue "
+            "and the time to answer it follow the last few hours' arrivals, not one hour's."
+        ),
+    )
 
 
 class GaugeBaseline(ConfigModel):

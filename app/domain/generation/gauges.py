@@ -15,7 +15,6 @@ from datetime import datetime
 
 import numpy as np
 
-from app.domain.calendar import HOUR
 from app.domain.generation.in_force import InForce
 from app.domain.generation.records import Draft
 from app.domain.generation.records import moment as moment_of
@@ -78,7 +77,8 @@ class GaugeSamples:
             inside = slices == key
             level[inside] = self.in_force.stream_value(gauge.stream, at, level[inside])
             if gauge.load is not None:
-                level[inside] *= self._load_ratio(gauge.load, at) ** gauge.elasticity
+                ratio = self._load_ratio(gauge.load, at, gauge.load_hours)
+                level[inside] *= ratio**gauge.elasticity
             sources[key] = self.in_force.source(gauge.stream, at)
             adjust = self.in_force.at(at).stream(gauge.stream)
             spread[inside], held[inside] = adjust.spread, adjust.held
@@ -115,27 +115,39 @@ class GaugeSamples:
         name = self.model.names[stream].encode()
         return interval, (zlib.crc32(name) % 10_000) / 10_000 * spread
 
-    def _load_ratio(self, load: int, at: datetime) -> float:
-        """A gauge's load against its expectation: the load stream's events of the hour before
-        `at` (as far as its group has generated them, scaled to the hour) against the events
-        expected in that same hour, or the latest sample of a gauge load against its hour's
-        level. Unknown (the load's group is far behind): as expected."""
-        h = self.state.timeline.index(at)
-        expected = self.state.timeline.expected[load, h]
+    def _load_ratio(self, load: int, at: datetime, hours: int = 1) -> float:
+        """A gauge's load against its expectation: the load stream's events of the `hours`
+        before `at` (as far as its group has generated them, scaled to the whole span)
+        against the events expected over that span, or the latest sample of a gauge load
+        against its hour's level. Unknown (the load's group is far behind): as expected."""
         if not self.model.is_entity(load):
+            expected = self.state.timeline.expected[load, self.state.timeline.index(at)]
             return (
                 self.state.latest_sample.get(load, expected) / expected if expected > 1e-9 else 1.0
             )
-        through = (at - (self.state.timeline.origin + h * HOUR)) / HOUR
-        expected = expected * through + self.state.timeline.expected[load, h - 1] * (1 - through)
+        moment = seconds_of(at)
+        span = hours * 3600
+        expected = self._expected_events(load, moment - span, moment)
         if expected <= 1e-9:
             return 1.0
-        moment = seconds_of(at)
         known = min(moment, seconds_of(self.state.frontier_of(load)))
-        covered = known - (moment - 3600)
+        covered = known - (moment - span)
         if covered < 600:
             return 1.0
-        return self._trailing(load, moment - 3600, known) * 3600 / covered / expected
+        return self._trailing(load, moment - span, known) * span / covered / expected
+
+    def _expected_events(self, stream: int, start: float, end: float) -> float:
+        """The events the timeline expects of `stream` between two POSIX seconds (its hourly
+        expectations, in proportion to the part of each hour the span covers)."""
+        timeline = self.state.timeline
+        origin = seconds_of(timeline.origin)
+        total, moment = 0.0, start
+        while moment < end:
+            hour = int((moment - origin) // 3600)
+            until = min(end, origin + (hour + 1) * 3600)
+            total += float(timeline.expected[stream, hour]) * (until - moment) / 3600
+            moment = until
+        return total
 
     def _trailing(self, stream: int, after: float, until: float) -> float:
         times = self.state.recent[stream]

@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+from app.domain.catalog import LOAD_HOURS_MAX
+
 GROUPS = ("high", "medium", "low")
 TICK_TYPE = "control.tick"
 """A cadence group's generation reached `until` (data: group, from, until): written in the
 same transaction as the group's events, it is the generator's position in simulated time."""
-RECENT = timedelta(hours=4)
+RECENT = timedelta(hours=LOAD_HOURS_MAX + 2)
 """How much of each stream's recent events the generator keeps, before its slowest group's
-frontier: an hour for the trailing-hour values, plus the most a caused event can be emitted
-late (a slow group's chunk, two hours at most, after the faster group passed its time)."""
+frontier: the longest span a gauge's load is read over (`LOAD_HOURS_MAX` hours; an hour for
+the trailing-hour values), plus the most a caused event can be emitted late (a slow group's
+chunk, two hours at most, after the faster group passed its time)."""
 
 
 class CausingEvent(NamedTuple):

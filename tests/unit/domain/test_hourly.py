@@ -209,3 +209,26 @@ def test_a_saturated_day_still_gives_every_request_one_outcome(model, expected):
     assert _total(model, surged, "session.scheduled") == _total(
         model, surged, "customer.booking.confirmed"
     ) - _pending(model, surged, "confirmed-schedules-session")
+
+
+def test_a_gauge_follows_its_load_over_the_hours_it_reads_it(model, expected):
+    """support.response.time reads three hours of tickets (elasticity 0.6): against the same
+    flow without a burst of tickets, it moves by the ratio of the two flows' tickets over the
+    trailing three hours, not over the hour alone."""
+    factor = np.ones((model.stream_count, HOURS))
+    tickets, gauge = model.index["support.ticket.created"], model.index["support.response.time"]
+    calm = simulate(
+        model, START, HOURS, expected=expected, conditions=Conditions(stream_factor=factor)
+    )
+    factor[tickets, 10 * 24 + 3] = 4.0
+    burst = simulate(
+        model, START, HOURS, expected=expected, conditions=Conditions(stream_factor=factor)
+    )
+
+    def trailing(values: np.ndarray, hours: int) -> np.ndarray:
+        return np.convolve(values, np.ones(hours))[: values.size]
+
+    moved = burst.values[gauge] / calm.values[gauge]
+    load = trailing(burst.values[tickets], 3) / trailing(calm.values[tickets], 3)
+    assert np.allclose(moved, load**0.6, rtol=0.005)
+    assert not np.allclose(moved, (burst.values[tickets] / calm.values[tickets]) ** 0.6, rtol=0.005)
