@@ -434,7 +434,7 @@ def _unmoved_window(
         end=grid_start + last * HOUR,
         named=True,
         phase=None,
-        expected=unmoved,
+        expected=dict(unmoved),
         sigma=sigma,
         peak_sigma=peak_sigma,
         slot_sigma=0.0,
