@@ -132,3 +132,20 @@ def test_the_relationship_views_compare_requests_with_outcomes_and_completions_w
     expect(ratings.locator("table")).to_contain_text("session.rating.submitted")
     expect(ratings.locator("table")).to_contain_text("%")
     expect(ratings.locator("svg path")).to_have_count(2)
+
+
+def test_a_modifiers_ground_truth_window_is_marked_on_its_timeline(inspector: Page, api: Api):
+    applied = api.post(
+        "/api/simulation/modifiers",
+        {"stream": "customer.app.opened", "type": "spike", "value": 3, "duration": "PT1H"},
+    )["modifier"]
+
+    inspector.locator('[data-show-domain="customer"]').click()
+
+    card = inspector.locator('.chart-card[data-stream="customer.app.opened"]')
+    window = card.locator(f'.truth-window[data-window-id^="{applied["id"]}:"]')
+    # drawn once the range's ground truth is computed: seconds after a reset, more on a
+    # loaded machine; the timelines are drawn before it
+    expect(window).to_have_count(1, timeout=60_000)
+    expect(window).to_have_attribute("data-kind", "spike")
+    expect(window.locator("title")).to_contain_text(f"spike ({applied['id']})")

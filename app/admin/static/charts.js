@@ -130,14 +130,38 @@ function impactWindow(event, x, start, end) {
   });
 }
 
+/** A manual modifier's ground-truth window: the hours it acts on, shaded and named. */
+function modifierWindow(window, x, start, end) {
+  const from = Math.max(new Date(window.start).getTime(), start.getTime());
+  const to = Math.min(new Date(window.end).getTime(), end.getTime());
+  if (to <= from) return null;
+  const cause = window.source ? window.source.id : window.id.split(":")[0];
+  const label = `${window.kind} (${cause}), ${formatTime(window.start)} to ${formatTime(window.end)}`;
+  return svg(
+    "rect",
+    {
+      class: `truth-window kind-${window.kind}`,
+      x: x(from),
+      width: Math.max(2, x(to) - x(from)),
+      y: MARGIN.top,
+      height: HEIGHT - MARGIN.top - MARGIN.bottom,
+      "data-kind": window.kind,
+      "data-window-id": window.id,
+    },
+    svg("title", {}, label),
+  );
+}
+
 /**
  * One stream over a window, on the normalized 0-100 scale.
  * @param {object} options points (history points), events (external events naming the
- *   stream), start, end (Date), liveSince (ISO or null), unit, width, onSelectEvent(event)
+ *   stream), windows (its manual modifiers' ground-truth windows), start, end (Date),
+ *   liveSince (ISO or null), unit, width, onSelectEvent(event)
  */
 export function timelineChart({
   points,
   events,
+  windows = [],
   start,
   end,
   liveSince,
@@ -167,6 +191,7 @@ export function timelineChart({
       height: y(30) - y(70),
     }),
     ...events.map((event) => impactWindow(event, x, start, end)),
+    ...windows.map((window) => modifierWindow(window, x, start, end)),
     ...timeAxis(start, end, width, x),
     svg("line", { class: "mid", x1: MARGIN.left, x2: right, y1: y(50), y2: y(50) }),
     ...[0, 30, 70, 100].map((tick) =>

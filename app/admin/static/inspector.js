@@ -19,6 +19,7 @@ const view = {
   stream: null,
   days: 7,
   history: null,
+  modifierWindows: [],
 };
 
 function streamNav(groups) {
@@ -106,13 +107,34 @@ async function loadTimelines() {
     const parameters = { streams: `${view.domain}.*`, range: RANGES[view.days] };
     const path = `/api/simulation/history${query(parameters)}`;
     view.history = await get(path);
+    view.modifierWindows = [];
     drawTimelines();
     renderEventList(view.history.events);
     showMessage(message, "info", "");
+    loadModifierWindows(parameters);
   } catch (error) {
     showMessage(message, "error", `Could not read the history: ${errorText(error)}`, error.hint);
   } finally {
     charts.setAttribute("aria-busy", "false");
+  }
+}
+
+/** The manual modifiers' ground-truth windows of the shown streams, drawn once they are read
+ * (the truth of a range takes a moment to compute; the timelines do not wait for it). */
+async function loadModifierWindows(parameters) {
+  const domain = view.domain;
+  try {
+    const truth = await get(`/api/ground-truth${query(parameters)}`);
+    if (view.domain !== domain) return;
+    view.modifierWindows = truth.windows.filter((window) => window.label === "modifier");
+    if (view.modifierWindows.length) drawTimelines();
+  } catch (error) {
+    showMessage(
+      byId("timeline-message"),
+      "error",
+      `Could not read the ground truth: ${errorText(error)}`,
+      error.hint,
+    );
   }
 }
 
@@ -168,6 +190,7 @@ function chartCard(stream, points, width) {
       timelineChart({
         points,
         events,
+        windows: view.modifierWindows.filter((window) => window.stream === stream.name),
         start: new Date(history.timeRange.start),
         end: new Date(history.timeRange.end),
         liveSince: history.coverage.live ? history.coverage.live.start : null,
