@@ -134,18 +134,34 @@ def test_the_relationship_views_compare_requests_with_outcomes_and_completions_w
     expect(ratings.locator("svg path")).to_have_count(2)
 
 
-def test_a_modifiers_ground_truth_window_is_marked_on_its_timeline(inspector: Page, api: Api):
-    applied = api.post(
-        "/api/simulation/modifiers",
-        {"stream": "customer.app.opened", "type": "spike", "value": 3, "duration": "PT1H"},
-    )["modifier"]
+@pytest.mark.parametrize(
+    ("stream", "body", "kind"),
+    [
+        ("customer.app.opened", {"type": "spike", "value": 3, "duration": "PT1H"}, "spike"),
+        ("customer.app.opened", {"type": "multiplier", "value": 2}, "level-shift"),
+        ("customer.app.opened", {"type": "trend", "value": 3}, "trend"),
+        ("customer.app.opened", {"type": "missing"}, "missing"),
+        ("customer.app.opened", {"type": "seasonality", "value": 1, "duration": "PT12H"},
+         "seasonality"),
+        ("system.api.latency", {"type": "variance", "value": 3}, "variance"),
+        ("system.queue.depth", {"type": "flatline"}, "flatline"),
+        ("session.scheduled", {"type": "correlation-break"}, "correlation-break"),
+    ],
+)  # fmt: skip
+def test_a_modifiers_ground_truth_window_is_marked_on_its_timeline(
+    inspector: Page, api: Api, stream: str, body: dict, kind: str
+):
+    applied = api.post("/api/simulation/modifiers", {"stream": stream, "duration": "PT2H", **body})
+    modifier = applied["modifier"]["id"]
 
-    inspector.locator('[data-show-domain="customer"]').click()
+    domain = stream.split(".")[0]
+    inspector.locator(f'details[data-domain="{domain}"]').evaluate("d => { d.open = true; }")
+    inspector.locator(f'[data-show-domain="{domain}"]').click()
 
-    card = inspector.locator('.chart-card[data-stream="customer.app.opened"]')
-    window = card.locator(f'.truth-window[data-window-id^="{applied["id"]}:"]')
+    card = inspector.locator(f'.chart-card[data-stream="{stream}"]')
+    window = card.locator(f'.truth-window[data-window-id^="{modifier}:"]')
     # drawn once the range's ground truth is computed: seconds after a reset, more on a
     # loaded machine; the timelines are drawn before it
     expect(window).to_have_count(1, timeout=60_000)
-    expect(window).to_have_attribute("data-kind", "spike")
-    expect(window.locator("title")).to_contain_text(f"spike ({applied['id']})")
+    expect(window).to_have_attribute("data-kind", kind)
+    expect(window.locator("title")).to_contain_text(f"{kind} ({modifier})")
