@@ -140,7 +140,7 @@ function modifierWindow(window, x, start, end) {
   return svg(
     "rect",
     {
-      class: `truth-window kind-${window.kind}`,
+      class: "truth-window",
       x: x(from),
       width: Math.max(2, x(to) - x(from)),
       y: MARGIN.top,

@@ -111,7 +111,7 @@ async function loadTimelines() {
     drawTimelines();
     renderEventList(view.history.events);
     showMessage(message, "info", "");
-    loadModifierWindows(parameters);
+    loadModifierWindows(parameters, view.history);
   } catch (error) {
     showMessage(message, "error", `Could not read the history: ${errorText(error)}`, error.hint);
   } finally {
@@ -120,12 +120,12 @@ async function loadTimelines() {
 }
 
 /** The manual modifiers' ground-truth windows of the shown streams, drawn once they are read
- * (the truth of a range takes a moment to compute; the timelines do not wait for it). */
-async function loadModifierWindows(parameters) {
-  const domain = view.domain;
+ * (the truth of a range takes a moment to compute; the timelines do not wait for it), unless
+ * another domain, range or refresh has been drawn meanwhile. */
+async function loadModifierWindows(parameters, history) {
   try {
     const truth = await get(`/api/ground-truth${query(parameters)}`);
-    if (view.domain !== domain) return;
+    if (view.history !== history) return;
     view.modifierWindows = truth.windows.filter((window) => window.label === "modifier");
     if (view.modifierWindows.length) drawTimelines();
   } catch (error) {
