@@ -24,6 +24,8 @@ from app.api.schemas import (
 )
 from app.domain import ids
 from app.domain.catalog import (
+    DELAYING_FAULTS,
+    DELIVERY_FAULTS,
     SPREAD_MODIFIERS,
     VALUELESS_MODIFIERS,
     Catalog,
@@ -236,14 +238,16 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
             "stream", f"unknown stream '{body.stream}'", "GET /api/streams lists the names"
         )
     model = catalog.baseline(body.stream).model
-    if body.type == "correlation-break" and model != "chain":
+    if body.type in DELIVERY_FAULTS:
+        _check_fault(body, catalog)
+    elif body.type == "correlation-break" and model != "chain":
         raise invalid_field(
             "type",
             f"'{body.stream}' is not made by other streams' events ({model}): it follows no "
             "cause, so there is no correlation to break",
             "use it on a stream whose model is chain (GET /api/streams), e.g. session.scheduled",
         )
-    if model == "chain" and body.type not in (*MULTIPLYING, "correlation-break"):
+    if model == "chain" and body.type not in (*MULTIPLYING, "correlation-break", *DELIVERY_FAULTS):
         raise invalid_field(
             "type",
             f"'{body.stream}' is produced by other streams' events; only a multiplying "
@@ -261,6 +265,8 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
         )
     if body.sigma is not None:
         _check_sigma(body)
+    elif body.type in DELIVERY_FAULTS:
+        _check_fault_value(body)
     elif body.type in VALUELESS_MODIFIERS:
         _check_no_value(body)
     else:
@@ -279,6 +285,58 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
         raise invalid_field(
             "duration", "a change of the day's profile lasts 12 hours or more", 'e.g. "P1D"'
         )
+
+
+LONGEST_DELAY = 24 * 60
+"""Minutes: the most a fault delays an event, or a clock is skewed by."""
+
+
+def _check_fault(body: ManualModifierBody, catalog: Catalog) -> None:
+    """A held-back event must cause nothing: its effects would be in the log before it."""
+    if body.type not in DELAYING_FAULTS:
+        return
+    effects = sorted({edge.target for edge in catalog.edges if edge.source == body.stream})
+    if effects:
+        raise invalid_field(
+            "stream",
+            f"'{body.stream}' causes other streams' events ({', '.join(effects[:3])}): held "
+            f"back, its events would arrive after what they caused",
+            f"{body.type} acts on a stream that causes nothing (e.g. session.cancelled, "
+            "support.csat.submitted, or a gauge); duplicate and clock-skew act on any stream",
+        )
+
+
+def _check_fault_value(body: ManualModifierBody) -> None:
+    if body.value is None:
+        raise invalid_field(
+            "value", f"a {body.type} needs a value", f"e.g. {_FAULT_VALUE_HINTS[body.type]}"
+        )
+    if body.type == "duplicate":
+        within = 0 < body.value <= 1
+    elif body.type == "clock-skew":
+        within = body.value != 0 and abs(body.value) <= LONGEST_DELAY
+    else:
+        within = 0 < body.value <= LONGEST_DELAY
+    if not within:
+        raise invalid_field(
+            "value", _FAULT_VALUE_RANGES[body.type], f"e.g. {_FAULT_VALUE_HINTS[body.type]}"
+        )
+
+
+_FAULT_VALUE_RANGES = {
+    "late": "a late delivery's value is its delay in minutes, in (0, 1440]",
+    "out-of-order": "an out-of-order delivery's value is its longest delay in minutes, in "
+    "(0, 1440]",
+    "duplicate": "a duplicate's value is the share of events delivered twice, in (0, 1]",
+    "clock-skew": "a clock skew's value is its offset in minutes, non-zero and at most 1440 "
+    "either way (negative: the clock is behind)",
+}
+_FAULT_VALUE_HINTS = {
+    "late": '"value": 30 for half an hour late',
+    "out-of-order": '"value": 10 for arrivals up to ten minutes apart from their order',
+    "duplicate": '"value": 0.1 for one event in ten delivered twice',
+    "clock-skew": '"value": -5 for a clock five minutes behind',
+}
 
 
 def _check_has_a_day(body: ManualModifierBody, catalog: Catalog) -> None:

@@ -115,6 +115,23 @@ class Release:
         return self.start + (self.end - self.start) * share
 
 
+@dataclass(frozen=True)
+class DeliveryFault:
+    """A fault in how `stream`'s events occurring in [start, end) are delivered (a manual
+    modifier's: `late`, `out-of-order`, `duplicate` or `clock-skew`, with its `value`). It
+    changes no level: the events are generated as ever. `source` is the modifier's position."""
+
+    stream: int
+    fault: str
+    value: float
+    start: datetime
+    end: datetime
+    source: int
+
+    def covers(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+
 class EffectsSource:
     """Where the generator asks for the effects in force at a moment."""
 
@@ -128,6 +145,10 @@ class EffectsSource:
 
     def releases(self) -> tuple[Release, ...]:
         """The caused events held back and when they are let go."""
+        return ()
+
+    def deliveries(self) -> tuple[DeliveryFault, ...]:
+        """The faults of delivery on record."""
         return ()
 
 
@@ -145,6 +166,9 @@ class CombinedEffects(EffectsSource):
 
     def releases(self) -> tuple[Release, ...]:
         return tuple(release for source in self.sources for release in source.releases())
+
+    def deliveries(self) -> tuple[DeliveryFault, ...]:
+        return tuple(fault for source in self.sources for fault in source.deliveries())
 
 
 def combine(all_effects: list[Effects]) -> Effects:

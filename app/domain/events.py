@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 Kind = Literal["stream", "external", "scenario", "control"]
@@ -30,6 +30,14 @@ def is_anomalous(flag: str | None, expected_flag: str | None, correlation_id: in
     if expected_flag in ANOMALY_FLAGS:
         return True
     return flag in ANOMALY_FLAGS and correlation_id is not None
+
+
+def reported_at(occurred_at: datetime, delivery: dict[str, Any] | None) -> datetime:
+    """When an event says it occurred: `occurred_at`, or what a skewed clock stamped on it
+    (a `clock-skew` fault of delivery, whose `skewSeconds` the row records)."""
+    if delivery is None or delivery.get("fault") != "clock-skew":
+        return occurred_at
+    return occurred_at + timedelta(seconds=delivery["skewSeconds"])
 
 
 RESET_TYPE = "control.reset"
@@ -54,6 +62,9 @@ class NewEvent:
     """What the value was expected to be, given the calendar and every cause in force."""
     expected_flag: Flag | None = None
     """The value against `expected`: `warning` or `critical` when nothing known explains it."""
+    delivery: dict[str, Any] | None = None
+    """How a fault of delivery treated the event (`late`, `out-of-order`, `duplicate` of a
+    position, `clock-skew`), or None: delivered as it happened."""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -88,6 +99,7 @@ class RecordedEvent:
     correlation_id: int | None
     expected: float | None = None
     expected_flag: Flag | None = None
+    delivery: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +122,7 @@ class EventRow:
     correlation_id: int | None
     expected: float | None = None
     expected_flag: Flag | None = None
+    delivery: dict[str, Any] | None = None
 
 
 def assign_epochs(events: Sequence[NewEvent], current_epoch: int) -> list[int]:

@@ -34,6 +34,7 @@ from app.domain.effects import EffectsSource
 from app.domain.events import NewEvent
 from app.domain.fields import DataMaker
 from app.domain.generation.decisions import RuleDecisions
+from app.domain.generation.delivery import Deliveries
 from app.domain.generation.gauges import GaugeSamples
 from app.domain.generation.in_force import InForce
 from app.domain.generation.logged import LoggedEffects
@@ -103,6 +104,7 @@ class StreamGenerator:
         self.decisions = RuleDecisions(model, seed, self.in_force)
         self.values = EventValues(model, baseline, self.state, self.in_force)
         self.queue = EffectQueue(model, seed, self.state, self.in_force, self.makers)
+        self.deliveries = Deliveries(seed, self.state)
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
         if effects is not None:
@@ -146,6 +148,7 @@ class StreamGenerator:
         )
         restore_state(self.state, self.model, self.baseline, snapshot, start, carried_recent)
         self.queue.clear()
+        self.deliveries.clear()
         rules = self.model.rules
         self.queue.push_all(
             p for p in carried if p.due >= self.state.frontier_of(rules[p.rule].target)
@@ -162,7 +165,8 @@ class StreamGenerator:
     # Generation ---------------------------------------------------------------------------------
 
     def first_round(self, group: str, until: datetime) -> list[Draft]:
-        """Roots, gauge samples and due caused events of `group` in [frontier, until)."""
+        """Roots, gauge samples and due caused events of `group` in [frontier, until), after
+        the held events that arrive by `until` (`Deliveries`)."""
         start = self.frontiers[group]
         self.timeline.cover(until)
         self.in_force.forget_round()
@@ -175,46 +179,70 @@ class StreamGenerator:
             elif self.in_force.cuts:
                 drafts.extend(self.roots.decoupled(stream, start, until))
         drafts.extend(self.queue.due(group, until))
-        return self.values.finish(drafts)
+        arrived = self.deliveries.due(group, until)
+        return arrived + self._delivered(self.values.finish(drafts))
 
     def next_round(self, group: str, until: datetime) -> list[Draft]:
         """Caused events of `group` that came due in the interval since the last round."""
         self.in_force.forget_round()
-        return self.values.finish(self.queue.due(group, until))
+        return self._delivered(self.values.finish(self.queue.due(group, until)))
+
+    def _delivered(self, drafts: list[Draft]) -> list[Draft]:
+        """What of a finished round is appended now; what a fault holds back happened now
+        all the same (it causes nothing: the API holds back no other stream's events)."""
+        now, held = self.deliveries.route(drafts)
+        self._record(held, None)
+        return now
 
     def set_effects(self, effects: EffectsSource) -> None:
         """What scenarios, modifiers and logged external events do from now on (on top of the
         baseline's events that still act)."""
         self.in_force.set(effects)
+        self.deliveries.set(self.in_force.effects.deliveries())
         self.queue.requeue()
         self.values.explained = None
 
     def committed(self, drafts: Sequence[Draft], first_position: int) -> None:
         """The drafts are in the log from `first_position` on: record them and decide what
-        each of them causes."""
-        by_stream: dict[int, list[int]] = defaultdict(list)
+        each of them causes. What arrives apart from when it was made was recorded then (a
+        duplicate's copy never: it did not happen); a copy learns its original's position."""
+        happened, positions = [], []
         for offset, draft in enumerate(drafts):
-            by_stream[draft.stream].append(offset)
+            if draft.copy is not None:
+                draft.copy.delivery["of"] = first_position + offset
+            if not draft.arrives_apart:
+                happened.append(draft)
+                positions.append(first_position + offset)
+        self._record(happened, positions)
+
+    def _record(self, drafts: Sequence[Draft], positions: Sequence[int] | None) -> None:
+        """Count events into the timeline (a gauge's samples: their values, and the latest)
+        and, given their positions, decide what each of them causes."""
+        by_stream: dict[int, list[int]] = defaultdict(list)
+        for index, draft in enumerate(drafts):
+            by_stream[draft.stream].append(index)
         causes = []
-        for stream, offsets in by_stream.items():
-            items = [drafts[i] for i in offsets]
+        for stream, indexes in by_stream.items():
+            items = [drafts[i] for i in indexes]
             seconds = np.array([d.occurred_at.timestamp() for d in items])
             if self.model.is_entity(stream):
                 self.timeline.add_many(stream, seconds, None)
-                causes.extend(
-                    CausingEvent(
-                        first_position + i,
-                        stream,
-                        d.occurred_at,
-                        self.model.causing_data(stream, d.data),
-                        d.correlation_id,
+                if positions is not None:
+                    causes.extend(
+                        CausingEvent(
+                            positions[i],
+                            stream,
+                            d.occurred_at,
+                            self.model.causing_data(stream, d.data),
+                            d.correlation_id,
+                        )
+                        for i, d in zip(indexes, items, strict=True)
                     )
-                    for i, d in zip(offsets, items, strict=True)
-                )
             else:
                 self.timeline.add_many(stream, seconds, np.array([d.value for d in items]))
                 self.latest_sample[stream] = float(items[-1].value or 0.0)
-        self.queue.push_all(self.decisions.decide(causes))
+        if causes:
+            self.queue.push_all(self.decisions.decide(causes))
 
     def advance(self, group: str, until: datetime) -> None:
         self.frontiers[group] = max(self.frontiers[group], until)
@@ -240,12 +268,17 @@ class StreamGenerator:
                     if draft.cause and draft.cause.position
                     else None,
                     correlation_id=draft.correlation_id,
+                    delivery=draft.delivery,
                 )
             )
         return events
 
     def pending_count(self) -> int:
         return self.queue.count()
+
+    def held_count(self) -> int:
+        """Events generated and not yet delivered (`late`, `out-of-order`, duplicates' copies)."""
+        return self.deliveries.count()
 
     def _streams(self, group: str) -> list[int]:
         return [s for s in range(self.model.stream_count) if self.group_of[s] == group]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from app.domain.catalog import SPREAD_MODIFIERS
+from app.domain.catalog import DELIVERY_FAULTS, SPREAD_MODIFIERS
 from app.domain.causes import Cause, CauseSet, StateAction
 from app.domain.counterfactual import REACH_TAIL, cause_effects, expectation
 from app.domain.hourly import HourlyRun, simulate
@@ -27,6 +27,7 @@ from app.domain.labels import (
     causes_of,
     confound,
     decoupling_windows,
+    delivery_windows,
     herring_windows,
     observe,
     spread_windows,
@@ -84,6 +85,8 @@ def label(
     for cause in causes:
         if not cause.acts and cause.id in wanted:
             windows.extend(herring_windows(model, cause, grid_start, full.values))
+        elif cause.id in wanted and cause.shape in DELIVERY_FAULTS:
+            windows.extend(delivery_windows(model, cause, grid_start, full.values))
         elif cause.id in wanted and _changes_samples_only(model, cause):
             windows.extend(spread_windows(model, cause, grid_start, full.values))
         elif cause.id in wanted and cause.shape == "correlation-break":

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from app.domain.calendar import HOUR, day_type, hour_grid, hour_of_day
+from app.domain.catalog import DELAYING_FAULTS
 from app.domain.causes import Cause, StateAction
 from app.domain.counterfactual import CauseEffect
 from app.domain.generation.gauges import sample_interval
@@ -342,19 +343,18 @@ def spread_windows(
     ratio = 0.0 if modifier.type in ("flatline", "missing") else modifier.value
     sigma = _spread_sigma(ratio, (end - start).total_seconds() / interval)
     unmoved = dict(UNMOVED) | ({"sampleShare": 0.0} if gap else {"spreadRatio": ratio})
-    window = _unmoved_window(
-        model,
-        cause,
-        modifier.stream,
-        grid_start,
-        _hours(grid_start, start, end),
-        expected,
-        unmoved=unmoved,
-        sigma=sigma,
-        peak_sigma=min(sigma, _spread_sigma(ratio, 3600 / interval)),
-        ongoing=_reaches_grid_end(cause, grid_start, expected),
-    )
-    return [window]
+    return [
+        _span_window(
+            model,
+            cause,
+            grid_start,
+            expected,
+            span,
+            unmoved=unmoved,
+            sigma=sigma,
+            peak_sigma=min(sigma, _spread_sigma(ratio, 3600 / interval)),
+        )
+    ]
 
 
 def decoupling_windows(
@@ -369,39 +369,125 @@ def decoupling_windows(
     span = _modifier_span(cause, grid_start, expected)
     if span is None:
         return []
+    stream = model.index[span[0].stream]
+    return [
+        _span_window(
+            model, cause, grid_start, expected, span, decoupled_from=causes_of(model, stream)
+        )
+    ]
+
+
+def delivery_windows(
+    model: MarketModel, cause: Cause, grid_start: datetime, expected: np.ndarray
+) -> list[Window]:
+    """A fault of delivery: what happened is unchanged (no expectation moves, and the hourly
+    history counts what happened), what the feed delivers is not. Its stream over the span
+    where the feed shows it: the modifier's span, and for a held-back delivery the delay
+    after it too. `expected` says what the feed does (`delaySeconds` for `late`,
+    `maxDelaySeconds` for `out-of-order`, `duplicateShare`, `skewSeconds`); `sigma` is how far
+    the feed's count of events moves against its Poisson spread over the window: a share `s`
+    of duplicates adds `s x sqrt(n)` for the window's n expected events, a late delivery
+    empties the feed for its delay (`sqrt(n)` for the n events due then). An out-of-order or
+    skewed delivery moves no count (`sigma` 0, `subtle`): only the events' order or their
+    stamps tell it."""
+    modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
+    if modifier is None:
+        return []
+    delay = timedelta(minutes=modifier.value) if modifier.type in DELAYING_FAULTS else ZERO
+    span = _modifier_span(cause, grid_start, expected, tail=delay)
+    if span is None:
+        return []
+    _, start, end = span
+    feed_sigma = 0.0
+    if modifier.type == "duplicate":
+        feed_sigma = modifier.value * np.sqrt(_expected_count(model, span, grid_start, expected))
+    elif modifier.type == "late":
+        emptied = (span[0], start, min(start + delay, modifier.end))
+        feed_sigma = float(np.sqrt(_expected_count(model, emptied, grid_start, expected)))
+    hours = max((end - start) / HOUR, 1.0)
+    return [
+        _span_window(
+            model,
+            cause,
+            grid_start,
+            expected,
+            span,
+            tail=delay,
+            unmoved=dict(UNMOVED) | _fault_detail(modifier),
+            sigma=float(feed_sigma),
+            peak_sigma=float(feed_sigma / np.sqrt(hours)),
+        )
+    ]
+
+
+def _fault_detail(modifier: ManualModifier) -> dict[str, float]:
+    minutes = modifier.value
+    return {
+        "late": {"delaySeconds": minutes * 60},
+        "out-of-order": {"maxDelaySeconds": minutes * 60},
+        "duplicate": {"duplicateShare": modifier.value},
+        "clock-skew": {"skewSeconds": minutes * 60},
+    }[modifier.type]
+
+
+def _expected_count(
+    model: MarketModel,
+    span: tuple[ManualModifier, datetime, datetime],
+    grid_start: datetime,
+    expected: np.ndarray,
+) -> float:
+    """The events (a gauge: the samples) its stream is expected to deliver over the span."""
     modifier, start, end = span
-    window = _unmoved_window(
-        model,
-        cause,
-        modifier.stream,
-        grid_start,
-        _hours(grid_start, start, end),
-        expected,
-        ongoing=_reaches_grid_end(cause, grid_start, expected),
-        decoupled_from=causes_of(model, model.index[modifier.stream]),
-    )
-    return [window]
+    stream = model.index[modifier.stream]
+    if end <= start:
+        return 0.0
+    if not model.is_entity(stream):
+        return (end - start).total_seconds() / sample_interval(model, stream)
+    first, last = _hours(grid_start, start, end)
+    hourly = expected[stream, first:last]
+    covered = [
+        (min(end, grid_start + (h + 1) * HOUR) - max(start, grid_start + h * HOUR)) / HOUR
+        for h in range(first, last)
+    ]
+    return float(np.dot(hourly, covered))
 
 
+ZERO = timedelta(0)
 UNMOVED: Mapping[str, float] = {"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0}
 """The expected effect of a cause that moves no expectation."""
 
 
 def _modifier_span(
-    cause: Cause, grid_start: datetime, expected: np.ndarray
+    cause: Cause, grid_start: datetime, expected: np.ndarray, tail: timedelta = ZERO
 ) -> tuple[ManualModifier, datetime, datetime] | None:
-    """A modifier cause's modifier and its span within the grid (None when it has no
-    modifier or none of its span is in the grid)."""
+    """A modifier cause's modifier and its span (and `tail` after it) within the grid (None
+    when it has no modifier or none of its span is in the grid)."""
     modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
     grid_end = grid_start + expected.shape[1] * HOUR
-    start, end = max(cause.start, grid_start), min(cause.end, grid_end)
+    start, end = max(cause.start, grid_start), min(cause.end + tail, grid_end)
     if modifier is None or end <= start:
         return None
     return modifier, start, end
 
 
-def _reaches_grid_end(cause: Cause, grid_start: datetime, expected: np.ndarray) -> bool:
-    return cause.end > grid_start + expected.shape[1] * HOUR
+def _span_window(
+    model: MarketModel,
+    cause: Cause,
+    grid_start: datetime,
+    expected: np.ndarray,
+    span: tuple[ManualModifier, datetime, datetime],
+    tail: timedelta = ZERO,
+    **measures: Any,
+) -> Window:
+    """A modifier's window on its own stream over its span (`_unmoved_window`), going on
+    when the span (and `tail` after it) runs past the grid."""
+    modifier, start, end = span
+    grid_end = grid_start + expected.shape[1] * HOUR
+    hours = _hours(grid_start, start, end)
+    return _unmoved_window(
+        model, cause, modifier.stream, grid_start, hours, expected,
+        ongoing=cause.end + tail > grid_end, **measures,
+    )  # fmt: skip
 
 
 def _hours(grid_start: datetime, start: datetime, end: datetime) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from app.domain import ids
 from app.domain.catalog import (
+    DELIVERY_FAULTS,
     SHAPED_MODIFIERS,
     SPREAD_MODIFIERS,
     VALUELESS_MODIFIERS,
@@ -95,19 +96,21 @@ class ManualModifier:
 
     @property
     def kind(self) -> ModifierKind:
-        """What a detector meets: a shaped type's own name (`spike`, `trend`, `missing`,
-        `variance`, `flatline`), or a `level-shift` (a multiplier, addition or override held for
+        """What a detector meets: a shaped type's or a fault's own name (`spike`, `trend`,
+        `missing`, `late`, ...), or a `level-shift` (a multiplier, addition or override held for
         the duration)."""
-        return self.type if self.type in SHAPED_MODIFIERS else "level-shift"
+        if self.type in SHAPED_MODIFIERS or self.type in DELIVERY_FAULTS:
+            return self.type
+        return "level-shift"
 
     def factor_at(self, moment: datetime) -> float:
         """A multiplicative modifier's factor at `moment`: a trend's grows in a straight line
         from 1 at its start to `value` at its planned end; a missing stream's is 0; a change
-        of spread or a correlation break leaves the level alone. (A seasonality change's
-        depends on the stream's day: `StateEffects` works it out.)"""
+        of spread, a correlation break or a fault of delivery leaves the level alone. (A
+        seasonality change's depends on the stream's day: `StateEffects` works it out.)"""
         if self.type == "missing":
             return 0.0
-        if self.type in (*SPREAD_MODIFIERS, "correlation-break"):
+        if self.type in (*SPREAD_MODIFIERS, "correlation-break", *DELIVERY_FAULTS):
             return 1.0
         if self.type != "trend":
             return self.value

@@ -10,8 +10,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from app.domain.catalog import Modifier, Scenario, ScenarioCascade
-from app.domain.effects import Adjust, Effects, EffectsSource, Release, combine
+from app.domain.catalog import DELIVERY_FAULTS, Modifier, Scenario, ScenarioCascade
+from app.domain.effects import Adjust, DeliveryFault, Effects, EffectsSource, Release, combine
 from app.domain.impacts import ImpactEffects, event_impact
 from app.domain.model import MarketModel
 from app.domain.seasonality import reshaped_day
@@ -78,6 +78,16 @@ class StateEffects(EffectsSource):
                     )
         return tuple(found)
 
+    def deliveries(self) -> tuple[DeliveryFault, ...]:
+        """The manual modifiers that are faults of delivery, over the time each acts."""
+        return tuple(
+            DeliveryFault(
+                self.model.index[m.stream], m.type, m.value, m.start, m.end, m.modifier_id
+            )
+            for m in self.state.modifiers
+            if m.type in DELIVERY_FAULTS and m.stream in self.model.index
+        )
+
     def _run_effects(self, run: Run, scenario: Scenario, moment: datetime) -> Effects:
         w = weight(scenario, run, moment)
         streams: dict[int, Adjust] = {}
@@ -105,7 +115,7 @@ class StateEffects(EffectsSource):
         return Effects(streams, rates, sources_s, sources_r)
 
     def _modifier_effects(self, modifier: ManualModifier, moment: datetime) -> Effects:
-        if not modifier.in_force(moment):
+        if not modifier.in_force(moment) or modifier.type in DELIVERY_FAULTS:
             return Effects()
         stream = self.model.index[modifier.stream]
         if modifier.type in ("additive", "override"):

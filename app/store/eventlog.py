@@ -60,6 +60,7 @@ _COPY_COLUMNS = (
     "correlation_id",
     "expected",
     "expected_flag",
+    "delivery",
 )
 _COPY_TYPES = (
     "int8",
@@ -77,6 +78,7 @@ _COPY_TYPES = (
     "int8",
     "float8",
     "text",
+    "jsonb",
 )
 _COPY_SQL = f"COPY event_log ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 
@@ -188,6 +190,7 @@ class LogWriter:
                         event.correlation_id,
                         event.expected,
                         event.expected_flag,
+                        None if event.delivery is None else Jsonb(event.delivery),
                     )
                 )
         return Appended(first, last, epochs[-1], recorded_at)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from app.domain.generator import TICK_TYPE, LogSnapshot
 from app.domain.timerange import from_iso
+from app.store.tables import HAPPENED
 
 CLOCK_TYPE = "control.clock"
 READ_BACK_CHUNK = 20_000
@@ -32,7 +33,7 @@ _EPOCH_START = sa.text(
 )
 _RECENT = sa.text(
     "SELECT stream, occurred_at FROM event_log "
-    "WHERE epoch = :epoch AND stream = ANY(:streams) AND occurred_at >= :since"
+    f"WHERE epoch = :epoch AND stream = ANY(:streams) AND occurred_at >= :since AND {HAPPENED}"
 )
 _HOURLY = sa.text(
     "SELECT stream, hour, events, value_sum, value_count FROM stream_hourly "
@@ -40,7 +41,8 @@ _HOURLY = sa.text(
 )
 _CAUSES = sa.text(
     "SELECT position, stream, occurred_at, data, correlation_id FROM event_log "
-    "WHERE epoch = :epoch AND stream = :stream AND occurred_at >= :since ORDER BY position"
+    f"WHERE epoch = :epoch AND stream = :stream AND occurred_at >= :since AND {HAPPENED} "
+    "ORDER BY position"
 )
 _EMITTED = sa.text(
     "SELECT causation_id, stream FROM event_log "

@@ -1,6 +1,8 @@
 """The hourly rollup of stream events: a projection that follows the log by position.
 
-History reads whole hours of live data from here instead of counting log rows. Any process
+History reads whole hours of live data from here instead of counting log rows. It counts
+what happened: a duplicate's second delivery is not counted, and every event counts in the
+hour it occurred, however late it arrived or whatever a skewed clock stamped on it. Any process
 may bring it up to date (`catch_up`): the projection's position row is locked while it folds,
 so two callers never count a row twice, and positions are visible in order, so it never
 skips one.
@@ -15,6 +17,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
+from app.store.tables import HAPPENED
+
 NAME = "stream_hourly"
 BATCH = 500_000
 
@@ -24,12 +28,13 @@ _ENSURE = sa.text(
 _LOCK = sa.text("SELECT position FROM projection_position WHERE name = :name FOR UPDATE")
 _NEWEST = sa.text("SELECT coalesce(max(position), 0) FROM event_log")
 _FOLD = sa.text(
-    """
+    f"""
     INSERT INTO stream_hourly (epoch, stream, hour, events, value_sum, value_count)
     SELECT epoch, stream, date_trunc('hour', occurred_at, 'UTC'), count(*),
            coalesce(sum(value), 0), count(value)
     FROM event_log
     WHERE position > :after AND position <= :upto AND kind = 'stream' AND stream IS NOT NULL
+      AND {HAPPENED}
     GROUP BY 1, 2, 3
     ON CONFLICT (epoch, stream, hour) DO UPDATE SET
         events = stream_hourly.events + excluded.events,

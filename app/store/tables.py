@@ -25,9 +25,13 @@ event_log = sa.Table(
     sa.Column("correlation_id", sa.BigInteger),
     sa.Column("expected", sa.Float(53)),
     sa.Column("expected_flag", sa.Text),
+    sa.Column("delivery", JSONB),
 )
 
 EVENT_COLUMNS = tuple(c.name for c in event_log.columns)
+HAPPENED = "(delivery IS NULL OR delivery->>'fault' <> 'duplicate')"
+"""SQL: the row records something that happened (a duplicate's second delivery does not): the
+hourly rollup and the generator's read-back count only these."""
 
 admin_session = sa.Table(
     "admin_session",

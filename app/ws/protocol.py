@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from app.domain.events import EventRow, RecordedEvent, is_anomalous
+from app.domain.events import EventRow, RecordedEvent, is_anomalous, reported_at
 from app.domain.timerange import from_iso
 
 MAX_TOPICS = 200
@@ -228,7 +228,9 @@ class WireEvent:
 
     @classmethod
     def of(cls, event: RecordedEvent | EventRow) -> WireEvent:
-        """Encoded with orjson; an `EventRow`'s data goes out as the log's own JSON text."""
+        """Encoded with orjson; an `EventRow`'s data goes out as the log's own JSON text. An
+        event stamped by a skewed clock says it occurred when that clock said
+        (`app.domain.events.reported_at`): the feed shows what a pipeline receives."""
         if isinstance(event, EventRow):
             data = event.data_json.encode()
         else:
@@ -239,7 +241,7 @@ class WireEvent:
                 "kind": event.kind,
                 "type": event.type,
                 "stream": event.stream,
-                "occurredAt": event.occurred_at.astimezone(UTC),
+                "occurredAt": reported_at(event.occurred_at, event.delivery).astimezone(UTC),
                 "recordedAt": event.recorded_at.astimezone(UTC),
             },
             option=orjson.OPT_UTC_Z,  # as `iso` writes it, several times faster

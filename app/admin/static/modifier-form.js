@@ -14,6 +14,7 @@ import {
 } from "./dom.js";
 import { clearFieldErrors, showFieldError } from "./fields.js";
 import {
+  DELIVERY_FAULTS,
   MULTIPLYING,
   SIGMA_TYPES,
   VALUELESS,
@@ -69,6 +70,7 @@ function expectedValue(body, mean) {
   if (body.type === "additive") return mean + body.value;
   if (body.type === "missing") return 0;
   if (["variance", "flatline", "seasonality", "correlation-break"].includes(body.type)) return mean;
+  if (DELIVERY_FAULTS.includes(body.type)) return mean;
   return body.value;
 }
 
@@ -88,7 +90,7 @@ async function updatePreview(form) {
       ? ` until about ${formatTime(new Date(now.getTime() + hours * 3600000).toISOString())}`
       : "";
   const parts = [`${body.stream} ${change} for ${formatSpan(hours * 3600)}${until}.`];
-  const chainTypes = [...MULTIPLYING, "missing", "correlation-break"];
+  const chainTypes = [...MULTIPLYING, "missing", "correlation-break", ...DELIVERY_FAULTS];
   if (stream.model === "chain" && !chainTypes.includes(body.type)) {
     parts.push(
       "This stream is produced by other streams' events: only a multiplier, spike, trend, " +

@@ -7,6 +7,9 @@ export const MULTIPLYING = ["multiplier", "spike", "trend"];
 /** The types whose change can be given in the stream's standard deviations instead. */
 export const SIGMA_TYPES = ["multiplier", "spike", "trend"];
 
+/** The faults of delivery: what happened is unchanged, what arrives is not. */
+export const DELIVERY_FAULTS = ["late", "out-of-order", "duplicate", "clock-skew"];
+
 /** The types that take no value. */
 export const VALUELESS = ["missing", "flatline", "correlation-break"];
 
@@ -30,6 +33,10 @@ export function describeChange(type, value, sigma = null) {
   if (type === "variance") return `noise ×${value}, level unchanged`;
   if (type === "flatline") return "holds its last sample";
   if (type === "correlation-break") return "stops following its causes (arrives as the calendar expects)";
+  if (type === "late") return `arrives ${value} min late (what happened unchanged)`;
+  if (type === "out-of-order") return `arrives up to ${value} min late, out of order`;
+  if (type === "duplicate") return `has ${Math.round(value * 100)}% of its events delivered twice`;
+  if (type === "clock-skew") return `is stamped ${Math.abs(value)} min ${value < 0 ? "behind" : "ahead"}`;
   if (type === "seasonality") {
     if (value === 1) return "loses its daily shape (a flat day, the same total)";
     if (value === 2) return "has its day turned over (the same total)";

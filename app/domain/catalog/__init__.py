@@ -60,6 +60,8 @@ from .relationships import (
     Target,
 )
 from .scenarios import (
+    DELAYING_FAULTS,
+    DELIVERY_FAULTS,
     SHAPED_MODIFIERS,
     SPREAD_MODIFIERS,
     VALUELESS_MODIFIERS,
@@ -87,6 +89,8 @@ from .streams import (
 
 __all__ = [
     "CONFIG_FILES",
+    "DELAYING_FAULTS",
+    "DELIVERY_FAULTS",
     "DOMAINS",
     "EVENT_TYPES",
     "LOAD_HOURS_MAX",

@@ -17,18 +17,31 @@ noise x`value`, its level unchanged), `flatline` (a gauge stuck at its last samp
 `seasonality` (the day's profile flattened by `value`: 1 flat, 2 turned over; its daily total
 kept), `correlation-break` (a stream made by its causes stops following them: it arrives at
 what the calendar expects of it, whatever its causes do)."""
-ManualModifierType = Literal["multiplier", "additive", "override", ShapedModifierType]
+DeliveryFaultType = Literal["late", "out-of-order", "duplicate", "clock-skew"]
+"""The faults of delivery: what happened is generated as ever, and arrives the way a real
+pipeline can deliver it. `late` (every event arrives `value` minutes after it occurred),
+`out-of-order` (each event arrives a random 0 to `value` minutes after it occurred),
+`duplicate` (a `value` share of the events arrive twice, the copy within a minute), and
+`clock-skew` (the stream's clock runs `value` minutes ahead, behind if negative: its events
+say they occurred then)."""
+ManualModifierType = Literal[
+    "multiplier", "additive", "override", ShapedModifierType, DeliveryFaultType
+]
 """What a manual modifier can be: it changes a stream, not a named rate. The first three set
-the stream's level for the duration (a level shift); the others are shaped
-(`ShapedModifierType`)."""
+the stream's level for the duration (a level shift); then the shapes (`ShapedModifierType`)
+and the faults of delivery (`DeliveryFaultType`)."""
 SHAPED_MODIFIERS: tuple[str, ...] = get_args(ShapedModifierType)
+DELIVERY_FAULTS: tuple[str, ...] = get_args(DeliveryFaultType)
+DELAYING_FAULTS = ("late", "out-of-order")
+"""The faults that hold an event back: only on streams whose events cause nothing, so no
+effect is in the log before its cause."""
 SPREAD_MODIFIERS = ("variance", "flatline")
 """The shapes that leave a stream's expectation alone and change its spread (gauges only)."""
 VALUELESS_MODIFIERS = ("missing", "flatline", "correlation-break")
 """The types that take no value."""
-ModifierKind = Literal["level-shift", ShapedModifierType]
-"""What a detector meets in a manual modifier's ground-truth windows: a shaped modifier's own
-type, or a `level-shift` for the others."""
+ModifierKind = Literal["level-shift", ShapedModifierType, DeliveryFaultType]
+"""What a detector meets in a manual modifier's ground-truth windows: a shaped modifier's or a
+fault's own type, or a `level-shift` for the others."""
 
 
 class Modifier(ConfigModel):

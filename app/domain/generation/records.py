@@ -62,6 +62,17 @@ class Draft:
     correlation_id: int | None = None
     expected: float | None = None
     expected_flag: str | None = None
+    delivery: dict[str, Any] | None = None
+    """How a fault of delivery treated it (`app.domain.generation.delivery`), or None."""
+    copy: Draft | None = None
+    """The duplicate that will arrive after it: told its original's position on commit."""
+
+    @property
+    def arrives_apart(self) -> bool:
+        """Delivered apart from when it was generated: held back (late, out of order), or a
+        duplicate's copy. The generator recorded it when it was made (a copy records
+        nothing: it did not happen), so its commit records nothing."""
+        return self.delivery is not None and self.delivery["fault"] != "clock-skew"
 
 
 CauseRow = tuple[int, str, datetime, Mapping[str, Any], int | None]

@@ -240,6 +240,17 @@ def test_history_after_a_reset_joins_the_baseline_restored_hours_and_live(
           "duration": "PT1H"}, "sigma"),
         ({"stream": "customer.app.opened", "type": "multiplier", "sigma": -90,
           "duration": "PT1H"}, "sigma"),
+        ({"stream": "customer.app.opened", "type": "late", "value": 30, "duration": "PT1H"},
+         "stream"),
+        ({"stream": "session.cancelled", "type": "late", "duration": "PT1H"}, "value"),
+        ({"stream": "session.cancelled", "type": "out-of-order", "value": 2000,
+          "duration": "PT1H"}, "value"),
+        ({"stream": "customer.app.opened", "type": "duplicate", "value": 1.5,
+          "duration": "PT1H"}, "value"),
+        ({"stream": "customer.app.opened", "type": "clock-skew", "value": 0,
+          "duration": "PT1H"}, "value"),
+        ({"stream": "customer.app.opened", "type": "duplicate", "sigma": 2,
+          "duration": "PT1H"}, "sigma"),
     ],
 )  # fmt: skip
 def test_a_bad_manual_modifier_is_refused_naming_the_field(seeded_client, body, field):
@@ -334,6 +345,35 @@ def test_a_correlation_break_is_labelled_on_its_stream_with_the_streams_it_stopp
     windows = [w for w in truth["windows"] if w["source"]["id"] == modifier["id"]]
     assert windows and {w["kind"] for w in windows} == {"correlation-break"}
     assert all(w["decoupledFrom"] == ["customer.booking.confirmed"] for w in windows)
+
+
+@pytest.mark.parametrize(
+    ("stream", "kind", "value", "detail"),
+    [
+        ("session.cancelled", "late", 30, {"delaySeconds": 1800}),
+        ("system.api.latency", "out-of-order", 5, {"maxDelaySeconds": 300}),
+        ("session.scheduled", "duplicate", 0.2, {"duplicateShare": 0.2}),
+        ("customer.app.opened", "clock-skew", -3, {"skewSeconds": -180}),
+    ],
+)
+def test_a_fault_of_delivery_is_labelled_on_its_stream_with_what_the_feed_shows(
+    seeded_client, wall, stream, kind, value, detail
+):
+    response = seeded_client.post(
+        "/api/simulation/modifiers",
+        json={"stream": stream, "type": kind, "value": value, "duration": "PT2H"},
+    )
+    modifier = response.json["modifier"]
+    wall.advance(timedelta(hours=1))
+
+    truth = seeded_client.get(f"/api/ground-truth?streams={stream}").json
+
+    assert response.status_code == 201
+    assert (modifier["kind"], modifier["value"]) == (kind, value)
+    (window,) = [w for w in truth["windows"] if w["source"]["id"] == modifier["id"]]
+    assert window["kind"] == kind and window["stream"] == stream
+    assert window["expected"] | detail == window["expected"]
+    assert window["expected"]["ratio"] == 1.0
 
 
 def test_a_change_given_in_sigma_is_that_many_of_the_streams_deviations_at_that_hour(

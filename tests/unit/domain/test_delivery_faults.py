@@ -1,0 +1,166 @@
+"""Faults of delivery as manual modifiers: late, out-of-order, duplicate and clock-skew
+deliveries of a stream's events, each recorded with the row, while what happened (when each
+event occurred, that it occurred once) stays in the log as it was."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from app.domain.calendar import HOUR
+from app.domain.causes import modifier_cause
+from app.domain.effects import hour_average
+from app.domain.events import NewEvent, reported_at
+from app.domain.generator import TICK_TYPE
+from app.domain.ground_truth import label
+from app.domain.labels import Noise
+from app.domain.model import MarketModel
+from app.domain.simulation_state import ManualModifier, SimulationState
+from app.domain.state_effects import StateEffects
+from app.domain.timerange import iso
+from tests.unit.domain.test_generator import STEP, MemoryLog, fresh, run
+
+LATE = "session.cancelled"
+SHUFFLED = "tutor.earnings.credited"
+DOUBLED = "customer.app.opened"
+SKEWED = "support.chat.started"
+
+
+@pytest.fixture(scope="module")
+def model(catalog, quiet_view) -> MarketModel:
+    return MarketModel(catalog, anchor=quiet_view.end)
+
+
+def fault(number: int, stream: str, kind: str, value: float, start, hours: float):
+    end = start + hours * HOUR
+    return ManualModifier(number, stream, kind, value, start, end, planned_end=end)
+
+
+@pytest.fixture(scope="module")
+def faulty(model, quiet_view):
+    """Three hours with each fault acting from the first hour's end to the second's."""
+    start = quiet_view.end + HOUR
+    faults = {
+        "late": fault(11, LATE, "late", 30.0, start, 1),
+        "out-of-order": fault(12, SHUFFLED, "out-of-order", 20.0, start, 1),
+        "duplicate": fault(13, DOUBLED, "duplicate", 0.25, start, 1),
+        "clock-skew": fault(14, SKEWED, "clock-skew", -7.5, start, 1),
+    }
+    generator = fresh(model, quiet_view)
+    generator.set_effects(StateEffects(SimulationState(modifiers=tuple(faults.values())), model))
+    log = MemoryLog()
+    run(generator, log, steps=int(3 * HOUR / STEP))
+    return faults, log, generator
+
+
+def rows(log: MemoryLog, stream: str) -> list[tuple[int, NewEvent]]:
+    return [(p, e) for p, e in enumerate(log.events, start=1) if e.stream == stream]
+
+
+def chunk_written_in(log: MemoryLog, position: int, group: str):
+    """The `until` of the chunk an event was appended in: its group's next tick."""
+    for event in log.events[position:]:
+        if event.type == TICK_TYPE and event.data["group"] == group:
+            return event.occurred_at
+    raise AssertionError("no tick after the event")
+
+
+def test_late_events_arrive_their_delay_after_they_occurred_dated_when_they_did(faulty):
+    faults, log, _ = faulty
+    late = faults["late"]
+    in_span = [(p, e) for p, e in rows(log, LATE) if late.in_force(e.occurred_at)]
+
+    assert len(in_span) > 5
+    for position, event in in_span:
+        assert event.delivery == {"fault": "late", "modifier": 11, "delaySeconds": 1800.0}
+        written = chunk_written_in(log, position, "high")
+        assert written - STEP <= event.occurred_at + timedelta(minutes=30) < written
+    assert all(e.delivery is None for _, e in rows(log, LATE) if not late.in_force(e.occurred_at))
+
+
+def test_out_of_order_events_arrive_shuffled_within_their_horizon(faulty):
+    faults, log, _ = faulty
+    shuffled = faults["out-of-order"]
+    in_span = [(p, e) for p, e in rows(log, SHUFFLED) if shuffled.in_force(e.occurred_at)]
+    times = [e.occurred_at for _, e in in_span]
+
+    delays = [e.delivery["delaySeconds"] for _, e in in_span]
+    assert len(in_span) > 5 and all(0 <= d <= 1200 for d in delays)
+    assert max(delays) - min(delays) > 600
+    inversions = sum(1 for a, b in itertools.pairwise(times) if b < a)
+    assert inversions > len(in_span) / 10
+    for position, event in in_span:
+        written = chunk_written_in(log, position, "medium")
+        assert event.occurred_at + timedelta(seconds=event.delivery["delaySeconds"]) < written
+
+
+def test_a_duplicate_is_its_originals_copy_delivered_after_it_and_causes_nothing(faulty):
+    faults, log, _ = faulty
+    doubled = faults["duplicate"]
+    events = rows(log, DOUBLED)
+    copies = [(p, e) for p, e in events if e.delivery and e.delivery["fault"] == "duplicate"]
+    originals = [e for _, e in events if e.delivery is None and doubled.in_force(e.occurred_at)]
+
+    assert 0.18 < len(copies) / len(originals) < 0.32
+    for position, copy in copies:
+        original = log.at(copy.delivery["of"])
+        assert copy.delivery["of"] < position and doubled.in_force(original.occurred_at)
+        assert (copy.occurred_at, copy.data, copy.value) == (
+            original.occurred_at, original.data, original.value
+        )  # fmt: skip
+        assert original.delivery is None
+    copy_positions = {p for p, _ in copies}
+    assert not [e for e in log.events if e.causation_id in copy_positions]
+
+
+def test_a_skewed_clock_stamps_its_offset_and_the_log_keeps_the_real_moment(faulty):
+    faults, log, _ = faulty
+    skewed = faults["clock-skew"]
+    in_span = [e for _, e in rows(log, SKEWED) if skewed.in_force(e.occurred_at)]
+
+    assert in_span
+    for event in in_span:
+        assert event.delivery == {"fault": "clock-skew", "modifier": 14, "skewSeconds": -450.0}
+        assert reported_at(event.occurred_at, event.delivery) == (
+            event.occurred_at - timedelta(minutes=7.5)
+        )
+
+
+def test_nothing_is_held_once_every_faults_events_arrived(faulty):
+    _, log, generator = faulty
+    assert generator.held_count() == 0
+    assert all(e.delivery is None for e in log.events if e.kind != "stream")
+
+
+def test_each_faults_window_is_labelled_with_its_kind_and_what_the_feed_shows(model, quiet_view):
+    start = quiet_view.end + HOUR
+    faults = [
+        fault(21, LATE, "late", 30.0, start, 2),
+        fault(22, SHUFFLED, "out-of-order", 20.0, start, 2),
+        fault(23, DOUBLED, "duplicate", 0.25, start, 2),
+        fault(24, SKEWED, "clock-skew", -7.5, start, 2),
+    ]
+    noise = Noise.of(model, np.zeros((model.stream_count, 2, 24)))
+
+    truth = label(model, [modifier_cause(f) for f in faults], quiet_view.end, 6, noise)
+
+    shown = {w.stream: w.to_json() for w in truth.windows}
+    assert {w["kind"] for w in shown.values()} == {
+        "late",
+        "out-of-order",
+        "duplicate",
+        "clock-skew",
+    }
+    assert shown[LATE]["end"] == iso(start + 3 * HOUR)  # the span, then its delay's hour
+    assert shown[SHUFFLED]["expected"]["maxDelaySeconds"] == 1200
+    assert shown[DOUBLED]["expected"]["duplicateShare"] == 0.25
+    assert shown[SKEWED]["expected"]["skewSeconds"] == -450
+    assert all(w["expected"]["ratio"] == 1.0 for w in shown.values())  # nothing happened
+    state = SimulationState(modifiers=tuple(faults))
+    acting = hour_average(StateEffects(state, model), start)
+    assert all(acting.stream(model.index[f.stream]).is_identity for f in faults)
+    assert shown[DOUBLED]["sigma"] > 3 and shown[DOUBLED]["detectability"] == "visible"
+    assert shown[SKEWED]["detectability"] == shown[SHUFFLED]["detectability"] == "subtle"
