@@ -254,7 +254,7 @@ def cmd_clock(args: argparse.Namespace, _settings) -> int:
     return _print(*call(args.url, "POST", "/api/simulation/clock", {"speed": args.speed}))
 
 
-def _query(**params: str | None) -> str:
+def _query(**params: str | int | None) -> str:
     chosen = {k: v for k, v in params.items() if v}
     return f"?{urllib.parse.urlencode(chosen)}" if chosen else ""
 
@@ -280,8 +280,12 @@ def cmd_export(args: argparse.Namespace, _settings) -> int:
     if status >= 400:
         return _print(status, history)
     series = history["streams"]
+    status, deliveries = _all_deliveries(args.url, span, args.streams)
+    if status >= 400:
+        return _print(status, deliveries)
     folder = Path(args.labels)
-    write_dataset(folder, series, {**truth, "streams": sorted(series)}, args.calendar)
+    truth = {**truth, "streams": sorted(series)}
+    write_dataset(folder, series, truth, args.calendar, deliveries)
     causal = [w for w in truth["windows"] if w["causal"]]
     clear = sum(w["detectability"] == "clear" for w in causal)
     visible = sum(w["detectability"] == "visible" for w in causal)
@@ -289,9 +293,26 @@ def cmd_export(args: argparse.Namespace, _settings) -> int:
         f"marketsim: wrote {len(series)} series, {span['start']} to {span['end']}, and "
         f"{len(truth['windows'])} windows ({len(causal)} causal: {clear} clear, {visible} "
         "visible) of "
-        f"{len(truth['causes'])} causes to {folder}"
+        f"{len(truth['causes'])} causes, and {len(deliveries)} faulted deliveries to {folder}"
     )
     return 0
+
+
+def _all_deliveries(url: str, span: dict, streams: str | None) -> tuple[int, Any]:
+    """Every faulted delivery of the span, page by page: (status, the list or the error)."""
+    found: list = []
+    after = 0
+    while True:
+        path = "/api/ground-truth/deliveries" + _query(
+            start=span["start"], end=span["end"], streams=streams, after=after, limit=10_000
+        )
+        status, page = call(url, "GET", path)
+        if status >= 400:
+            return status, page
+        found.extend(page["deliveries"])
+        if page["nextAfter"] is None:
+            return status, found
+        after = page["nextAfter"]
 
 
 def cmd_score(args: argparse.Namespace, _settings) -> int:
@@ -442,14 +463,16 @@ def add_parsers(commands) -> None:
         "value",
         type=float,
         nargs="?",
-        help="e.g. 10 for ten times (none for --type missing, flatline or correlation-break)",
+        help="e.g. 10 for ten times (none for --type missing, flatline or correlation-break; "
+        "minutes for late, out-of-order and clock-skew; a share for duplicate)",
     )
     modify.add_argument(
         "--type",
         default="multiplier",
         choices=get_args(ManualModifierType),
-        help="how the value changes the stream (default multiplier); the others from spike on "
-        "are shaped anomalies (docs/anomalies)",
+        help="how the value changes the stream (default multiplier); spike to "
+        "correlation-break are shaped anomalies, late to clock-skew faults of delivery "
+        "(docs/anomalies)",
     )
     modify.add_argument(
         "--sigma",

@@ -4,6 +4,7 @@
     DIR/combined_windows.json      {"data/<stream>.csv": [[start, end], ...]}  causal windows
     DIR/combined_windows_clear.json   the same, only the windows marked clear
     DIR/ground_truth.json          the whole ground truth: causes, windows with every field
+    DIR/deliveries.json            the events faults of delivery acted on, with what happened
 
 NAB writes times as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC here); `ground_truth.json` keeps the
 API's ISO-8601. `marketsim export --labels DIR` writes it, `marketsim score --labels DIR`
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from app.domain.timerange import from_iso
 GROUND_TRUTH = "ground_truth.json"
 WINDOWS = "combined_windows.json"
 CLEAR_WINDOWS = "combined_windows_clear.json"
+DELIVERIES = "deliveries.json"
 
 
 def nab_time(text: str) -> str:
@@ -40,9 +42,11 @@ def write_dataset(
     series: Mapping[str, Iterable[Mapping[str, Any]]],
     truth: Mapping[str, Any],
     calendar: str = "expected",
+    deliveries: Sequence[Mapping[str, Any]] = (),
 ) -> list[Path]:
-    """Write the series (history points; those still running are left out) and the ground
-    truth. `calendar="anomaly"` counts the calendar's windows among the causal ones."""
+    """Write the series (history points; those still running are left out), the ground
+    truth and the faulted deliveries (`GET /api/ground-truth/deliveries`'s items).
+    `calendar="anomaly"` counts the calendar's windows among the causal ones."""
     written = []
     (folder / "data").mkdir(parents=True, exist_ok=True)
     for stream, points in series.items():
@@ -64,6 +68,7 @@ def write_dataset(
         }
         written.append(_write_json(folder / name, nab))
     written.append(_write_json(folder / GROUND_TRUTH, dict(truth)))
+    written.append(_write_json(folder / DELIVERIES, list(deliveries)))
     return written
 
 

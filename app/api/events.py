@@ -13,6 +13,8 @@ from app.api.openapi import documented
 from app.api.params import body_time, parse_streams, query, time_range
 from app.api.schemas import (
     Causes,
+    Deliveries,
+    DeliveriesParams,
     EventList,
     GroundTruth,
     Impact,
@@ -29,7 +31,7 @@ from app.domain.scoring import DetectionError, read_detections, score
 from app.domain.timerange import iso
 from app.extensions import simulation
 from app.services.scenarios import inject
-from app.services.truth import causes, ground_truth, impact
+from app.services.truth import causes, deliveries, ground_truth, impact
 
 MAX_OFFSET = timedelta(days=60)
 
@@ -174,6 +176,20 @@ def truth() -> Response:
     start, end = time_range(params, simulation().now(), timedelta(days=7))
     streams = parse_streams("streams", params.streams, simulation().catalog)
     return jsonify(ground_truth(simulation(), start, end, streams))
+
+
+@bp.get("/ground-truth/deliveries")
+@documented(tag="events", query=DeliveriesParams, responses={200: Deliveries})
+def truth_of_deliveries() -> Response:
+    """The events that faults of delivery acted on (late, out of order, duplicated, skewed),
+    each with what really happened: when it occurred and arrived, what its stamp said, the
+    original a duplicate repeats."""
+    params = query(DeliveriesParams)
+    start, end = time_range(params, simulation().now(), timedelta(days=7))
+    streams = parse_streams("streams", params.streams, simulation().catalog)
+    return jsonify(
+        deliveries(simulation(), start, end, streams, after=params.after, limit=params.limit)
+    )
 
 
 @bp.post("/ground-truth/score")

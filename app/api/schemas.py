@@ -171,6 +171,11 @@ class TruthParams(RangeParams):
     )
 
 
+class DeliveriesParams(TruthParams):
+    after: int = Field(default=0, ge=0, description="the last position of the page before")
+    limit: int = Field(default=1000, ge=1, le=10_000, description="deliveries per page")
+
+
 class HistoryParams(TruthParams):
     resolution: Literal["1h", "12h"] = "1h"
 
@@ -716,6 +721,25 @@ class GroundTruth(Schema):
     windows: list[TruthWindow]
     causal_windows: Spans = Field(description="NAB combined_windows: the causal, not calendar")
     calendar_windows: Spans
+
+
+class Delivery(Schema):
+    position: int = Field(description="the row as delivered: a late event's later position")
+    stream: str
+    fault: Literal["late", "out-of-order", "duplicate", "clock-skew"]
+    modifier_id: str | None = Field(description="mod-<position>: the fault's modifier")
+    occurred_at: datetime = Field(description="when the event really occurred")
+    arrived_at: datetime = Field(description="simulated moment it was delivered")
+    stamped_at: datetime = Field(description="the time its stamp said (a skewed clock's)")
+    duplicate_of: int | None = Field(description="a duplicate: its original's position")
+    delay_seconds: float | None = Field(description="how long after it occurred it arrived")
+    skew_seconds: float | None = Field(description="how far its clock was off")
+
+
+class Deliveries(Schema):
+    time_range: TimeRange
+    deliveries: list[Delivery]
+    next_after: int | None = Field(description="pass as `after` for the next page; null: done")
 
 
 class Tally(Schema):

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
+from app.domain import ids
 from app.domain.catalog import DELIVERY_FAULTS, SPREAD_MODIFIERS
 from app.domain.causes import Cause, CauseSet, StateAction
 from app.domain.counterfactual import REACH_TAIL, cause_effects, expectation
+from app.domain.events import RecordedEvent, reported_at
 from app.domain.hourly import HourlyRun, simulate
 from app.domain.labels import (
     CLEAR_HOURS,
@@ -199,4 +201,24 @@ def cause_json(cause: Cause, windows: Iterable[Window]) -> dict[str, Any]:
         "clearWindows": sum(w.detectability == "clear" for w in mine),
         "visibleWindows": sum(w.detectability == "visible" for w in mine),
         "streams": sorted({w.stream for w in mine}),
+    }
+
+
+def delivery_json(event: RecordedEvent) -> dict[str, Any]:
+    """What really happened to an event a fault of delivery acted on: when it occurred, when
+    it arrived (simulated), what its stamp said, and for a duplicate the position of the
+    original it repeats."""
+    delivery = event.delivery or {}
+    delay = timedelta(seconds=delivery.get("delaySeconds", 0.0))
+    return {
+        "position": event.position,
+        "stream": event.stream,
+        "fault": delivery.get("fault"),
+        "modifierId": ids.modifier_id(delivery["modifier"]) if "modifier" in delivery else None,
+        "occurredAt": iso(event.occurred_at),
+        "arrivedAt": iso(event.occurred_at + delay),
+        "stampedAt": iso(reported_at(event.occurred_at, event.delivery)),
+        "duplicateOf": delivery.get("of"),
+        "delaySeconds": delivery.get("delaySeconds"),
+        "skewSeconds": delivery.get("skewSeconds"),
     }

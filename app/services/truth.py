@@ -24,7 +24,7 @@ from app.domain.causes import (
 )
 from app.domain.counterfactual import REACH_TAIL, expectation
 from app.domain.errors import Unknown
-from app.domain.ground_truth import Truth, label, truth_json
+from app.domain.ground_truth import Truth, delivery_json, label, truth_json
 from app.domain.hourly import simulate
 from app.domain.impacts import measured_effect
 from app.domain.labels import Noise
@@ -220,6 +220,27 @@ def ground_truth(
     them; per stream the causal windows in NAB's shape."""
     truth = labelled(simulation, start, end)
     return truth_json(truth.between(start, end, list(streams)), start, end)
+
+
+def deliveries(
+    simulation: Simulation,
+    start: datetime,
+    end: datetime,
+    streams: Iterable[str],
+    after: int = 0,
+    limit: int = 1000,
+) -> dict[str, Any]:
+    """The events of [start, end) that faults of delivery acted on, by position after
+    `after`, with what really happened to each; `nextAfter` pages on (None at the end)."""
+    epoch = simulation.state().epoch
+    found = simulation.store.log.read_deliveries(
+        epoch, start, end, streams, after=after, limit=limit
+    )
+    return {
+        "timeRange": {"start": iso(start), "end": iso(end)},
+        "deliveries": [delivery_json(event) for event in found],
+        "nextAfter": found[-1].position if len(found) == limit else None,
+    }
 
 
 def labelled(simulation: Simulation, start: datetime, end: datetime) -> Truth:

@@ -282,6 +282,28 @@ class EventLog:
         query = query.order_by(event_log.c.occurred_at, event_log.c.position).limit(limit)
         return self._fetch(query)
 
+    def read_deliveries(
+        self,
+        epoch: int,
+        start: datetime,
+        end: datetime,
+        streams: Iterable[str],
+        *,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[RecordedEvent]:
+        """The stream events of an epoch that occurred in [start, end) and that a fault of
+        delivery acted on (their `delivery` says how), by position after `after`."""
+        query = sa.select(event_log).where(
+            event_log.c.epoch == epoch,
+            event_log.c.delivery.isnot(None),
+            event_log.c.occurred_at >= start,
+            event_log.c.occurred_at < end,
+            event_log.c.position > after,
+            event_log.c.stream.in_(list(streams)),
+        )
+        return self._fetch(query.order_by(event_log.c.position).limit(limit))
+
     def current_epoch(self) -> int:
         """The epoch of the newest row (1 for an empty log)."""
         query = sa.select(event_log.c.epoch).order_by(event_log.c.position.desc()).limit(1)

@@ -244,6 +244,10 @@ def test_a_stream_modifier_with_preview_reaches_the_panel(console: Page, api: Ap
         ("system.queue.depth", "flatline", "", "1", "holds its last sample"),
         ("customer.app.opened", "seasonality", "1", "24", "loses its daily shape"),
         ("session.scheduled", "correlation-break", "", "6", "stops following its causes"),
+        ("session.cancelled", "late", "30", "2", "arrives 30 min late"),
+        ("system.api.latency", "out-of-order", "10", "2", "arrives up to 10 min late, out of"),
+        ("customer.app.opened", "duplicate", "0.1", "1", "has 10% of its events delivered"),
+        ("support.chat.started", "clock-skew", "-5", "1", "is stamped 5 min behind"),
     ],
 )
 def test_the_form_applies_each_shaped_anomaly_and_the_panel_says_what_it_does(

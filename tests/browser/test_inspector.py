@@ -158,6 +158,10 @@ def _wait_for_window(api: Api, stream: str, modifier: str, timeout: float = 600)
         ("system.api.latency", {"type": "variance", "value": 3}, "variance"),
         ("system.queue.depth", {"type": "flatline"}, "flatline"),
         ("session.scheduled", {"type": "correlation-break"}, "correlation-break"),
+        ("session.cancelled", {"type": "late", "value": 30}, "late"),
+        ("system.api.latency", {"type": "out-of-order", "value": 10}, "out-of-order"),
+        ("customer.app.opened", {"type": "duplicate", "value": 0.2}, "duplicate"),
+        ("support.chat.started", {"type": "clock-skew", "value": -5}, "clock-skew"),
     ],
 )  # fmt: skip
 def test_a_modifiers_ground_truth_window_is_marked_on_its_timeline(

@@ -96,6 +96,7 @@ def test_an_export_holds_every_series_and_the_windows_in_nabs_shapes(service, tm
     truth = json.loads((labels / "ground_truth.json").read_text())
     assert truth["streams"] == [name[:-4] for name in series]
     assert {w["stream"] for w in truth["windows"]} <= set(truth["streams"])
+    assert json.loads((labels / "deliveries.json").read_text()) == []  # no fault on record
 
 
 @pytest.mark.slow

@@ -102,9 +102,11 @@ class Deliveries:
     def _maybe_copy(self, draft: Draft, fault: DeliveryFault) -> None:
         if self._uniform(draft, 2) >= fault.value:
             return
-        copy = replace(draft, copy=None, delivery=_marked(fault, of=None))
+        delay = COPY_WITHIN * float(self._uniform(draft, 3))
+        marked = _marked(fault, of=None, delaySeconds=round(delay.total_seconds(), 6))
+        copy = replace(draft, copy=None, delivery=marked)
         draft.copy = copy
-        self._push(copy, draft.occurred_at + COPY_WITHIN * float(self._uniform(draft, 3)))
+        self._push(copy, draft.occurred_at + delay)
 
     def _push(self, draft: Draft, arrives: datetime) -> None:
         group = self.state.group_of[draft.stream]

@@ -44,6 +44,8 @@ CHECKS = [
 CROSS_FIELD_RULES = {
     "GET /api/events": "range is not given with start or end; start comes before end",
     "GET /api/ground-truth": "range is not given with start or end; start comes before end",
+    "GET /api/ground-truth/deliveries": "range is not given with start or end; start comes "
+    "before end",
     "GET /api/simulation/history": "range not with start/end; start before end; 60 days at most",
     "GET /api/simulation/diff": "range not with start/end; start before end; 60 days at most",
     "POST /api/events": "a template, or type, title and expectedImpact; a time within 60 days",

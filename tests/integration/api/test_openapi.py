@@ -192,6 +192,10 @@ def test_every_endpoint_answers_in_its_documented_shape(seeded_client):
         "/api/ground-truth", 200,
     )  # fmt: skip
     assert {c["kind"] for c in truth["causes"]} >= {"scenario", "modifier", "calendar"}
+    _conforms(
+        client, "GET", "/api/ground-truth/deliveries?range=past 2 days&limit=10",
+        "/api/ground-truth/deliveries", 200,
+    )  # fmt: skip
     _conforms(client, "POST", "/api/simulation/clock", "/api/simulation/clock", 200,
               json={"speed": 2})  # fmt: skip
     _conforms(client, "POST", "/api/simulation/stop", "/api/simulation/stop", 200)

@@ -520,8 +520,8 @@ def test_the_detector_benchmark_lays_out_one_labelled_anomaly_of_each_shape_and_
     assert response.status_code == 201
     anomalies = laid_out["anomalies"]
     kinds = [
-        "correlation-break", "flatline", "level-shift", "missing", "seasonality", "spike",
-        "trend", "variance",
+        "clock-skew", "correlation-break", "duplicate", "flatline", "late", "level-shift",
+        "missing", "out-of-order", "seasonality", "spike", "trend", "variance",
     ]  # fmt: skip
     assert sorted(a["kind"] for a in anomalies) == kinds
     assert len({a["stream"] for a in anomalies}) == len(kinds)
