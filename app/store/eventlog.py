@@ -60,7 +60,6 @@ _COPY_COLUMNS = (
     "correlation_id",
     "expected",
     "expected_flag",
-    "delivery",
 )
 _COPY_TYPES = (
     "int8",
@@ -78,9 +77,13 @@ _COPY_TYPES = (
     "int8",
     "float8",
     "text",
-    "jsonb",
 )
 _COPY_SQL = f"COPY event_log ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_COPY_DELIVERY_SQL = (
+    f"COPY event_log ({', '.join(_COPY_COLUMNS)}, delivery) FROM STDIN (FORMAT BINARY)"
+)
+"""A batch in which a fault of delivery acted on some event: the rows say how. Other batches
+leave the column out (null), which keeps the common append as it was."""
 
 
 _LOCK_SQL = "LOCK TABLE event_log IN EXCLUSIVE MODE"
@@ -168,31 +171,33 @@ class LogWriter:
         if expected_epoch is not None and epoch != expected_epoch:
             raise EpochChanged(expected_epoch, epoch)
         epochs = assign_epochs(events, epoch)
-        with self._conn.cursor() as cur, cur.copy(_COPY_SQL) as copy:
-            copy.set_types(_COPY_TYPES)
+        faulted = any(event.delivery is not None for event in events)
+        statement = _COPY_DELIVERY_SQL if faulted else _COPY_SQL
+        with self._conn.cursor() as cur, cur.copy(statement) as copy:
+            copy.set_types((*_COPY_TYPES, "jsonb") if faulted else _COPY_TYPES)
             for position, event_epoch, event in zip(
                 range(first, last + 1), epochs, events, strict=True
             ):
-                copy.write_row(
-                    (
-                        position,
-                        event_epoch,
-                        event.kind,
-                        event.type,
-                        event.stream,
-                        event.occurred_at,
-                        recorded_at,
-                        Jsonb(event.data, dumps=event_data_json),
-                        event.value,
-                        event.normalized,
-                        event.flag,
-                        event.causation_id,
-                        event.correlation_id,
-                        event.expected,
-                        event.expected_flag,
-                        None if event.delivery is None else Jsonb(event.delivery),
-                    )
+                row = (
+                    position,
+                    event_epoch,
+                    event.kind,
+                    event.type,
+                    event.stream,
+                    event.occurred_at,
+                    recorded_at,
+                    Jsonb(event.data, dumps=event_data_json),
+                    event.value,
+                    event.normalized,
+                    event.flag,
+                    event.causation_id,
+                    event.correlation_id,
+                    event.expected,
+                    event.expected_flag,
                 )
+                if faulted:
+                    row += (None if event.delivery is None else Jsonb(event.delivery),)
+                copy.write_row(row)
         return Appended(first, last, epochs[-1], recorded_at)
 
     def lock(self) -> int:
