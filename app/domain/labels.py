@@ -402,7 +402,7 @@ def delivery_windows(
     if modifier.type == "duplicate":
         feed_sigma = modifier.value * np.sqrt(_expected_count(model, span, grid_start, expected))
     elif modifier.type == "late":
-        emptied = (span[0], start, min(start + delay, modifier.end))
+        emptied = (span[0], start, min(start + delay, modifier.end, end))
         feed_sigma = float(np.sqrt(_expected_count(model, emptied, grid_start, expected)))
     hours = max((end - start) / HOUR, 1.0)
     return [
@@ -436,7 +436,8 @@ def _expected_count(
     grid_start: datetime,
     expected: np.ndarray,
 ) -> float:
-    """The events (a gauge: the samples) its stream is expected to deliver over the span."""
+    """The events (a gauge: the samples) its stream is expected to deliver over the span
+    (within the grid)."""
     modifier, start, end = span
     stream = model.index[modifier.stream]
     if end <= start:

@@ -164,3 +164,14 @@ def test_each_faults_window_is_labelled_with_its_kind_and_what_the_feed_shows(mo
     assert all(acting.stream(model.index[f.stream]).is_identity for f in faults)
     assert shown[DOUBLED]["sigma"] > 3 and shown[DOUBLED]["detectability"] == "visible"
     assert shown[SKEWED]["detectability"] == shown[SHUFFLED]["detectability"] == "subtle"
+
+
+def test_a_late_faults_window_asked_for_before_its_delay_has_run_goes_on(model, quiet_view):
+    start = quiet_view.end + 45 * timedelta(minutes=1)
+    late = fault(31, LATE, "late", 30.0, start, 2)
+    noise = Noise.of(model, np.zeros((model.stream_count, 2, 24)))
+
+    truth = label(model, [modifier_cause(late)], quiet_view.end, 1, noise)
+
+    (window,) = truth.windows
+    assert window.ongoing and window.end == quiet_view.end + HOUR
