@@ -46,7 +46,10 @@ class ManualModifierBody(Body):
             "`seasonality`: the day's profile loses `value` of its shape, in (0, 2] (1 a flat "
             "day, 2 turned over; 12 hours or more); `correlation-break`: a stream made by its "
             "causes (model chain) stops following them and arrives at what the calendar "
-            "expects of it (no value)"
+            "expects of it (no value); faults of delivery, which change what arrives, not "
+            "what happened: `late` (every event `value` minutes late), `out-of-order` (each "
+            "up to `value` minutes late), `duplicate` (a `value` share delivered twice), "
+            "`clock-skew` (stamped `value` minutes off, negative behind)"
         )
     )
     value: float | None = Field(
@@ -55,7 +58,8 @@ class ManualModifierBody(Body):
         strict=True,
         description=(
             "the multiplier, amount or value (for `seasonality` the share of the day's shape "
-            "taken away); none for `missing`, `flatline` and `correlation-break`"
+            "taken away; minutes for `late`, `out-of-order` and `clock-skew`, a share for "
+            "`duplicate`); none for `missing`, `flatline` and `correlation-break`"
         ),
     )
     sigma: float | None = Field(
