@@ -8,9 +8,12 @@ row says in `delivery` what was done to it, so the feed can show what a pipeline
 ground truth what happened.
 
 Held events wait here, in memory, until they arrive. Only streams whose events cause nothing
-can be held (the API refuses the others), so no effect is ever in the log before its cause. A
-generator that restarts while events are held has not delivered them, and the log never
-recorded them: those events did not happen, and nothing in the log refers to them.
+can be held (the API refuses the others), so no effect is ever in the log before its cause.
+After a restart, a held caused event whose cause is on the log is decided again from it, as
+every pending effect is, and arrives when it would have; a held root event or gauge sample,
+an effect of the baseline's own events (carried over, with no cause on the log), or a
+duplicate's copy is gone: the log never recorded it, so it did not happen (or was delivered
+once), and nothing in the log refers to it.
 """
 
 from __future__ import annotations
