@@ -24,11 +24,12 @@ from app.api.schemas import (
 )
 from app.domain import ids
 from app.domain.catalog import (
-    DELAYING_FAULTS,
     DELIVERY_FAULTS,
     SPREAD_MODIFIERS,
     VALUELESS_MODIFIERS,
     Catalog,
+    fault_stream_problem,
+    fault_value_problem,
     format_duration,
 )
 from app.domain.seasonality import has_shape
@@ -287,50 +288,27 @@ def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
         )
 
 
-LONGEST_DELAY = 24 * 60
-"""Minutes: the most a fault delays an event, or a clock is skewed by."""
-
-
 def _check_fault(body: ManualModifierBody, catalog: Catalog) -> None:
-    """A held-back event must cause nothing: its effects would be in the log before it."""
-    if body.type not in DELAYING_FAULTS:
-        return
-    effects = sorted({edge.target for edge in catalog.edges if edge.source == body.stream})
-    if effects:
+    effects = [edge.target for edge in catalog.edges if edge.source == body.stream]
+    problem = fault_stream_problem(body.type, body.stream, effects)
+    if problem:
         raise invalid_field(
             "stream",
-            f"'{body.stream}' causes other streams' events ({', '.join(effects[:3])}): held "
-            f"back, its events would arrive after what they caused",
+            problem,
             f"{body.type} acts on a stream that causes nothing (e.g. session.cancelled, "
             "support.csat.submitted, or a gauge); duplicate and clock-skew act on any stream",
         )
 
 
 def _check_fault_value(body: ManualModifierBody) -> None:
+    hint = f"e.g. {_FAULT_VALUE_HINTS[body.type]}"
     if body.value is None:
-        raise invalid_field(
-            "value", f"a {body.type} needs a value", f"e.g. {_FAULT_VALUE_HINTS[body.type]}"
-        )
-    if body.type == "duplicate":
-        within = 0 < body.value <= 1
-    elif body.type == "clock-skew":
-        within = body.value != 0 and abs(body.value) <= LONGEST_DELAY
-    else:
-        within = 0 < body.value <= LONGEST_DELAY
-    if not within:
-        raise invalid_field(
-            "value", _FAULT_VALUE_RANGES[body.type], f"e.g. {_FAULT_VALUE_HINTS[body.type]}"
-        )
+        raise invalid_field("value", f"a {body.type} needs a value", hint)
+    problem = fault_value_problem(body.type, body.value)
+    if problem:
+        raise invalid_field("value", problem, hint)
 
 
-_FAULT_VALUE_RANGES = {
-    "late": "a late delivery's value is its delay in minutes, in (0, 1440]",
-    "out-of-order": "an out-of-order delivery's value is its longest delay in minutes, in "
-    "(0, 1440]",
-    "duplicate": "a duplicate's value is the share of events delivered twice, in (0, 1]",
-    "clock-skew": "a clock skew's value is its offset in minutes, non-zero and at most 1440 "
-    "either way (negative: the clock is behind)",
-}
 _FAULT_VALUE_HINTS = {
     "late": '"value": 30 for half an hour late',
     "out-of-order": '"value": 10 for arrivals up to ten minutes apart from their order',

@@ -401,7 +401,7 @@ def modifier_cause(modifier: ManualModifier) -> Cause:
 
 def scenario_streams(model: MarketModel, scenario: Scenario) -> tuple[str, ...]:
     """The streams a scenario acts on directly: its modifiers' streams, the streams made by
-    the rules whose rates it changes, its backlog's streams."""
+    the rules whose rates it changes, its backlog's streams, its faults of delivery's."""
     found: set[int] = set()
     for modifier in [*scenario.modifiers, *scenario.cascade_rules]:
         target = modifier.target
@@ -411,6 +411,7 @@ def scenario_streams(model: MarketModel, scenario: Scenario) -> tuple[str, ...]:
             found |= model.rate_targets(target.rate)
     if scenario.settling.backlog:
         found |= {model.index[name] for name in scenario.settling.backlog.streams}
+    found |= {model.index[fault.stream] for fault in scenario.deliveries}
     return tuple(model.names[s] for s in sorted(found))
 
 

@@ -23,6 +23,7 @@ from app.domain.labels import (
     CLEAR_SIGMA,
     CLEAR_SLOT_SIGMA,
     WINDOW_THRESHOLD,
+    FaultSpan,
     Noise,
     Window,
     cause_windows,
@@ -88,13 +89,29 @@ def label(
         if not cause.acts and cause.id in wanted:
             windows.extend(herring_windows(model, cause, grid_start, full.values))
         elif cause.id in wanted and cause.shape in DELIVERY_FAULTS:
-            windows.extend(delivery_windows(model, cause, grid_start, full.values))
+            modifier = FaultSpan.of_modifier(cause.action.modifier)
+            windows.extend(delivery_windows(model, cause, modifier, grid_start, full.values))
         elif cause.id in wanted and _changes_samples_only(model, cause):
             windows.extend(spread_windows(model, cause, grid_start, full.values))
         elif cause.id in wanted and cause.shape == "correlation-break":
             windows = _with_decoupling(model, cause, grid_start, full.values, windows)
+        if cause.id in wanted and cause.kind == "scenario":
+            for fault in _scenario_faults(model, cause):
+                windows.extend(delivery_windows(model, cause, fault, grid_start, full.values))
     windows.sort(key=lambda w: (w.start, w.stream, w.id))
     return Truth(grid_start, hours, tuple(causes), tuple(confound(windows)))
+
+
+def _scenario_faults(model: MarketModel, cause: Cause) -> list[FaultSpan]:
+    """A scenario run's faults of delivery, over the time the run is active."""
+    run = cause.action.run if isinstance(cause.action, StateAction) else None
+    scenario = model.catalog.scenarios.get(run.scenario_id) if run is not None else None
+    if scenario is None:
+        return []
+    return [
+        FaultSpan(f.stream, f.type, f.value, run.activated_at, run.settles_from)
+        for f in scenario.deliveries
+    ]
 
 
 def _changes_samples_only(model: MarketModel, cause: Cause) -> bool:

@@ -98,6 +98,9 @@ class Window:
     change may go on after it."""
     decoupled_from: tuple[str, ...] = ()
     """A correlation break's: the streams whose events the stream stopped following."""
+    kind: str | None = None
+    """What a detector meets here, when the window says it itself (a scenario's fault of
+    delivery); otherwise its cause's shape, if any."""
 
     @property
     def causal(self) -> bool:
@@ -139,8 +142,8 @@ class Window:
             "detectability": self.detectability,
             "observed": dict(self.observed) if self.observed is not None else None,
         }
-        if cause.shape is not None:
-            found["kind"] = cause.shape
+        if (self.kind or cause.shape) is not None:
+            found["kind"] = self.kind or cause.shape
         if self.phase is not None:
             found["phase"] = self.phase
         if self.ongoing:
@@ -377,69 +380,89 @@ def decoupling_windows(
     ]
 
 
+@dataclass(frozen=True)
+class FaultSpan:
+    """A fault of delivery on a stream over [start, end): a manual modifier's, or a
+    scenario run's while it is active."""
+
+    stream: str
+    fault: str
+    value: float
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of_modifier(cls, modifier: ManualModifier) -> FaultSpan:
+        return cls(modifier.stream, modifier.type, modifier.value, modifier.start, modifier.end)
+
+    @property
+    def delay(self) -> timedelta:
+        """How long after the span the feed still shows it (held-back events arriving)."""
+        return timedelta(minutes=self.value) if self.fault in DELAYING_FAULTS else ZERO
+
+
 def delivery_windows(
-    model: MarketModel, cause: Cause, grid_start: datetime, expected: np.ndarray
+    model: MarketModel, cause: Cause, fault: FaultSpan, grid_start: datetime, expected: np.ndarray
 ) -> list[Window]:
     """A fault of delivery: what happened is unchanged (no expectation moves, and the hourly
     history counts what happened), what the feed delivers is not. Its stream over the span
-    where the feed shows it: the modifier's span, and for a held-back delivery the delay
-    after it too. `expected` says what the feed does (`delaySeconds` for `late`,
+    where the feed shows it: the fault's span, and for a held-back delivery the delay after
+    it too. `expected` says what the feed does (`delaySeconds` for `late`,
     `maxDelaySeconds` for `out-of-order`, `duplicateShare`, `skewSeconds`); `sigma` is how far
     the feed's count of events moves against its Poisson spread over the window: a share `s`
     of duplicates adds `s x sqrt(n)` for the window's n expected events, a late delivery
     empties the feed for its delay (`sqrt(n)` for the n events due then). An out-of-order or
     skewed delivery moves no count (`sigma` 0, `subtle`): only the events' order or their
-    stamps tell it."""
-    modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
-    if modifier is None:
+    stamps tell it. The window carries the fault as its `kind`."""
+    grid_end = grid_start + expected.shape[1] * HOUR
+    start, end = max(fault.start, grid_start), min(fault.end + fault.delay, grid_end)
+    if end <= start:
         return []
-    delay = timedelta(minutes=modifier.value) if modifier.type in DELAYING_FAULTS else ZERO
-    span = _modifier_span(cause, grid_start, expected, tail=delay)
-    if span is None:
-        return []
-    _, start, end = span
     feed_sigma = 0.0
-    if modifier.type == "duplicate":
-        feed_sigma = modifier.value * np.sqrt(_expected_count(model, span, grid_start, expected))
-    elif modifier.type == "late":
-        emptied = (span[0], start, min(start + delay, modifier.end, end))
-        feed_sigma = float(np.sqrt(_expected_count(model, emptied, grid_start, expected)))
-    hours = max((end - start) / HOUR, 1.0)
-    return [
-        _span_window(
-            model,
-            cause,
-            grid_start,
-            expected,
-            span,
-            tail=delay,
-            unmoved=dict(UNMOVED) | _fault_detail(modifier),
-            sigma=float(feed_sigma),
-            peak_sigma=float(feed_sigma / np.sqrt(hours)),
+    if fault.fault == "duplicate":
+        due = _expected_count(model, fault.stream, (start, end), grid_start, expected)
+        feed_sigma = fault.value * float(np.sqrt(due))
+    elif fault.fault == "late":
+        emptied = (start, min(start + fault.delay, fault.end, end))
+        feed_sigma = float(
+            np.sqrt(_expected_count(model, fault.stream, emptied, grid_start, expected))
         )
-    ]
+    hours = max((end - start) / HOUR, 1.0)
+    window = _unmoved_window(
+        model,
+        cause,
+        fault.stream,
+        grid_start,
+        _hours(grid_start, start, end),
+        expected,
+        unmoved=dict(UNMOVED) | _fault_detail(fault),
+        sigma=float(feed_sigma),
+        peak_sigma=float(feed_sigma / np.sqrt(hours)),
+        ongoing=fault.end + fault.delay > grid_end,
+    )
+    return [replace(window, id=f"{cause.id}:{fault.stream}:{fault.fault}", kind=fault.fault)]
 
 
-def _fault_detail(modifier: ManualModifier) -> dict[str, float]:
-    minutes = modifier.value
+def _fault_detail(fault: FaultSpan) -> dict[str, float]:
     return {
-        "late": {"delaySeconds": minutes * 60},
-        "out-of-order": {"maxDelaySeconds": minutes * 60},
-        "duplicate": {"duplicateShare": modifier.value},
-        "clock-skew": {"skewSeconds": minutes * 60},
-    }[modifier.type]
+        "late": {"delaySeconds": fault.value * 60},
+        "out-of-order": {"maxDelaySeconds": fault.value * 60},
+        "duplicate": {"duplicateShare": fault.value},
+        "clock-skew": {"skewSeconds": fault.value * 60},
+    }[fault.fault]
 
 
 def _expected_count(
     model: MarketModel,
-    span: tuple[ManualModifier, datetime, datetime],
+    name: str,
+    span: tuple[datetime, datetime],
     grid_start: datetime,
     expected: np.ndarray,
 ) -> float:
-    """The events (a gauge: the samples) its stream is expected to deliver over the span
-    (within the grid)."""
-    modifier, start, end = span
-    stream = model.index[modifier.stream]
+    """The events (a gauge: the samples) a stream is expected to deliver over the span,
+    within the grid."""
+    start, end = span
+    stream = model.index[name]
     if end <= start:
         return 0.0
     if not model.is_entity(stream):
@@ -459,13 +482,13 @@ UNMOVED: Mapping[str, float] = {"ratio": 1.0, "peakRatio": 1.0, "absolute": 0.0}
 
 
 def _modifier_span(
-    cause: Cause, grid_start: datetime, expected: np.ndarray, tail: timedelta = ZERO
+    cause: Cause, grid_start: datetime, expected: np.ndarray
 ) -> tuple[ManualModifier, datetime, datetime] | None:
-    """A modifier cause's modifier and its span (and `tail` after it) within the grid (None
-    when it has no modifier or none of its span is in the grid)."""
+    """A modifier cause's modifier and its span within the grid (None when it has no
+    modifier or none of its span is in the grid)."""
     modifier = cause.action.modifier if isinstance(cause.action, StateAction) else None
     grid_end = grid_start + expected.shape[1] * HOUR
-    start, end = max(cause.start, grid_start), min(cause.end + tail, grid_end)
+    start, end = max(cause.start, grid_start), min(cause.end, grid_end)
     if modifier is None or end <= start:
         return None
     return modifier, start, end
@@ -477,17 +500,16 @@ def _span_window(
     grid_start: datetime,
     expected: np.ndarray,
     span: tuple[ManualModifier, datetime, datetime],
-    tail: timedelta = ZERO,
     **measures: Any,
 ) -> Window:
     """A modifier's window on its own stream over its span (`_unmoved_window`), going on
-    when the span (and `tail` after it) runs past the grid."""
+    when the span runs past the grid."""
     modifier, start, end = span
     grid_end = grid_start + expected.shape[1] * HOUR
     hours = _hours(grid_start, start, end)
     return _unmoved_window(
         model, cause, modifier.stream, grid_start, hours, expected,
-        ongoing=cause.end + tail > grid_end, **measures,
+        ongoing=cause.end > grid_end, **measures,
     )  # fmt: skip
 
 

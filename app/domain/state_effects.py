@@ -79,14 +79,23 @@ class StateEffects(EffectsSource):
         return tuple(found)
 
     def deliveries(self) -> tuple[DeliveryFault, ...]:
-        """The manual modifiers that are faults of delivery, over the time each acts."""
-        return tuple(
-            DeliveryFault(
-                self.model.index[m.stream], m.type, m.value, m.start, m.end, m.modifier_id
-            )
+        """The faults of delivery over the time each acts: manual modifiers', and scenario
+        runs' while they are active (until they start settling)."""
+        index = self.model.index
+        found = [
+            DeliveryFault(index[m.stream], m.type, m.value, m.start, m.end, m.modifier_id)
             for m in self.state.modifiers
-            if m.type in DELIVERY_FAULTS and m.stream in self.model.index
-        )
+            if m.type in DELIVERY_FAULTS and m.stream in index
+        ]
+        found += [
+            DeliveryFault(
+                index[f.stream], f.type, f.value, run.activated_at, run.settles_from, run.run_id
+            )
+            for run, scenario in self.runs
+            for f in scenario.deliveries
+            if f.stream in index
+        ]
+        return tuple(found)
 
     def _run_effects(self, run: Run, scenario: Scenario, moment: datetime) -> Effects:
         w = weight(scenario, run, moment)

@@ -73,6 +73,8 @@ from .scenarios import (
     Scenario,
     ScenarioCascade,
     Settling,
+    fault_stream_problem,
+    fault_value_problem,
 )
 from .schemas import json_schemas, render_schema, schema_path, write_schemas
 from .streams import (
@@ -164,6 +166,8 @@ __all__ = [
     "Timing",
     "compute_flow",
     "condition_share",
+    "fault_stream_problem",
+    "fault_value_problem",
     "format_duration",
     "json_schemas",
     "load_catalog",

@@ -85,7 +85,10 @@ def load_catalog(config_dir: Path) -> Catalog:
         raise ConfigError(problems)
 
     templates = {template.id: template for template in library.templates}
-    scenarios, skipped = _load_scenarios(config_dir, streams, metrics, templates)
+    effects_of: dict[str, list[str]] = {}
+    for rule in rules:
+        effects_of.setdefault(rule.source, []).append(rule.target)
+    scenarios, skipped = _load_scenarios(config_dir, streams, metrics, templates, effects_of)
     return Catalog.build(
         streams=streams_file.streams,
         cadences=cadences.groups,
@@ -151,6 +154,7 @@ def _load_scenarios(
     streams: dict[str, Stream],
     metrics: BaselineMetrics,
     templates: dict[str, EventTemplate],
+    effects_of: dict[str, list[str]],
 ) -> tuple[list[Scenario], list[ConfigProblem]]:
     """The valid scenarios, and the problems of the ones skipped."""
     raw, problems = _read_json(config_dir / SCENARIOS_FILE, SCENARIOS_FILE)
@@ -165,7 +169,7 @@ def _load_scenarios(
         except ValidationError as error:
             problems += problems_from_validation_error(SCENARIOS_FILE, item, error, {}, entry)
             continue
-        found = check_scenario(scenario, streams, metrics, templates)
+        found = check_scenario(scenario, streams, metrics, templates, effects_of)
         if scenario.id in seen:
             found.append(ConfigProblem(SCENARIOS_FILE, entry, "id", "duplicate scenario id"))
         problems += found

@@ -1,14 +1,22 @@
 """Checks of one scenario against the catalog. A scenario with problems is skipped, not fatal."""
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ._base import SCENARIOS_FILE
 from .baseline_metrics import BaselineMetrics, ChainBaseline
 from .library import EventTemplate
 from .problems import ConfigProblem
 from .rule_checks import Found, target_problem
-from .scenarios import Modifier, Scenario, ScenarioCascade, Settling
+from .scenarios import (
+    DeliveryFaultSpec,
+    Modifier,
+    Scenario,
+    ScenarioCascade,
+    Settling,
+    fault_stream_problem,
+    fault_value_problem,
+)
 from .streams import Stream
 
 
@@ -17,8 +25,11 @@ def check_scenario(
     streams: Mapping[str, Stream],
     metrics: BaselineMetrics,
     templates: Mapping[str, EventTemplate],
+    effects_of: Mapping[str, Sequence[str]] | None = None,
 ) -> list[ConfigProblem]:
-    """Targets exist and accept their modifier type, events exist, settling is complete."""
+    """Targets exist and accept their modifier type, events exist, settling is complete,
+    faults of delivery fit their streams (`effects_of`: the streams each stream's events
+    cause)."""
     found: Found = []
     if scenario.duration.total_seconds() <= 0:
         found.append(("duration", "must be longer than zero"))
@@ -35,6 +46,10 @@ def check_scenario(
         if event.offset > scenario.duration:
             found.append((f"events[{index}].offset", "falls after the scenario's end"))
     found += _prefixed("settling", _settling_problems(scenario.settling, streams))
+    for index, fault in enumerate(scenario.deliveries):
+        found += _prefixed(
+            f"deliveries[{index}]", _fault_problems(fault, streams, effects_of or {})
+        )
     entry = f"scenario '{scenario.id}'"
     return [ConfigProblem(SCENARIOS_FILE, entry, field, message) for field, message in found]
 
@@ -128,4 +143,21 @@ def _settling_problems(settling: Settling, streams: Mapping[str, Stream]) -> Fou
         for index, name in enumerate(settling.backlog.streams):
             if name not in streams:
                 found.append((f"backlog.streams[{index}]", f"unknown stream '{name}'"))
+    return found
+
+
+def _fault_problems(
+    fault: DeliveryFaultSpec,
+    streams: Mapping[str, Stream],
+    effects_of: Mapping[str, Sequence[str]],
+) -> Found:
+    if fault.stream not in streams:
+        return [("stream", f"unknown stream '{fault.stream}'")]
+    found: Found = []
+    problem = fault_stream_problem(fault.type, fault.stream, effects_of.get(fault.stream, ()))
+    if problem:
+        found.append(("stream", problem))
+    problem = fault_value_problem(fault.type, fault.value)
+    if problem:
+        found.append(("value", problem))
     return found

@@ -1,5 +1,6 @@
 """scenario-definitions.json: pre-defined scenarios that bend the streams and then settle."""
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 from pydantic import Field
@@ -126,6 +127,58 @@ class Settling(ConfigModel):
     backlog: Backlog | None = Field(default=None, description="Backlog spike (immediate only).")
 
 
+class DeliveryFaultSpec(ConfigModel):
+    """A fault of delivery on one stream while the scenario is active (`DeliveryFaultType`):
+    what happens is unchanged, how it arrives is not."""
+
+    stream: StreamName = Field(description="The stream whose events arrive faulty.")
+    type: DeliveryFaultType = Field(
+        description=(
+            "`late` (every event `value` minutes late), `out-of-order` (each up to `value` "
+            "minutes late), `duplicate` (a `value` share delivered twice), `clock-skew` "
+            "(stamped `value` minutes off; negative: behind). `late` and `out-of-order` only "
+            "on streams whose events cause nothing."
+        )
+    )
+    value: float = Field(description="Minutes, or the share for `duplicate`.")
+    description: str | None = Field(default=None, description="Why it happens.")
+
+
+LONGEST_FAULT_MINUTES = 24 * 60
+"""The most a fault delays an event, or a clock is skewed by."""
+
+
+def fault_value_problem(fault: str, value: float) -> str | None:
+    """What is wrong with a fault of delivery's value, or None."""
+    if fault == "duplicate":
+        if 0 < value <= 1:
+            return None
+        return "a duplicate's value is the share of events delivered twice, in (0, 1]"
+    if fault == "clock-skew":
+        if value != 0 and abs(value) <= LONGEST_FAULT_MINUTES:
+            return None
+        return (
+            "a clock skew's value is its offset in minutes, non-zero and at most 1440 either "
+            "way (negative: the clock is behind)"
+        )
+    if 0 < value <= LONGEST_FAULT_MINUTES:
+        return None
+    if fault == "late":
+        return "a late delivery's value is its delay in minutes, in (0, 1440]"
+    return "an out-of-order delivery's value is its longest delay in minutes, in (0, 1440]"
+
+
+def fault_stream_problem(fault: str, stream: str, effects: Sequence[str]) -> str | None:
+    """Why a fault cannot act on `stream`, whose events cause `effects`' events, or None: a
+    held-back event would arrive after what it caused."""
+    if fault not in DELAYING_FAULTS or not effects:
+        return None
+    return (
+        f"'{stream}' causes other streams' events ({', '.join(sorted(effects)[:3])}): held "
+        "back, its events would arrive after what they caused"
+    )
+
+
 class Scenario(ConfigModel):
     """A pre-defined scenario: modifiers, delayed cascades, injected events and settling."""
 
@@ -139,6 +192,10 @@ class Scenario(ConfigModel):
     )
     events: tuple[InjectedEvent, ...] = Field(description="External events injected.")
     settling: Settling = Field(description="Return to baseline.")
+    deliveries: tuple[DeliveryFaultSpec, ...] = Field(
+        default=(),
+        description=("Faults of delivery while the scenario is active (until it starts settling)."),
+    )
 
 
 class ScenariosFile(ConfigModel):

@@ -376,6 +376,22 @@ def test_a_fault_of_delivery_is_labelled_on_its_stream_with_what_the_feed_shows(
     assert window["expected"]["ratio"] == 1.0
 
 
+def test_a_scenarios_fault_of_delivery_is_labelled_on_its_stream_with_the_fault_as_kind(
+    seeded_client, wall
+):
+    activated = seeded_client.post(
+        "/api/simulation/scenario", json={"scenarioId": "support-overload"}
+    ).json
+    wall.advance(timedelta(hours=2))
+
+    truth = seeded_client.get("/api/ground-truth?streams=support.csat.submitted").json
+
+    run_id = activated["scenario"]["id"]
+    (window,) = [w for w in truth["windows"] if w.get("kind") == "late"]
+    assert window["source"]["id"] == run_id and window["stream"] == "support.csat.submitted"
+    assert window["expected"]["delaySeconds"] == 1800 and window["label"] == "scenario"
+
+
 def test_a_change_given_in_sigma_is_that_many_of_the_streams_deviations_at_that_hour(
     seeded_client, wall
 ):

@@ -167,6 +167,23 @@ def test_backlog_streams_must_exist(config: Path) -> None:
     assert_reported(problems, "field 'settling.backlog.streams[3]': unknown stream")
 
 
+def test_a_held_back_fault_of_delivery_only_acts_on_a_stream_that_causes_nothing(
+    config: Path,
+) -> None:
+    def hold_searches(entry: Json) -> None:
+        entry["deliveries"] = [{"stream": "customer.tutor.search", "type": "late", "value": 20}]
+
+    problems = skipped(config, "support-overload", hold_searches)
+    assert_reported(problems, "field 'deliveries[0].stream': 'customer.tutor.search' causes")
+
+
+def test_a_fault_of_delivery_takes_a_value_in_its_own_range(config: Path) -> None:
+    problems = skipped(
+        config, "support-overload", lambda s: s["deliveries"][0].update(type="duplicate")
+    )  # a share of 30
+    assert_reported(problems, "field 'deliveries[0].value': a duplicate's value is the share")
+
+
 def test_duplicate_scenario_id_keeps_the_first(config: Path) -> None:
     def change(document: Json) -> None:
         document["scenarios"].append(dict(scenario(document, "normal-operations"), name="Again"))

@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from app.domain.calendar import HOUR
-from app.domain.causes import modifier_cause
+from app.domain.causes import modifier_cause, run_cause
 from app.domain.effects import hour_average
 from app.domain.events import NewEvent, reported_at
 from app.domain.generator import TICK_TYPE, StreamGenerator
 from app.domain.ground_truth import label
 from app.domain.labels import Noise
 from app.domain.model import MarketModel
-from app.domain.simulation_state import ManualModifier, SimulationState
+from app.domain.simulation_state import ManualModifier, Run, SimulationState
 from app.domain.state_effects import StateEffects
 from app.domain.timerange import iso
 from tests.unit.domain.test_generator import STEP, MemoryLog, fresh, run, snapshot_of
@@ -32,6 +32,12 @@ SKEWED = "support.chat.started"
 @pytest.fixture(scope="module")
 def model(catalog, quiet_view) -> MarketModel:
     return MarketModel(catalog, anchor=quiet_view.end)
+
+
+@pytest.fixture(scope="module")
+def noise(model) -> Noise:
+    """No slot spread: a window's detectability rests on its own measures."""
+    return Noise.of(model, np.zeros((model.stream_count, 2, 24)))
 
 
 def fault(number: int, stream: str, kind: str, value: float, start, hours: float):
@@ -135,7 +141,9 @@ def test_nothing_is_held_once_every_faults_events_arrived(faulty):
     assert all(e.delivery is None for e in log.events if e.kind != "stream")
 
 
-def test_each_faults_window_is_labelled_with_its_kind_and_what_the_feed_shows(model, quiet_view):
+def test_each_faults_window_is_labelled_with_its_kind_and_what_the_feed_shows(
+    model, quiet_view, noise
+):
     start = quiet_view.end + HOUR
     faults = [
         fault(21, LATE, "late", 30.0, start, 2),
@@ -143,7 +151,6 @@ def test_each_faults_window_is_labelled_with_its_kind_and_what_the_feed_shows(mo
         fault(23, DOUBLED, "duplicate", 0.25, start, 2),
         fault(24, SKEWED, "clock-skew", -7.5, start, 2),
     ]
-    noise = Noise.of(model, np.zeros((model.stream_count, 2, 24)))
 
     truth = label(model, [modifier_cause(f) for f in faults], quiet_view.end, 6, noise)
 
@@ -166,10 +173,9 @@ def test_each_faults_window_is_labelled_with_its_kind_and_what_the_feed_shows(mo
     assert shown[SKEWED]["detectability"] == shown[SHUFFLED]["detectability"] == "subtle"
 
 
-def test_a_late_faults_window_asked_for_before_its_delay_has_run_goes_on(model, quiet_view):
+def test_a_late_faults_window_asked_for_before_its_delay_has_run_goes_on(model, quiet_view, noise):
     start = quiet_view.end + 45 * timedelta(minutes=1)
     late = fault(31, LATE, "late", 30.0, start, 2)
-    noise = Noise.of(model, np.zeros((model.stream_count, 2, 24)))
 
     truth = label(model, [modifier_cause(late)], quiet_view.end, 1, noise)
 
@@ -200,3 +206,24 @@ def test_a_restart_holds_again_the_late_caused_events_it_had_not_delivered(model
 
 def late_arrivals(log: MemoryLog) -> list:
     return sorted(e.occurred_at for e in log.events if e.stream == LATE)
+
+
+def test_a_scenarios_fault_acts_while_it_is_active_and_is_labelled_with_its_kind(
+    model, quiet_view, noise
+):
+    """support-overload holds satisfaction answers back half an hour while it is active."""
+    start = quiet_view.end + HOUR
+    run = Run(51, "support-overload", start, start + 2 * HOUR)
+    state = SimulationState(runs=(run,))
+
+    (acting,) = StateEffects(state, model).deliveries()
+    truth = label(model, [run_cause(model, run, start + 5 * HOUR)], quiet_view.end, 6, noise)
+
+    assert (acting.fault, acting.value, acting.start, acting.end) == (
+        "late", 30.0, start, start + 2 * HOUR
+    )  # fmt: skip
+    assert acting.stream == model.index["support.csat.submitted"] and acting.source == 51
+    (window,) = [w.to_json() for w in truth.windows if w.kind == "late"]
+    assert window["stream"] == "support.csat.submitted" and window["kind"] == "late"
+    assert window["end"] == iso(start + 3 * HOUR)  # active two hours, then the delay's hour
+    assert window["expected"]["delaySeconds"] == 1800 and window["source"]["id"] == "run-51"
