@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 
 from app.domain.catalog import (
     CadenceName,
+    DeliveryFaultType,
     Direction,
     Domain,
     EventType,
@@ -726,7 +727,7 @@ class GroundTruth(Schema):
 class Delivery(Schema):
     position: int = Field(description="the row as delivered: a late event's later position")
     stream: str
-    fault: Literal["late", "out-of-order", "duplicate", "clock-skew"]
+    fault: DeliveryFaultType
     modifier_id: str | None = Field(description="mod-<position>: the fault's modifier")
     occurred_at: datetime = Field(description="when the event really occurred")
     arrived_at: datetime = Field(description="simulated moment it was delivered")
