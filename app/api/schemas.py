@@ -728,7 +728,9 @@ class Delivery(Schema):
     position: int = Field(description="the row as delivered: a late event's later position")
     stream: str
     fault: DeliveryFaultType
-    modifier_id: str | None = Field(description="mod-<position>: the fault's modifier")
+    source_id: str | None = Field(
+        description="mod-<position> or run-<position>: the modifier or scenario run behind it"
+    )
     occurred_at: datetime = Field(description="when the event really occurred")
     arrived_at: datetime = Field(description="simulated moment it was delivered")
     stamped_at: datetime = Field(description="the time its stamp said (a skewed clock's)")

@@ -119,7 +119,8 @@ class Release:
 class DeliveryFault:
     """A fault in how `stream`'s events occurring in [start, end) are delivered (a manual
     modifier's: `late`, `out-of-order`, `duplicate` or `clock-skew`, with its `value`). It
-    changes no level: the events are generated as ever. `source` is the modifier's position."""
+    changes no level: the events are generated as ever. `source` is the position of the
+    modifier, or of the scenario run (`by_run`), behind it."""
 
     stream: int
     fault: str
@@ -127,6 +128,7 @@ class DeliveryFault:
     start: datetime
     end: datetime
     source: int
+    by_run: bool = False
 
     def covers(self, moment: datetime) -> bool:
         return self.start <= moment < self.end

@@ -89,8 +89,8 @@ def label(
         if not cause.acts and cause.id in wanted:
             windows.extend(herring_windows(model, cause, grid_start, full.values))
         elif cause.id in wanted and cause.shape in DELIVERY_FAULTS:
-            modifier = FaultSpan.of_modifier(cause.action.modifier)
-            windows.extend(delivery_windows(model, cause, modifier, grid_start, full.values))
+            fault = FaultSpan.of_modifier(cause.action.modifier)
+            windows.extend(delivery_windows(model, cause, fault, grid_start, full.values))
         elif cause.id in wanted and _changes_samples_only(model, cause):
             windows.extend(spread_windows(model, cause, grid_start, full.values))
         elif cause.id in wanted and cause.shape == "correlation-break":
@@ -231,7 +231,7 @@ def delivery_json(event: RecordedEvent) -> dict[str, Any]:
         "position": event.position,
         "stream": event.stream,
         "fault": delivery.get("fault"),
-        "modifierId": ids.modifier_id(delivery["modifier"]) if "modifier" in delivery else None,
+        "sourceId": _fault_source(delivery),
         "occurredAt": iso(event.occurred_at),
         "arrivedAt": iso(event.occurred_at + delay),
         "stampedAt": iso(reported_at(event.occurred_at, event.delivery)),
@@ -239,3 +239,10 @@ def delivery_json(event: RecordedEvent) -> dict[str, Any]:
         "delaySeconds": delivery.get("delaySeconds"),
         "skewSeconds": delivery.get("skewSeconds"),
     }
+
+
+def _fault_source(delivery: Mapping[str, Any]) -> str | None:
+    """The id of the modifier or the scenario run whose fault it was."""
+    if "run" in delivery:
+        return ids.run_id(delivery["run"])
+    return ids.modifier_id(delivery["modifier"]) if "modifier" in delivery else None

@@ -89,7 +89,13 @@ class StateEffects(EffectsSource):
         ]
         found += [
             DeliveryFault(
-                index[f.stream], f.type, f.value, run.activated_at, run.settles_from, run.run_id
+                index[f.stream],
+                f.type,
+                f.value,
+                run.activated_at,
+                run.settles_from,
+                run.run_id,
+                by_run=True,
             )
             for run, scenario in self.runs
             for f in scenario.deliveries

@@ -194,7 +194,7 @@ class Scenario(ConfigModel):
     settling: Settling = Field(description="Return to baseline.")
     deliveries: tuple[DeliveryFaultSpec, ...] = Field(
         default=(),
-        description=("Faults of delivery while the scenario is active (until it starts settling)."),
+        description="Faults of delivery while the scenario is active (until it starts settling).",
     )
 
 

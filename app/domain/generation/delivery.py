@@ -121,4 +121,5 @@ class Deliveries:
 
 
 def _marked(fault: DeliveryFault, **detail: float | int | None) -> dict:
-    return {"fault": fault.fault, "modifier": fault.source, **detail}
+    """What the row records: the fault, the modifier's or the run's position, the detail."""
+    return {"fault": fault.fault, "run" if fault.by_run else "modifier": fault.source, **detail}

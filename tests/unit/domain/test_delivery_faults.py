@@ -13,15 +13,16 @@ import pytest
 from app.domain.calendar import HOUR
 from app.domain.causes import modifier_cause, run_cause
 from app.domain.effects import hour_average
-from app.domain.events import NewEvent, reported_at
+from app.domain.events import NewEvent, RecordedEvent, reported_at
 from app.domain.generator import TICK_TYPE, StreamGenerator
-from app.domain.ground_truth import label
+from app.domain.ground_truth import delivery_json, label
 from app.domain.labels import Noise
 from app.domain.model import MarketModel
 from app.domain.simulation_state import ManualModifier, Run, SimulationState
 from app.domain.state_effects import StateEffects
 from app.domain.timerange import iso
-from tests.unit.domain.test_generator import STEP, MemoryLog, fresh, run, snapshot_of
+from tests.unit.domain.test_generator import STEP, MemoryLog, fresh, snapshot_of
+from tests.unit.domain.test_generator import run as run_generator
 
 LATE = "session.cancelled"
 SHUFFLED = "tutor.earnings.credited"
@@ -58,7 +59,7 @@ def faulty(model, quiet_view):
     generator = fresh(model, quiet_view)
     generator.set_effects(StateEffects(SimulationState(modifiers=tuple(faults.values())), model))
     log = MemoryLog()
-    run(generator, log, steps=int(3 * HOUR / STEP))
+    run_generator(generator, log, steps=int(3 * HOUR / STEP))
     return faults, log, generator
 
 
@@ -191,15 +192,15 @@ def test_a_restart_holds_again_the_late_caused_events_it_had_not_delivered(model
     unbroken = fresh(model, quiet_view)
     unbroken.set_effects(effects)
     log = MemoryLog()
-    run(unbroken, log, steps=int(5 * HOUR / STEP))
+    run_generator(unbroken, log, steps=int(5 * HOUR / STEP))
     assert unbroken.held_count() > 0  # cancellations of the last 45 minutes, not yet arrived
     restarted = StreamGenerator(model, quiet_view, seed=5)
     restarted.restore(snapshot_of(log, restarted), start=quiet_view.end)
     restarted.set_effects(effects)
     after_restart = MemoryLog(list(log.events))
 
-    run(unbroken, log, steps=int(2 * HOUR / STEP))
-    run(restarted, after_restart, steps=int(2 * HOUR / STEP))
+    run_generator(unbroken, log, steps=int(2 * HOUR / STEP))
+    run_generator(restarted, after_restart, steps=int(2 * HOUR / STEP))
 
     assert late_arrivals(after_restart) == late_arrivals(log)
 
@@ -223,7 +224,39 @@ def test_a_scenarios_fault_acts_while_it_is_active_and_is_labelled_with_its_kind
         "late", 30.0, start, start + 2 * HOUR
     )  # fmt: skip
     assert acting.stream == model.index["support.csat.submitted"] and acting.source == 51
+    assert acting.by_run
     (window,) = [w.to_json() for w in truth.windows if w.kind == "late"]
     assert window["stream"] == "support.csat.submitted" and window["kind"] == "late"
     assert window["end"] == iso(start + 3 * HOUR)  # active two hours, then the delay's hour
     assert window["expected"]["delaySeconds"] == 1800 and window["source"]["id"] == "run-51"
+
+
+def test_a_runs_faulted_rows_name_the_run_and_the_truth_of_them_its_id(model, quiet_view):
+    start = quiet_view.end + 3 * HOUR
+    run = Run(52, "support-overload", start, start + 3 * HOUR)
+    generator = fresh(model, quiet_view)
+    generator.set_effects(StateEffects(SimulationState(runs=(run,)), model))
+    log = MemoryLog()
+
+    run_generator(generator, log, steps=int(7 * HOUR / STEP))
+
+    answers = [(p, e) for p, e in rows(log, "support.csat.submitted") if e.delivery]
+    assert answers and all(e.delivery["run"] == 52 for _, e in answers)
+    position, event = answers[0]
+    recorded = RecordedEvent(
+        position=position,
+        epoch=1,
+        kind="stream",
+        type=event.type,
+        stream=event.stream,
+        occurred_at=event.occurred_at,
+        recorded_at=event.occurred_at,
+        data=event.data,
+        value=event.value,
+        normalized=None,
+        flag=None,
+        causation_id=event.causation_id,
+        correlation_id=event.correlation_id,
+        delivery=event.delivery,
+    )
+    assert delivery_json(recorded)["sourceId"] == "run-52"
