@@ -13,7 +13,7 @@ import pytest
 from app.domain.calendar import HOUR
 from app.domain.causes import modifier_cause, run_cause
 from app.domain.effects import hour_average
-from app.domain.events import NewEvent, RecordedEvent, reported_at
+from app.domain.events import NewEvent, reported_at
 from app.domain.generator import TICK_TYPE, StreamGenerator
 from app.domain.ground_truth import delivery_json, label
 from app.domain.labels import Noise
@@ -23,6 +23,7 @@ from app.domain.state_effects import StateEffects
 from app.domain.timerange import iso
 from tests.unit.domain.test_generator import STEP, MemoryLog, fresh, snapshot_of
 from tests.unit.domain.test_generator import run as run_generator
+from tests.unit.services.fakes import recorded
 
 LATE = "session.cancelled"
 SHUFFLED = "tutor.earnings.credited"
@@ -243,20 +244,5 @@ def test_a_runs_faulted_rows_name_the_run_and_the_truth_of_them_its_id(model, qu
     answers = [(p, e) for p, e in rows(log, "support.csat.submitted") if e.delivery]
     assert answers and all(e.delivery["run"] == 52 for _, e in answers)
     position, event = answers[0]
-    recorded = RecordedEvent(
-        position=position,
-        epoch=1,
-        kind="stream",
-        type=event.type,
-        stream=event.stream,
-        occurred_at=event.occurred_at,
-        recorded_at=event.occurred_at,
-        data=event.data,
-        value=event.value,
-        normalized=None,
-        flag=None,
-        causation_id=event.causation_id,
-        correlation_id=event.correlation_id,
-        delivery=event.delivery,
-    )
-    assert delivery_json(recorded)["sourceId"] == "run-52"
+    recorded_row = recorded(event, position, epoch=1, recorded_at=event.occurred_at)
+    assert delivery_json(recorded_row)["sourceId"] == "run-52"

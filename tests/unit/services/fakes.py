@@ -60,7 +60,7 @@ class MemoryWriter:
         recorded_at = self.log.wall()
         epochs = assign_epochs(events, epoch)
         for offset, (event, event_epoch) in enumerate(zip(events, epochs, strict=True)):
-            self.staged.append(_recorded(event, first + offset, event_epoch, recorded_at))
+            self.staged.append(recorded(event, first + offset, event_epoch, recorded_at))
         return Appended(first, first + len(events) - 1, epochs[-1], recorded_at)
 
     def _epoch(self) -> int:
@@ -105,7 +105,8 @@ class MemoryStore:
         return cls(log, MemoryStateReads(log), MemoryGenerationReads(log))
 
 
-def _recorded(event: NewEvent, position: int, epoch: int, recorded_at: datetime) -> RecordedEvent:
+def recorded(event: NewEvent, position: int, epoch: int, recorded_at: datetime) -> RecordedEvent:
+    """A new event as the log gives it back at `position`."""
     return RecordedEvent(
         position=position,
         epoch=epoch,
@@ -122,4 +123,5 @@ def _recorded(event: NewEvent, position: int, epoch: int, recorded_at: datetime)
         correlation_id=event.correlation_id,
         expected=event.expected,
         expected_flag=event.expected_flag,
+        delivery=event.delivery,
     )
