@@ -25,14 +25,17 @@ from app.api.schemas import (
 from app.domain import ids
 from app.domain.catalog import (
     DELIVERY_FAULTS,
-    SPREAD_MODIFIERS,
-    VALUELESS_MODIFIERS,
+    MULTIPLYING_MODIFIERS,
+    SHAPED_MODIFIERS,
     Catalog,
+    ShapeSpec,
     fault_stream_problem,
     fault_value_problem,
     format_duration,
+    shape_duration_problem,
+    shape_stream_problem,
+    shape_value_problem,
 )
-from app.domain.seasonality import has_shape
 from app.domain.settling import weight
 from app.domain.simulation_state import ExternalRecord, ManualModifier, Run, SimulationState
 from app.domain.timerange import from_iso, iso
@@ -70,12 +73,26 @@ def list_scenarios() -> Response:
                         "duration": format_duration(s.settling.duration),
                     },
                     "events": [e.template for e in s.events],
+                    "shapes": [_shape_view(shape) for shape in s.shapes],
+                    "deliveries": [
+                        {"stream": f.stream, "type": f.type, "value": f.value} for f in s.deliveries
+                    ],
                 }
                 for s in catalog.scenarios.values()
             ],
             "skipped": [str(problem) for problem in catalog.problems],
         }
     )
+
+
+def _shape_view(shape: ShapeSpec) -> dict[str, Any]:
+    return {
+        "stream": shape.stream,
+        "type": shape.type,
+        "value": shape.value,
+        "after": format_duration(shape.after),
+        "duration": format_duration(shape.duration) if shape.duration else None,
+    }
 
 
 def _run_view(run: Run, now: datetime) -> dict[str, Any]:
@@ -224,68 +241,61 @@ def _modifier_start(raw: str | None, now: datetime) -> datetime | None:
     return max(start, now)
 
 
-MULTIPLYING = ("multiplier", "spike", "trend", "missing")
-"""The modifier types that multiply a stream's rate: the only ones a chain stream takes."""
-SPIKE_LONGEST = timedelta(hours=1)
-TREND_SHORTEST = timedelta(hours=1)
-SEASONALITY_SHORTEST = timedelta(hours=12)
-"""Less moves too few of the day's hours to change its shape."""
-
-
 def _check_modifier(body: ManualModifierBody, catalog: Catalog) -> None:
-    """The rules a modifier's fields must meet together (the body's model checks each alone)."""
+    """The rules a modifier's fields must meet together (the body's model checks each alone;
+    the domain states the rules a type sets, for the API and the scenario definitions)."""
     if body.stream not in catalog.streams:
         raise invalid_field(
             "stream", f"unknown stream '{body.stream}'", "GET /api/streams lists the names"
         )
-    model = catalog.baseline(body.stream).model
     if body.type in DELIVERY_FAULTS:
         _check_fault(body, catalog)
-    elif body.type == "correlation-break" and model != "chain":
-        raise invalid_field(
-            "type",
-            f"'{body.stream}' is not made by other streams' events ({model}): it follows no "
-            "cause, so there is no correlation to break",
-            "use it on a stream whose model is chain (GET /api/streams), e.g. session.scheduled",
-        )
-    if model == "chain" and body.type not in (*MULTIPLYING, "correlation-break", *DELIVERY_FAULTS):
-        raise invalid_field(
-            "type",
-            f"'{body.stream}' is produced by other streams' events; only a multiplying "
-            "modifier can change it",
-            f"use one of {', '.join(MULTIPLYING)} or correlation-break, or modify the "
-            "stream that causes it",
-        )
-    if body.type == "seasonality":
-        _check_has_a_day(body, catalog)
-    if body.type in SPREAD_MODIFIERS and model != "gauge":
-        raise invalid_field(
-            "type",
-            f"'{body.stream}' counts events: a {body.type} changes a gauge's samples",
-            "use it on a gauge (GET /api/streams: model gauge), or a multiplier here",
-        )
+    else:
+        _check_stream_takes(body, catalog)
     if body.sigma is not None:
         _check_sigma(body)
     elif body.type in DELIVERY_FAULTS:
         _check_fault_value(body)
-    elif body.type in VALUELESS_MODIFIERS:
-        _check_no_value(body)
+    elif body.type in SHAPED_MODIFIERS:
+        _check_shape_value(body)
     else:
         _check_value(body)
     if not timedelta(0) < body.duration <= MAX_MODIFIER:
         raise invalid_field("duration", "must be above 0 and at most 30 days", 'e.g. "PT2H"')
-    if body.type == "spike" and body.duration > SPIKE_LONGEST:
-        raise invalid_field(
-            "duration", "a spike lasts at most 1 hour", 'e.g. "PT10M"; for longer use a multiplier'
+    problem = shape_duration_problem(body.type, body.duration)
+    if problem:
+        raise invalid_field("duration", problem, _DURATION_HINTS[body.type])
+
+
+_DURATION_HINTS = {
+    "spike": 'e.g. "PT10M"; for longer use a multiplier',
+    "trend": 'e.g. "PT12H" or "P2D"',
+    "seasonality": 'e.g. "P1D"',
+}
+
+
+def _check_stream_takes(body: ManualModifierBody, catalog: Catalog) -> None:
+    """The stream's model takes the modifier's type (a chain stream only what multiplies it,
+    a change of spread only a gauge, a seasonality change only a day that rises and falls)."""
+    baseline = catalog.baseline(body.stream)
+    profile = catalog.profiles.get(getattr(baseline, "profile", ""))
+    rises_and_falls = profile is not None and profile.rises_and_falls
+    problem = shape_stream_problem(body.type, body.stream, baseline.model, rises_and_falls)
+    if problem is None:
+        return
+    field, message = problem
+    if body.type == "correlation-break":
+        hint = "use it on a stream whose model is chain (GET /api/streams), e.g. session.scheduled"
+    elif baseline.model == "chain":
+        hint = (
+            f"use one of {', '.join(MULTIPLYING_MODIFIERS)} or correlation-break, or modify the "
+            "stream that causes it"
         )
-    if body.type == "trend" and body.duration < TREND_SHORTEST:
-        raise invalid_field(
-            "duration", "a trend drifts over 1 hour or more", 'e.g. "PT12H" or "P2D"'
-        )
-    if body.type == "seasonality" and body.duration < SEASONALITY_SHORTEST:
-        raise invalid_field(
-            "duration", "a change of the day's profile lasts 12 hours or more", 'e.g. "P1D"'
-        )
+    elif body.type == "seasonality":
+        hint = "use it on a stream whose day rises and falls (e.g. customer.app.opened)"
+    else:
+        hint = "use it on a gauge (GET /api/streams: model gauge), or a multiplier here"
+    raise invalid_field(field, message, hint)
 
 
 def _check_fault(body: ManualModifierBody, catalog: Catalog) -> None:
@@ -317,17 +327,6 @@ _FAULT_VALUE_HINTS = {
 }
 
 
-def _check_has_a_day(body: ManualModifierBody, catalog: Catalog) -> None:
-    profile = catalog.baseline(body.stream).profile
-    if not has_shape(catalog.profiles[profile].weekday):
-        raise invalid_field(
-            "stream",
-            f"'{body.stream}' keeps one level all day (profile '{profile}'): a seasonality "
-            "change has no daily shape to change",
-            "use it on a stream whose day rises and falls (e.g. customer.app.opened)",
-        )
-
-
 SIGMA_TYPES = ("multiplier", "spike", "trend")
 """The types whose change can be given in the stream's standard deviations."""
 
@@ -347,33 +346,35 @@ def _check_sigma(body: ManualModifierBody) -> None:
         )
 
 
-def _check_no_value(body: ManualModifierBody) -> None:
-    if body.value is not None:
-        raise invalid_field(
-            "value",
-            f"a {body.type} takes no value",
-            'leave "value" out: the stream stops, a gauge holds its last sample, or a '
-            "stream stops following its causes",
-        )
+def _check_shape_value(body: ManualModifierBody) -> None:
+    problem = shape_value_problem(body.type, body.value)
+    if problem:
+        raise invalid_field("value", problem, _SHAPE_VALUE_HINTS[body.type])
+
+
+_NO_VALUE_HINT = (
+    'leave "value" out: the stream stops, a gauge holds its last sample, or a stream stops '
+    "following its causes"
+)
+_SHAPE_VALUE_HINTS = {
+    "spike": 'e.g. "value": 4 for a burst to four times',
+    "trend": 'e.g. "value": 3 to drift to three times',
+    "variance": 'e.g. "value": 3 for three times the noise, 0.3 for less',
+    "seasonality": "e.g. 1 for a flat day, 0.5 for half the swing, 2 for the day turned over",
+    "missing": _NO_VALUE_HINT,
+    "flatline": _NO_VALUE_HINT,
+    "correlation-break": _NO_VALUE_HINT,
+}
 
 
 def _check_value(body: ManualModifierBody) -> None:
+    """A level shift's value: a multiplier in (0, 100], an addition, or an override (not
+    negative)."""
     if body.value is None:
         raise invalid_field("value", f"a {body.type} needs a value", 'e.g. "value": 1.5')
-    multiplying = body.type in (*MULTIPLYING, "variance")
-    if multiplying and not 0 < body.value <= 100:
+    if body.type == "multiplier" and not 0 < body.value <= 100:
         raise invalid_field(
             "value", f"a {body.type}'s value is a multiplier in (0, 100]", "e.g. 1.5 for +50%"
-        )
-    if body.type in ("spike", "trend", "variance") and body.value == 1:
-        raise invalid_field(
-            "value", f"a {body.type} to x1 changes nothing", "e.g. 4 for a burst to four times"
-        )
-    if body.type == "seasonality" and not 0 < body.value <= 2:
-        raise invalid_field(
-            "value",
-            "a seasonality change takes (0, 2]: the share of the day's shape taken away",
-            "e.g. 1 for a flat day, 0.5 for half the swing, 2 for the day turned over",
         )
     if body.type == "override" and body.value < 0:
         raise invalid_field(

@@ -357,6 +357,24 @@ class Settling(Schema):
     duration: Duration
 
 
+class ScenarioShape(Schema):
+    """A shaped anomaly the scenario makes while it is active."""
+
+    stream: str
+    type: str = Field(description="spike, trend, missing, variance, flatline, ...")
+    value: float | None = Field(description="as the manual modifier of its type takes it")
+    after: Duration = Field(description="from the activation")
+    duration: Duration | None = Field(description="null: until the scenario starts settling")
+
+
+class ScenarioFault(Schema):
+    """A fault of delivery the scenario makes while it is active."""
+
+    stream: str
+    type: str = Field(description="late, out-of-order, duplicate or clock-skew")
+    value: float = Field(description="minutes, or the share for duplicate")
+
+
 class ScenarioSummary(Schema):
     id: str
     name: str
@@ -364,6 +382,8 @@ class ScenarioSummary(Schema):
     duration: Duration
     settling: Settling
     events: list[str] = Field(description="the library templates it records")
+    shapes: list[ScenarioShape] = Field(description="its shaped anomalies, each labelled")
+    deliveries: list[ScenarioFault] = Field(description="its faults of delivery")
 
 
 class ScenarioList(Schema):

@@ -9,7 +9,9 @@ with that cause removed (`app/domain/counterfactual.py`).
 
 External events and anomalies multiply their streams; a calendar period is part of the model's
 own curves, so removing it divides its share back out; scenario runs and manual modifiers act
-through the same effects the live generator applies (`StateEffects`).
+through the same effects the live generator applies (`StateEffects`). Each shape of a scenario
+run (a spike, a variance, ... of its definition) is a cause of its own, with the shape's kind,
+so its windows say what a detector meets there.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from app.domain.hourly import Conditions
 from app.domain.impacts import Impact, event_impact, hourly_shape
 from app.domain.model import MarketModel
 from app.domain.simulation_state import ManualModifier, Run, SimulationState
-from app.domain.state_effects import StateEffects
+from app.domain.state_effects import StateEffects, scenario_shapes
 from app.domain.timerange import from_iso
 
 CauseKind = Literal["external", "scenario", "modifier", "anomaly", "calendar"]
@@ -213,7 +215,9 @@ class CauseSet:
         if not runs and not modifiers:
             return None, ()
         source = StateEffects(
-            SimulationState(runs=tuple(runs), modifiers=tuple(modifiers)), self.model
+            SimulationState(runs=tuple(runs), modifiers=tuple(modifiers)),
+            self.model,
+            run_shapes=False,  # each is a cause of its own (`shape_causes`)
         )
         first = min([r.activated_at for r in runs] + [m.start for m in modifiers])
         empty = Effects()
@@ -372,6 +376,47 @@ def run_cause(model: MarketModel, run: Run, until: datetime) -> Cause | None:
     )
 
 
+def shape_causes(model: MarketModel, run: Run) -> list[Cause]:
+    """A scenario run's shapes, each a cause labelled with its kind (`shape_cause`)."""
+    scenario = model.catalog.scenarios.get(run.scenario_id)
+    if scenario is None:
+        return []
+    return [
+        shape_cause(modifier, scenario, number)
+        for number, modifier in enumerate(scenario_shapes(run, scenario), start=1)
+    ]
+
+
+def shape_cause(modifier: ManualModifier, scenario: Scenario, number: int) -> Cause:
+    """The `number`th shape of a scenario run (`modifier`, made by `scenario_shapes`): its id
+    is the run's with the shape's number, its source the run."""
+    value = modifier.given_value
+    change = modifier.type if value is None else f"{modifier.type} {value:g}"
+    run_id = ids.run_id(modifier.modifier_id)
+    return Cause(
+        id=f"{run_id}:shape-{number}",
+        kind="scenario",
+        occurred_at=modifier.start,
+        start=modifier.start,
+        end=modifier.end,
+        causal=True,
+        named=(modifier.stream,),
+        source={
+            "kind": "scenario",
+            "id": run_id,
+            "scenarioId": scenario.id,
+            "title": f"{scenario.name}: {change} on {modifier.stream}",
+            "type": modifier.type,
+            "value": value,
+            "durationSeconds": (
+                (modifier.planned_end or modifier.end) - modifier.start
+            ).total_seconds(),
+        },
+        action=StateAction(modifier=modifier),
+        shape=modifier.kind,
+    )
+
+
 def modifier_cause(modifier: ManualModifier) -> Cause:
     """A manual modifier, with its shape and parameters (what a detector is scored by)."""
     value = modifier.given_value
@@ -401,7 +446,8 @@ def modifier_cause(modifier: ManualModifier) -> Cause:
 
 def scenario_streams(model: MarketModel, scenario: Scenario) -> tuple[str, ...]:
     """The streams a scenario acts on directly: its modifiers' streams, the streams made by
-    the rules whose rates it changes, its backlog's streams, its faults of delivery's."""
+    the rules whose rates it changes, its backlog's streams, its faults of delivery's and its
+    shapes'."""
     found: set[int] = set()
     for modifier in [*scenario.modifiers, *scenario.cascade_rules]:
         target = modifier.target
@@ -412,6 +458,7 @@ def scenario_streams(model: MarketModel, scenario: Scenario) -> tuple[str, ...]:
     if scenario.settling.backlog:
         found |= {model.index[name] for name in scenario.settling.backlog.streams}
     found |= {model.index[fault.stream] for fault in scenario.deliveries}
+    found |= {model.index[shape.stream] for shape in scenario.shapes}
     return tuple(model.names[s] for s in sorted(found))
 
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-FLATTEST = 0.25
-"""A profile whose quietest hour is within this share of its busiest has no shape worth
-changing (config's `flat`, 0.92-1.08, is such a one)."""
-
 
 def reshaped_day(day: np.ndarray, strength: float) -> np.ndarray:
     """The factor on each hour of a day whose profile is `day` (24 multipliers) that takes away
@@ -18,9 +14,3 @@ def reshaped_day(day: np.ndarray, strength: float) -> np.ndarray:
     day = np.maximum(np.asarray(day, dtype=float), 1e-6)
     shaped = day ** (1.0 - strength)
     return shaped / day * (day.mean() / shaped.mean())
-
-
-def has_shape(day: np.ndarray) -> bool:
-    """Whether a profile's day varies enough for a change of it to show."""
-    day = np.asarray(day, dtype=float)
-    return bool(day.max() > 0 and day.min() < day.max() * (1 - FLATTEST))

@@ -85,6 +85,9 @@ class ManualModifier:
     sigma: float | None = None
     """The change as given in the stream's own standard deviations (`value` the multiplier
     worked out from it), or None when given as a value."""
+    by_run: bool = False
+    """A scenario run's shape (`scenario_shapes`): `modifier_id` is the run's position, and
+    the log holds the run, not this modifier."""
 
     def in_force(self, moment: datetime) -> bool:
         return self.start <= moment < self.end

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from app.domain.catalog import DELIVERY_FAULTS, Modifier, Scenario, ScenarioCascade
+from app.domain.catalog import DELIVERY_FAULTS, Modifier, Scenario, ScenarioCascade, ShapeSpec
 from app.domain.effects import Adjust, DeliveryFault, Effects, EffectsSource, Release, combine
 from app.domain.impacts import ImpactEffects, event_impact
 from app.domain.model import MarketModel
@@ -22,9 +22,11 @@ from app.domain.simulation_state import ManualModifier, Run, SimulationState
 class StateEffects(EffectsSource):
     """What the state's scenario runs, manual modifiers and causal external events do at a
     moment. Within one run, modifiers of one target combine (multipliers multiply); when one
-    of them has a precedence, the highest precedence alone applies."""
+    of them has a precedence, the highest precedence alone applies. A run's shapes act as
+    manual modifiers of their type (`scenario_shapes`); with `run_shapes` False they are left
+    to be given as modifiers of the state (the ground truth makes each a cause of its own)."""
 
-    def __init__(self, state: SimulationState, model: MarketModel) -> None:
+    def __init__(self, state: SimulationState, model: MarketModel, run_shapes: bool = True) -> None:
         self.state = state
         self.model = model
         catalog = model.catalog
@@ -33,6 +35,8 @@ class StateEffects(EffectsSource):
             for run in state.runs
             if run.scenario_id in catalog.scenarios
         ]
+        shapes = [m for run, scenario in self.runs for m in scenario_shapes(run, scenario)]
+        self.modifiers = [*state.modifiers, *(shapes if run_shapes else ())]
         self.impacts = ImpactEffects(
             event_impact(model, record.data, record.position)
             for record in state.externals
@@ -41,7 +45,7 @@ class StateEffects(EffectsSource):
 
     def at(self, moment: datetime) -> Effects:
         parts = [self._run_effects(run, scenario, moment) for run, scenario in self.runs]
-        parts.extend(self._modifier_effects(m, moment) for m in self.state.modifiers)
+        parts.extend(self._modifier_effects(m, moment) for m in self.modifiers)
         parts.append(self.impacts.at(moment))
         return combine(parts)
 
@@ -54,7 +58,7 @@ class StateEffects(EffectsSource):
             moments |= {_acting_from(m, run) + m.ramp for m in _ramped(scenario)}
             if scenario.settling.backlog:
                 moments.add(settles + scenario.settling.backlog.duration)
-        for modifier in self.state.modifiers:
+        for modifier in self.modifiers:
             moments |= {modifier.start, modifier.end}
             if modifier.type == "seasonality":  # its factor changes with each hour
                 moments |= set(_hours_between(modifier.start, modifier.end))
@@ -159,6 +163,30 @@ class StateEffects(EffectsSource):
 
 
 ZERO = timedelta(0)
+
+
+def scenario_shapes(run: Run, scenario: Scenario) -> list[ManualModifier]:
+    """A run's shaped anomalies as the manual modifiers of their type that make them: each from
+    `after` its activation for its `duration` (or until the run settles), ended early when the
+    run starts settling; a trend's slope is set by its planned length all the same."""
+    found = []
+    for shape in scenario.shapes:
+        start = run.activated_at + shape.after
+        planned = run.ends_at if shape.duration is None else start + shape.duration
+        end = min(planned, run.settles_from)
+        if end > start:
+            found.append(_shape_modifier(run, shape, start, end, planned))
+    return found
+
+
+def _shape_modifier(
+    run: Run, shape: ShapeSpec, start: datetime, end: datetime, planned: datetime
+) -> ManualModifier:
+    value = 0.0 if shape.value is None else shape.value
+    return ManualModifier(
+        run.run_id, shape.stream, shape.type, value, start, end,
+        end_logged=True, planned_end=planned, by_run=True,
+    )  # fmt: skip
 
 
 def _hours_between(start: datetime, end: datetime) -> list[datetime]:

@@ -20,6 +20,7 @@ from app.domain.causes import (
     modifier_cause,
     run_cause,
     scenario_streams,
+    shape_causes,
     source_title,
 )
 from app.domain.counterfactual import REACH_TAIL, expectation
@@ -297,6 +298,7 @@ def _causes(
         *external_causes(model, view.events, "baseline"),
         *external_causes(model, logged, "log"),
         *filter(None, (run_cause(model, run, now) for run in state.runs)),
+        *(cause for run in state.runs for cause in shape_causes(model, run)),
         *(modifier_cause(modifier) for modifier in state.modifiers),
     ]
     return [c for c in causes if c.start < grid_end and c.end + REACH_TAIL > grid_start]

@@ -130,8 +130,9 @@ function impactWindow(event, x, start, end) {
   });
 }
 
-/** A manual modifier's ground-truth window: the hours it acts on, shaded and named. */
-function modifierWindow(window, x, start, end) {
+/** An anomaly's ground-truth window (a manual modifier's, a scenario run's shape or fault):
+ * the hours it acts on, shaded and named by its kind. */
+function anomalyWindow(window, x, start, end) {
   const from = Math.max(new Date(window.start).getTime(), start.getTime());
   const to = Math.min(new Date(window.end).getTime(), end.getTime());
   if (to <= from) return null;
@@ -155,7 +156,7 @@ function modifierWindow(window, x, start, end) {
 /**
  * One stream over a window, on the normalized 0-100 scale.
  * @param {object} options points (history points), events (external events naming the
- *   stream), windows (its manual modifiers' ground-truth windows), start, end (Date),
+ *   stream), windows (its anomalies' ground-truth windows), start, end (Date),
  *   liveSince (ISO or null), unit, width, onSelectEvent(event)
  */
 export function timelineChart({
@@ -191,7 +192,7 @@ export function timelineChart({
       height: y(30) - y(70),
     }),
     ...events.map((event) => impactWindow(event, x, start, end)),
-    ...windows.map((window) => modifierWindow(window, x, start, end)),
+    ...windows.map((window) => anomalyWindow(window, x, start, end)),
     ...timeAxis(start, end, width, x),
     svg("line", { class: "mid", x1: MARGIN.left, x2: right, y1: y(50), y2: y(50) }),
     ...[0, 30, 70, 100].map((tick) =>

@@ -19,7 +19,7 @@ const view = {
   stream: null,
   days: 7,
   history: null,
-  modifierWindows: [],
+  anomalyWindows: [],
 };
 
 function streamNav(groups) {
@@ -107,11 +107,11 @@ async function loadTimelines() {
     const parameters = { streams: `${view.domain}.*`, range: RANGES[view.days] };
     const path = `/api/simulation/history${query(parameters)}`;
     view.history = await get(path);
-    view.modifierWindows = [];
+    view.anomalyWindows = [];
     drawTimelines();
     renderEventList(view.history.events);
     showMessage(message, "info", "");
-    loadModifierWindows(parameters, view.history);
+    loadAnomalyWindows(parameters, view.history);
   } catch (error) {
     showMessage(message, "error", `Could not read the history: ${errorText(error)}`, error.hint);
   } finally {
@@ -119,15 +119,16 @@ async function loadTimelines() {
   }
 }
 
-/** The manual modifiers' ground-truth windows of the shown streams, drawn once they are read
+/** The ground-truth windows that name an anomaly's kind (a manual modifier's, a scenario
+ * run's shapes and faults of delivery) on the shown streams, drawn once they are read
  * (the truth of a range takes a moment to compute; the timelines do not wait for it), unless
  * another domain, range or refresh has been drawn meanwhile. */
-async function loadModifierWindows(parameters, history) {
+async function loadAnomalyWindows(parameters, history) {
   try {
     const truth = await get(`/api/ground-truth${query(parameters)}`);
     if (view.history !== history) return;
-    view.modifierWindows = truth.windows.filter((window) => window.label === "modifier");
-    if (view.modifierWindows.length) drawTimelines();
+    view.anomalyWindows = truth.windows.filter((window) => window.kind);
+    if (view.anomalyWindows.length) drawTimelines();
   } catch (error) {
     showMessage(
       byId("timeline-message"),
@@ -190,7 +191,7 @@ function chartCard(stream, points, width) {
       timelineChart({
         points,
         events,
-        windows: view.modifierWindows.filter((window) => window.stream === stream.name),
+        windows: view.anomalyWindows.filter((window) => window.stream === stream.name),
         start: new Date(history.timeRange.start),
         end: new Date(history.timeRange.end),
         liveSince: history.coverage.live ? history.coverage.live.start : null,

@@ -10,6 +10,9 @@ from pydantic import AfterValidator, Field
 from ._base import ConfigModel, FrozenMap, KebabId, RateName, StreamName
 
 HOURS_PER_DAY = 24
+FLATTEST_SHARE = 0.25
+"""A profile whose quietest hour is within this share of its busiest has no daily shape worth
+changing (a seasonality change needs one)."""
 DAYS_PER_MONTH = 365.25 / 12
 
 
@@ -143,6 +146,13 @@ class Profile(ConfigModel):
         if weekend:
             return self.weekend[hour] * self.weekend_multiplier
         return self.weekday[hour]
+
+    @property
+    def rises_and_falls(self) -> bool:
+        """Whether its weekday varies enough for a change of its shape to show: its quietest
+        hour is under `FLATTEST_SHARE` of its busiest (config's `flat`, 0.92-1.08, is not)."""
+        busiest = max(self.weekday)
+        return busiest > 0 and min(self.weekday) < busiest * (1 - FLATTEST_SHARE)
 
     @property
     def weekly_mean(self) -> float:

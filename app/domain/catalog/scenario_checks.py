@@ -14,8 +14,12 @@ from .scenarios import (
     Scenario,
     ScenarioCascade,
     Settling,
+    ShapeSpec,
     fault_stream_problem,
     fault_value_problem,
+    shape_duration_problem,
+    shape_stream_problem,
+    shape_value_problem,
 )
 from .streams import Stream
 
@@ -29,7 +33,7 @@ def check_scenario(
 ) -> list[ConfigProblem]:
     """Targets exist and accept their modifier type, events exist, settling is complete,
     faults of delivery fit their streams (`effects_of`: the streams each stream's events
-    cause)."""
+    cause), shapes fit their streams and the scenario's time."""
     found: Found = []
     if scenario.duration.total_seconds() <= 0:
         found.append(("duration", "must be longer than zero"))
@@ -50,6 +54,8 @@ def check_scenario(
         found += _prefixed(
             f"deliveries[{index}]", _fault_problems(fault, streams, effects_of or {})
         )
+    for index, shape in enumerate(scenario.shapes):
+        found += _prefixed(f"shapes[{index}]", _shape_problems(shape, scenario, metrics))
     entry = f"scenario '{scenario.id}'"
     return [ConfigProblem(SCENARIOS_FILE, entry, field, message) for field, message in found]
 
@@ -160,4 +166,28 @@ def _fault_problems(
     problem = fault_value_problem(fault.type, fault.value)
     if problem:
         found.append(("value", problem))
+    return found
+
+
+def _shape_problems(shape: ShapeSpec, scenario: Scenario, metrics: BaselineMetrics) -> Found:
+    """The rules a manual modifier of the shape's type meets, and a start within the
+    scenario's duration."""
+    baseline = metrics.streams.get(shape.stream)
+    if baseline is None:
+        return [("stream", f"unknown stream '{shape.stream}'")]
+    profile = metrics.profiles.get(getattr(baseline, "profile", ""))
+    rises_and_falls = profile is not None and profile.rises_and_falls
+    found: Found = []
+    problem = shape_stream_problem(shape.type, shape.stream, baseline.model, rises_and_falls)
+    if problem:
+        found.append(problem)
+    value_problem = shape_value_problem(shape.type, shape.value)
+    if value_problem:
+        found.append(("value", value_problem))
+    if shape.after >= scenario.duration:
+        found.append(("after", "starts after the scenario's end"))
+    lasts = scenario.duration - shape.after if shape.duration is None else shape.duration
+    duration_problem = shape_duration_problem(shape.type, lasts)
+    if duration_problem or lasts.total_seconds() <= 0:
+        found.append(("duration", duration_problem or "must be longer than zero"))
     return found

@@ -1,6 +1,7 @@
 """scenario-definitions.json: pre-defined scenarios that bend the streams and then settle."""
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Literal, get_args
 
 from pydantic import Field
@@ -40,6 +41,13 @@ SPREAD_MODIFIERS = ("variance", "flatline")
 """The shapes that leave a stream's expectation alone and change its spread (gauges only)."""
 VALUELESS_MODIFIERS = ("missing", "flatline", "correlation-break")
 """The types that take no value."""
+MULTIPLYING_MODIFIERS = ("multiplier", "spike", "trend", "missing")
+"""The types that multiply a stream's rate: with a correlation break and the faults of
+delivery, the only ones a stream made by its causes (model `chain`) takes."""
+SPIKE_LONGEST = timedelta(hours=1)
+TREND_SHORTEST = timedelta(hours=1)
+SEASONALITY_SHORTEST = timedelta(hours=12)
+"""Less moves too few of the day's hours to change its shape."""
 ModifierKind = Literal["level-shift", ShapedModifierType, DeliveryFaultType]
 """What a detector meets in a manual modifier's ground-truth windows: a shaped modifier's or a
 fault's own type, or a `level-shift` for the others."""
@@ -179,6 +187,95 @@ def fault_stream_problem(fault: str, stream: str, effects: Sequence[str]) -> str
     )
 
 
+def shape_stream_problem(
+    shape: str, stream: str, model: str, rises_and_falls: bool
+) -> tuple[str, str] | None:
+    """Why a modifier of type `shape` cannot act on `stream` (its baseline `model`: poisson,
+    chain or gauge; `rises_and_falls`: its day has a shape to change), as (the field at fault,
+    the reason), or None."""
+    if shape == "correlation-break" and model != "chain":
+        return "type", (
+            f"'{stream}' is not made by other streams' events ({model}): it follows no cause, "
+            "so there is no correlation to break"
+        )
+    if model == "chain" and shape not in (
+        *MULTIPLYING_MODIFIERS, "correlation-break", *DELIVERY_FAULTS
+    ):  # fmt: skip
+        return "type", (
+            f"'{stream}' is produced by other streams' events; only a multiplying modifier can "
+            "change it"
+        )
+    if shape == "seasonality" and not rises_and_falls:
+        return "stream", (
+            f"'{stream}' keeps one level all day: a seasonality change has no daily shape to change"
+        )
+    if shape in SPREAD_MODIFIERS and model != "gauge":
+        return "type", f"'{stream}' counts events: a {shape} changes a gauge's samples"
+    return None
+
+
+def shape_value_problem(shape: str, value: float | None) -> str | None:
+    """What is wrong with a shaped modifier's value (None where it takes none), or None."""
+    if shape in VALUELESS_MODIFIERS:
+        return None if value is None else f"a {shape} takes no value"
+    if value is None:
+        return f"a {shape} needs a value"
+    if shape == "seasonality":
+        if 0 < value <= 2:
+            return None
+        return "a seasonality change takes (0, 2]: the share of the day's shape taken away"
+    if not 0 < value <= 100:
+        return f"a {shape}'s value is a multiplier in (0, 100]"
+    if value == 1:
+        return f"a {shape} to x1 changes nothing"
+    return None
+
+
+def shape_duration_problem(shape: str, duration: timedelta) -> str | None:
+    """What is wrong with how long a shaped modifier lasts, or None."""
+    if shape == "spike" and duration > SPIKE_LONGEST:
+        return "a spike lasts at most 1 hour"
+    if shape == "trend" and duration < TREND_SHORTEST:
+        return "a trend drifts over 1 hour or more"
+    if shape == "seasonality" and duration < SEASONALITY_SHORTEST:
+        return "a change of the day's profile lasts 12 hours or more"
+    return None
+
+
+class ShapeSpec(ConfigModel):
+    """A shaped anomaly on one stream while the scenario is active (`ShapedModifierType`),
+    made as a manual modifier of its type makes it."""
+
+    stream: StreamName = Field(description="The stream the anomaly acts on.")
+    type: ShapedModifierType = Field(
+        description=(
+            "`spike` (x`value`, at most 1 hour), `trend` (a drift from x1 to x`value` over "
+            "`duration`, 1 hour or more), `missing` (no events; a gauge's samples do not "
+            "arrive), `variance` (a gauge's noise x`value`), `flatline` (a gauge stuck at its "
+            "last sample), `seasonality` (the day's profile loses `value` of its shape, 12 "
+            "hours or more), `correlation-break` (a chain stream stops following its causes)."
+        )
+    )
+    value: float | None = Field(
+        default=None,
+        description=(
+            "The multiplier (spike, trend, variance), the share of the day's shape taken away "
+            "(seasonality, in (0, 2]); none for missing, flatline and correlation-break."
+        ),
+    )
+    after: Duration = Field(
+        default=timedelta(0), description="When it starts, after the scenario's activation."
+    )
+    duration: Duration | None = Field(
+        default=None,
+        description=(
+            "How long it lasts; none: until the scenario starts settling. It ends when the "
+            "scenario starts settling in any case."
+        ),
+    )
+    description: str | None = Field(default=None, description="Why it happens.")
+
+
 class Scenario(ConfigModel):
     """A pre-defined scenario: modifiers, delayed cascades, injected events and settling."""
 
@@ -195,6 +292,13 @@ class Scenario(ConfigModel):
     deliveries: tuple[DeliveryFaultSpec, ...] = Field(
         default=(),
         description="Faults of delivery while the scenario is active (until it starts settling).",
+    )
+    shapes: tuple[ShapeSpec, ...] = Field(
+        default=(),
+        description=(
+            "Shaped anomalies (spike, trend, missing, variance, flatline, seasonality, "
+            "correlation-break) while the scenario is active."
+        ),
     )
 
 

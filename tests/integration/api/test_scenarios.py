@@ -31,6 +31,25 @@ def test_the_nine_scenarios_are_listed_with_name_description_and_duration(seeded
     assert {s["id"] for s in scenarios} >= {"payment-outage", "normal-operations"}
 
 
+def test_a_scenarios_listing_says_which_anomalies_and_faults_it_makes(seeded_client):
+    scenarios = seeded_client.get("/api/simulation/scenarios").json["scenarios"]
+    by_id = {s["id"]: s for s in scenarios}
+
+    assert by_id["payment-outage"]["shapes"] == [
+        {
+            "stream": "system.queue.depth",
+            "type": "variance",
+            "value": 3.0,
+            "after": "PT0S",
+            "duration": None,
+        }
+    ]
+    assert by_id["support-overload"]["deliveries"] == [
+        {"stream": "support.csat.submitted", "type": "late", "value": 30.0}
+    ]
+    assert by_id["normal-operations"]["shapes"] == by_id["normal-operations"]["deliveries"] == []
+
+
 def test_activation_starts_a_run_and_records_its_events(seeded_client, seeded_store):
     response = seeded_client.post("/api/simulation/scenario", json={"scenarioId": "supply-crisis"})
 
@@ -390,6 +409,24 @@ def test_a_scenarios_fault_of_delivery_is_labelled_on_its_stream_with_the_fault_
     (window,) = [w for w in truth["windows"] if w.get("kind") == "late"]
     assert window["source"]["id"] == run_id and window["stream"] == "support.csat.submitted"
     assert window["expected"]["delaySeconds"] == 1800 and window["label"] == "scenario"
+
+
+def test_a_scenarios_shape_is_labelled_on_its_stream_with_its_kind_and_the_run_as_source(
+    seeded_client, wall
+):
+    activated = seeded_client.post(
+        "/api/simulation/scenario", json={"scenarioId": "payment-outage"}
+    ).json
+    wall.advance(timedelta(hours=2))
+
+    truth = seeded_client.get("/api/ground-truth?streams=system.queue.depth").json
+
+    run_id = activated["scenario"]["id"]
+    (window,) = [w for w in truth["windows"] if w.get("kind") == "variance"]
+    assert window["source"]["id"] == run_id and window["stream"] == "system.queue.depth"
+    assert window["expected"]["spreadRatio"] == 3.0 and window["label"] == "scenario"
+    (cause,) = [c for c in truth["causes"] if c["id"] == f"{run_id}:shape-1"]
+    assert cause["kind"] == "scenario" and cause["source"]["type"] == "variance"
 
 
 def test_a_change_given_in_sigma_is_that_many_of_the_streams_deviations_at_that_hour(

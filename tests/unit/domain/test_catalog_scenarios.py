@@ -184,6 +184,64 @@ def test_a_fault_of_delivery_takes_a_value_in_its_own_range(config: Path) -> Non
     assert_reported(problems, "field 'deliveries[0].value': a duplicate's value is the share")
 
 
+def test_a_shape_in_a_scenario_is_read_with_its_start_and_length() -> None:
+    (shape,) = load_catalog(CONFIG_DIR).scenario("payment-outage").shapes
+    assert (shape.stream, shape.type, shape.value) == ("system.queue.depth", "variance", 3.0)
+    assert shape.after == timedelta(0) and shape.duration is None  # as long as the run acts
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        (
+            {"stream": "customer.app.opened", "type": "variance", "value": 3},
+            "field 'shapes[0].type': 'customer.app.opened' counts events: a variance changes",
+        ),
+        (
+            {"stream": "session.scheduled", "type": "seasonality", "value": 1},
+            "field 'shapes[0].type': 'session.scheduled' is produced by other streams' events",
+        ),
+        (
+            {"stream": "system.api.latency", "type": "seasonality", "value": 1},
+            "field 'shapes[0].stream': 'system.api.latency' keeps one level all day",
+        ),
+        (
+            {"stream": "customer.app.opened", "type": "correlation-break"},
+            "field 'shapes[0].type': 'customer.app.opened' is not made by other streams' events",
+        ),
+        (
+            {"stream": "customer.app.opened", "type": "missing", "value": 0},
+            "field 'shapes[0].value': a missing takes no value",
+        ),
+        (
+            {"stream": "customer.app.opened", "type": "spike", "value": 1},
+            "field 'shapes[0].value': a spike to x1 changes nothing",
+        ),
+        (
+            {"stream": "customer.app.opened", "type": "spike", "value": 4},
+            "field 'shapes[0].duration': a spike lasts at most 1 hour",  # the run's 3 hours
+        ),
+        (
+            {"stream": "customer.app.opened", "type": "trend", "value": 2, "after": "PT3H"},
+            "field 'shapes[0].after': starts after the scenario's end",
+        ),
+        (
+            {"stream": "customer.app.opened", "type": "missing", "duration": "PT0S"},
+            "field 'shapes[0].duration': must be longer than zero",
+        ),
+        (
+            {"stream": "customer.payments", "type": "missing"},
+            "field 'shapes[0].stream': unknown stream 'customer.payments'",
+        ),
+    ],
+)
+def test_a_scenarios_shape_meets_the_rules_of_a_manual_modifier_of_its_type(
+    config: Path, shape: Json, expected: str
+) -> None:
+    problems = skipped(config, "payment-outage", lambda s: s.update(shapes=[shape]))
+    assert_reported(problems, expected)
+
+
 def test_duplicate_scenario_id_keeps_the_first(config: Path) -> None:
     def change(document: Json) -> None:
         document["scenarios"].append(dict(scenario(document, "normal-operations"), name="Again"))

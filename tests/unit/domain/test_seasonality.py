@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.domain.seasonality import has_shape, reshaped_day
+from app.domain.catalog import Profile
+from app.domain.seasonality import reshaped_day
 
 EVENING = np.array([0.2] * 7 + [0.6] * 9 + [1.8] * 6 + [0.8] * 2)
 """A day quiet at night and busy in the evening."""
@@ -38,6 +39,13 @@ def test_a_strength_of_two_turns_the_day_over():
     assert np.argmax(reshaped) == np.argmin(EVENING) and np.argmin(reshaped) == np.argmax(EVENING)
 
 
-def test_a_flat_profile_has_no_shape_to_change():
-    assert not has_shape(np.ones(24))
-    assert has_shape(EVENING)
+def _profile(day) -> Profile:
+    hours = tuple(float(h) for h in day)
+    return Profile(description="test", weekday=hours, weekend=hours, weekend_multiplier=1.0)
+
+
+def test_a_flat_profile_has_no_shape_to_change(catalog):
+    assert not _profile(np.ones(24)).rises_and_falls
+    assert not catalog.profiles["flat"].rises_and_falls
+    assert _profile(EVENING).rises_and_falls
+    assert catalog.profiles["demand"].rises_and_falls
