@@ -1,4 +1,5 @@
-"""Draws docs/anomalies/<kind>.png: each anomaly shape as the simulator generates it.
+"""Draws docs/anomalies/<kind>.png: each anomaly shape and fault of delivery as the simulator
+generates it.
 
     python docs/anomalies/draw.py
 
@@ -7,6 +8,11 @@ For each shape, a manual modifier on one stream of the quiet test baseline (seed
 and early morning; two days for a seasonality change) with it (dark line) and without it
 (grey line), with the modifier's span shaded. Counts are per 5 minutes over eight hours, per
 hour over two days, from 0; a gauge's samples are drawn as they come, from its lowest value.
+
+A fault of delivery changes nothing that happened, so it is drawn as the feed delivers it, in
+the log's order (`feed_series`): for `late` and `duplicate` the events arriving per 5 minutes,
+for `out-of-order` how far each event's moment is behind the latest one delivered before it
+(a dot per event), for `clock-skew` how far each event's stamp is from when it arrived.
 No plotting library: the pixels are written as PNG here (zlib and struct).
 """
 
@@ -46,6 +52,20 @@ SHAPES = {
     "seasonality": ("tutor.payout.sent", 1.0, timedelta(hours=24), timedelta(days=1)),
     "correlation-break": ("customer.tutor.search", None, timedelta(hours=3), timedelta(hours=2)),
 }
+FAULTS = {
+    "late": ("system.api.latency", 30.0, timedelta(hours=2), timedelta(hours=2)),
+    "out-of-order": (
+        "system.payment.gateway.latency",
+        10.0,
+        timedelta(hours=3),
+        timedelta(hours=2),
+    ),
+    "duplicate": ("customer.app.opened", 0.3, timedelta(hours=3), timedelta(hours=2)),
+    "clock-skew": ("customer.app.opened", -5.0, timedelta(hours=3), timedelta(hours=2)),
+}
+"""Each fault's stream, value (minutes, or the share of duplicates), start and duration."""
+HELD_BACK = ("late", "out-of-order")
+"""The faults whose events arrive after the span too (its shaded band runs its delay on)."""
 SPANS = {"seasonality": DAYS_HOURS}
 """Hours drawn, where not `HOURS`."""
 TYPES = {"level-shift": "multiplier"}
@@ -105,14 +125,43 @@ def series(
     return x, np.array([e.value for e in events])
 
 
+def arrived(event) -> float:
+    """When an event reached the feed, in seconds after it occurred (a held-back event's or a
+    copy's delay; 0 for the others)."""
+    return (event.delivery or {}).get("delaySeconds", 0.0)
+
+
+def feed_series(
+    log: MemoryLog, kind: str, stream: str, start, hours: int
+) -> tuple[np.ndarray, ...]:
+    """(x in hours from `start` at each event's arrival, y) of what the feed delivers of a
+    stream, in the log's order: events per 5 minutes (late, duplicate), minutes behind the
+    latest moment delivered before (out-of-order), minutes between stamp and arrival
+    (clock-skew)."""
+    events = [e for e in log.events if e.stream == stream]
+    at = np.array([(e.occurred_at - start) / HOUR + arrived(e) / 3600 for e in events])
+    if kind in ("late", "duplicate"):
+        counts = np.zeros(hours * 12)
+        slots = (at * 12).astype(int)
+        np.add.at(counts, slots[(slots >= 0) & (slots < counts.size)], 1)
+        return np.arange(counts.size) / 12, counts
+    if kind == "out-of-order":
+        moments = np.array([(e.occurred_at - start) / HOUR for e in events])
+        return at, (moments - np.maximum.accumulate(moments)) * 60
+    skews = [(e.delivery or {}).get("skewSeconds", 0.0) / 60 for e in events]
+    return at, np.array(skews)
+
+
 def draw(
     path: Path,
     lines: list[tuple[np.ndarray, np.ndarray, tuple]],
     band: tuple,
     counts: bool,
     hours: int,
+    dots: bool = False,
 ) -> None:
-    """The lines over the shaded band (hours); counts from 0, a gauge from its lowest value."""
+    """The lines (or `dots`) over the shaded band (hours); counts from 0, other values from
+    their lowest."""
     image = np.full((HEIGHT, WIDTH, 3), 255, dtype=np.uint8)
     low = 0.0 if counts else min(float(y.min()) for _, y, _ in lines)
     high = max(float(y.max()) for _, y, _ in lines)
@@ -127,6 +176,10 @@ def draw(
     image[:, left : right + 1] = (253, 226, 196)
     for x, y, colour in lines:
         cols, rows = px(x, y)
+        if dots:
+            for c, r in zip(np.round(cols).astype(int), np.round(rows).astype(int), strict=True):
+                image[max(r - 1, 0) : r + 1, max(c - 1, 0) : c + 1] = colour
+            continue
         for c0, r0, c1, r1 in zip(cols[:-1], rows[:-1], cols[1:], rows[1:], strict=True):
             steps = int(max(abs(c1 - c0), abs(r1 - r0))) + 1
             for t in np.linspace(0, 1, steps + 1):
@@ -172,6 +225,25 @@ def main() -> None:
         band = (after / HOUR, (after + duration) / HOUR)
         target = Path(__file__).with_name(f"{kind}.png")
         draw(target, lines, band, model.is_entity(model.index[stream]), hours)
+        print(f"{target.relative_to(ROOT)}: {stream}")
+    draw_faults(model, view, plain[(HOURS, ())])
+
+
+def draw_faults(model: MarketModel, view: BaselineView, plain: MemoryLog) -> None:
+    """Each fault of delivery as the feed delivers it, against the same hours without it."""
+    start = view.end
+    for number, (kind, (stream, value, after, duration)) in enumerate(FAULTS.items(), start=3):
+        fault = modifier_of(number, kind, (stream, value, after, duration), start)
+        faulted = generated(model, view, (fault,), HOURS)
+        lines = [
+            (*feed_series(plain, kind, stream, start, HOURS), (170, 170, 170)),
+            (*feed_series(faulted, kind, stream, start, HOURS), (31, 73, 125)),
+        ]
+        delay = timedelta(minutes=value) if kind in HELD_BACK else timedelta(0)
+        band = (after / HOUR, (after + duration + delay) / HOUR)
+        target = Path(__file__).with_name(f"{kind}.png")
+        counting = kind in ("late", "duplicate")
+        draw(target, lines, band, counting, HOURS, dots=kind == "out-of-order")
         print(f"{target.relative_to(ROOT)}: {stream}")
 
 
