@@ -182,3 +182,21 @@ def test_a_modifiers_ground_truth_window_is_marked_on_its_timeline(
     expect(window).to_have_count(1, timeout=60_000)
     expect(window).to_have_attribute("data-kind", kind)
     expect(window.locator("title")).to_contain_text(f"{kind} ({modifier})")
+
+
+def test_a_scenarios_shape_is_marked_on_its_streams_timeline_with_its_kind(
+    inspector: Page, api: Api
+):
+    """The payment outage widens the job queue's noise: the shape's window is the run's."""
+    activated = api.post("/api/simulation/scenario", {"scenarioId": "payment-outage"})
+    shape = f"{activated['scenario']['id']}:shape-1"
+    _wait_for_window(api, "system.queue.depth", shape)
+
+    inspector.locator('details[data-domain="system"]').evaluate("d => { d.open = true; }")
+    inspector.locator('[data-show-domain="system"]').click()
+
+    card = inspector.locator('.chart-card[data-stream="system.queue.depth"]')
+    window = card.locator(f'.truth-window[data-window-id^="{shape}:"]')
+    expect(window).to_have_count(1, timeout=60_000)
+    expect(window).to_have_attribute("data-kind", "variance")
+    expect(window.locator("title")).to_contain_text(f"variance ({activated['scenario']['id']})")
