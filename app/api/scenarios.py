@@ -91,7 +91,7 @@ def _shape_view(shape: ShapeSpec) -> dict[str, Any]:
         "type": shape.type,
         "value": shape.value,
         "after": format_duration(shape.after),
-        "duration": format_duration(shape.duration) if shape.duration else None,
+        "duration": None if shape.duration is None else format_duration(shape.duration),
     }
 
 
@@ -118,6 +118,8 @@ def _run_view(run: Run, now: datetime) -> dict[str, Any]:
         "settlementDuration": format_duration(scenario.settling.duration),
         "affectedStreams": sorted(
             {m.target.stream or f"rate:{m.target.rate}" for m in scenario.modifiers}
+            | {shape.stream for shape in scenario.shapes}
+            | {fault.stream for fault in scenario.deliveries}
         ),
         "cascadeEffects": [
             {

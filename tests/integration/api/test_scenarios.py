@@ -425,6 +425,7 @@ def test_a_scenarios_shape_is_labelled_on_its_stream_with_its_kind_and_the_run_a
     (window,) = [w for w in truth["windows"] if w.get("kind") == "variance"]
     assert window["source"]["id"] == run_id and window["stream"] == "system.queue.depth"
     assert window["expected"]["spreadRatio"] == 3.0 and window["label"] == "scenario"
+    assert "system.queue.depth" in activated["scenario"]["affectedStreams"]
     (cause,) = [c for c in truth["causes"] if c["id"] == f"{run_id}:shape-1"]
     assert cause["kind"] == "scenario" and cause["source"]["type"] == "variance"
 
