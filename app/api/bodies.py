@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api.errors import invalid_field, json_body
-from app.domain.catalog import Direction, EventType, Magnitude, ManualModifierType, Severity
+from app.domain.catalog import EventType, ExpectedImpact, ManualModifierType, Severity
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -80,18 +81,6 @@ class ManualModifierBody(Body):
     )
 
 
-class StreamImpactBody(Body):
-    stream: str
-    direction: Direction
-    magnitude: Magnitude
-
-
-class ExpectedImpactBody(Body):
-    streams: list[StreamImpactBody] = Field(min_length=1, max_length=20)
-    delay: timedelta = timedelta(0)
-    duration: timedelta
-
-
 class EventInjection(Body):
     """From a library template, or custom: then type, title and expectedImpact are needed."""
 
@@ -113,7 +102,11 @@ class EventInjection(Body):
     severity: Severity | None = None
     icon: str | None = Field(default=None, max_length=50)
     timestamp: str | None = Field(default=None, description="ISO-8601; default: now")
-    expected_impact: ExpectedImpactBody | None = Field(default=None, alias="expectedImpact")
+    expected_impact: ExpectedImpact | None = Field(
+        default=None,
+        alias="expectedImpact",
+        description="a custom event's, as a library template gives it (delay default PT0S)",
+    )
     actual_impact: bool = Field(default=True, alias="actualImpact", strict=True)
 
 
@@ -150,10 +143,12 @@ class ScoreBody(Body):
 
 
 def parse(model: type[Model]) -> Model:
-    """The request's JSON body as `model`, or a 400 that names the first wrong field."""
+    """The request's JSON body as `model`, or a 400 that names the first wrong field. It is
+    read as JSON text, as the config files are: a part of a body that is a config model (a
+    custom event's expected impact) is then held to the same rules as in the config."""
     body = json_body()
     try:
-        return model.model_validate(body)
+        return model.model_validate_json(json.dumps(body))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"

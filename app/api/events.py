@@ -129,12 +129,8 @@ def _custom(body: EventInjection) -> dict:
                 f"unknown stream '{item.stream}'",
                 "GET /api/streams lists the names",
             )
-    if impacts.duration <= timedelta(0) or impacts.delay < timedelta(0):
-        raise invalid_field(
-            "expectedImpact.duration",
-            "must be positive (and the delay not negative)",
-            'e.g. "PT6H"',
-        )
+    if impacts.duration <= timedelta(0):
+        raise invalid_field("expectedImpact.duration", "must be longer than zero", 'e.g. "PT6H"')
     return {
         "type": body.type,
         "template": None,

@@ -139,7 +139,7 @@ def with_catalog_values(
     stream_list = _stream_list_pattern(streams)
     choices = {
         ("ManualModifierBody", "stream"): ("enum", streams),
-        ("StreamImpactBody", "stream"): ("enum", streams),
+        ("StreamImpact", "stream"): ("enum", streams),
         ("ScenarioActivation", "scenarioId"): ("enum", scenarios),
         ("EventInjection", "template"): ("enum", templates),
         ("ScoreBody", "streams"): ("pattern", stream_list),

@@ -212,7 +212,10 @@ class ImpactDetail(Schema):
     factor: float = Field(description="the multiplier the event puts on the stream")
 
 
-class ExpectedImpact(Schema):
+class ExpectedImpactView(Schema):
+    """An event's expected impact as the API gives it: its overall direction and magnitude,
+    derived from each stream's (`details`, with the factor each puts on its stream)."""
+
     streams: list[str]
     direction: Literal["increase", "decrease", "mixed"]
     magnitude: Magnitude
@@ -243,7 +246,7 @@ class ExternalEvent(Schema):
     description: str
     severity: Severity
     icon: str
-    expected_impact: ExpectedImpact
+    expected_impact: ExpectedImpactView
     impact_window: TimeRange
     actual_impact: bool = Field(description="ground truth: false for a red herring")
     measured_effect: dict[str, MeasuredEffect] | None = None
@@ -548,7 +551,7 @@ class EventTemplate(Schema):
     description: str
     severity: Severity
     icon: str
-    expected_impact: ExpectedImpact
+    expected_impact: ExpectedImpactView
     causal_probability: float = Field(
         ge=0, le=1, description="share of the baseline's occurrences that really move streams"
     )
@@ -570,7 +573,7 @@ class Injected(Schema):
     event: ExternalEvent
 
 
-class StreamImpact(Schema):
+class MeasuredStreamImpact(Schema):
     stream: str
     named: bool = Field(description="the event names this stream")
     expected_direction: Direction | None
@@ -584,7 +587,7 @@ class Impact(Schema):
     event: ExternalEvent
     window: TimeRange
     actual_impact: bool
-    streams: list[StreamImpact]
+    streams: list[MeasuredStreamImpact]
 
 
 class ExternalCause(Schema):

@@ -6,15 +6,15 @@ reports."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from app.domain.calendar import HOUR
-from app.domain.catalog import Catalog, EventTemplate, format_duration
+from app.domain.catalog import Catalog, EventTemplate, ExpectedImpact, format_duration
 from app.domain.effects import Adjust, Effects, EffectsSource
 from app.domain.model import MarketModel
 from app.domain.timerange import from_iso
@@ -33,17 +33,10 @@ def template_json(template: EventTemplate, catalog: Catalog) -> dict[str, Any]:
     }
 
 
-class ImpactSpec(Protocol):
-    """An expected impact as a template or a custom event gives it."""
-
-    streams: Sequence[Any]  # each with stream, direction and magnitude
-    delay: timedelta
-    duration: timedelta
-
-
-def expected_impact_json(impact: ImpactSpec, catalog: Catalog) -> dict[str, Any]:
-    """An ExternalEvent's `expectedImpact`: the streams, their overall direction (`mixed` when
-    they differ) and largest magnitude, the timing, and each stream's multiplier."""
+def expected_impact_json(impact: ExpectedImpact, catalog: Catalog) -> dict[str, Any]:
+    """An ExternalEvent's `expectedImpact` (a template's, or a custom event's): the streams,
+    their overall direction (`mixed` when they differ) and largest magnitude, the timing, and
+    each stream's multiplier."""
     directions = {i.direction for i in impact.streams}
     magnitude_order = ("low", "medium", "high")
     return {

@@ -1,5 +1,6 @@
 """external-events-library.json: templates of external events and what they do to streams."""
 
+from datetime import timedelta
 from typing import Annotated, Literal, get_args
 
 from pydantic import Field
@@ -36,11 +37,20 @@ class StreamImpact(ConfigModel):
     magnitude: Magnitude = Field(description="How much (see `magnitudes`).")
 
 
-class ExpectedImpact(ConfigModel):
-    """What the event is expected to do; the overall direction and magnitude are derived."""
+MAX_IMPACT_STREAMS = 20
+"""The most streams one event names."""
 
-    streams: tuple[StreamImpact, ...] = Field(min_length=1, description="Per-stream effects.")
-    delay: Duration = Field(description="Time from the event to the start of the effect.")
+
+class ExpectedImpact(ConfigModel):
+    """What the event is expected to do; the overall direction and magnitude are derived. A
+    library template's, and a custom event's as `POST /api/events/inject` takes it."""
+
+    streams: tuple[StreamImpact, ...] = Field(
+        min_length=1, max_length=MAX_IMPACT_STREAMS, description="Per-stream effects."
+    )
+    delay: Duration = Field(
+        default=timedelta(0), description="Time from the event to the start of the effect."
+    )
     duration: Duration = Field(description="How long the effect lasts.")
 
 

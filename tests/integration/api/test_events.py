@@ -127,6 +127,12 @@ def test_a_red_herring_injected_in_the_past_changes_nothing(seeded_client):
         ({"type": "marketing", "title": "X", "expectedImpact": {"streams": [
             {"stream": "customer.teleport", "direction": "increase", "magnitude": "low"}],
             "duration": "PT1H"}}, "expectedImpact.streams.0.stream"),
+        ({"type": "marketing", "title": "X", "expectedImpact": {"streams": [
+            {"stream": "support.chat.started", "direction": "increase", "magnitude": "low"}],
+            "duration": 3600}}, "expectedImpact.duration"),  # a config's durations are ISO
+        ({"type": "marketing", "title": "X", "expectedImpact": {"streams": [
+            {"stream": "support.chat.started", "direction": "increase", "magnitude": "low"}]
+            * 21, "duration": "PT1H"}}, "expectedImpact.streams"),
         ({"type": "weather", "title": "X"}, "type"),
         ({"template": "aws-outage", "timestamp": "soon"}, "timestamp"),
         ({"template": "aws-outage", "timestamp": "2020-01-01T00:00:00Z"}, "timestamp"),
