@@ -280,8 +280,7 @@ def _check_stream_takes(body: ManualModifierBody, catalog: Catalog) -> None:
     """The stream's model takes the modifier's type (a chain stream only what multiplies it,
     a change of spread only a gauge, a seasonality change only a day that rises and falls)."""
     baseline = catalog.baseline(body.stream)
-    profile = catalog.profiles.get(getattr(baseline, "profile", ""))
-    rises_and_falls = profile is not None and profile.rises_and_falls
+    rises_and_falls = catalog.metrics.day_rises_and_falls(body.stream)
     problem = shape_stream_problem(body.type, body.stream, baseline.model, rises_and_falls)
     if problem is None:
         return

@@ -373,3 +373,9 @@ class BaselineMetrics(ConfigModel):
     streams: FrozenMap[StreamName, StreamBaseline] = Field(
         description="The baseline model of every stream, by stream name."
     )
+
+    def day_rises_and_falls(self, stream: str) -> bool:
+        """Whether a stream's own day has a shape to change (a root's or a gauge's profile that
+        rises and falls; a chain stream has no day of its own)."""
+        profile = self.profiles.get(getattr(self.streams.get(stream), "profile", ""))
+        return profile is not None and profile.rises_and_falls

@@ -175,9 +175,8 @@ def _shape_problems(shape: ShapeSpec, scenario: Scenario, metrics: BaselineMetri
     baseline = metrics.streams.get(shape.stream)
     if baseline is None:
         return [("stream", f"unknown stream '{shape.stream}'")]
-    profile = metrics.profiles.get(getattr(baseline, "profile", ""))
-    rises_and_falls = profile is not None and profile.rises_and_falls
     found: Found = []
+    rises_and_falls = metrics.day_rises_and_falls(shape.stream)
     problem = shape_stream_problem(shape.type, shape.stream, baseline.model, rises_and_falls)
     if problem:
         found.append(problem)
