@@ -66,6 +66,19 @@ def test_an_activation_from_elsewhere_reaches_the_panel_through_the_feed(console
     assert _not_reloaded(console)
 
 
+def test_a_scenarios_card_lists_the_anomalies_and_faults_it_makes(console: Page):
+    outage = console.locator('article[data-scenario="payment-outage"] .scenario-anomaly')
+    expect(outage).to_have_count(1)
+    expect(outage).to_have_attribute("data-kind", "variance")
+    expect(outage).to_contain_text(f"system.queue.depth noise {TIMES}3")
+    overload = console.locator('article[data-scenario="support-overload"] .scenario-anomaly')
+    expect(overload).to_have_attribute("data-kind", "late")
+    expect(overload).to_contain_text("support.csat.submitted arrives 30 min late")
+    expect(
+        console.locator('article[data-scenario="supply-crisis"] .scenario-anomaly')
+    ).to_have_count(0)
+
+
 def test_a_refused_activation_shows_the_api_error_on_its_card(console: Page, api: Api):
     api.post("/api/simulation/scenario", {"scenarioId": SCENARIO})
     expect(console.locator("#state-status")).to_have_text("Running")

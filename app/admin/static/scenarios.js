@@ -2,6 +2,7 @@
 
 import { get, post } from "./api.js";
 import { byId, el, errorText, formatSpan, formatTime, parseDuration, showMessage } from "./dom.js";
+import { describeChange } from "./modifier-kinds.js";
 import {
   currentState,
   manualModifiers,
@@ -73,10 +74,28 @@ function card(scenario) {
       scenario.events.length
         ? [el("dt", {}, "Events"), el("dd", {}, scenario.events.join(", "))]
         : null,
+      anomalies(scenario),
     ),
     el("div", { class: "card-actions" }, button),
     message,
   );
+}
+
+/** What the scenario makes that a detector is scored on beyond its level changes: its shapes
+ * and faults of delivery, each labelled in the ground truth with its kind. */
+function anomalies(scenario) {
+  const made = [...scenario.shapes, ...scenario.deliveries];
+  if (!made.length) return null;
+  return [
+    el("dt", {}, "Anomalies"),
+    ...made.map((one) =>
+      el(
+        "dd",
+        { class: "scenario-anomaly", "data-kind": one.type },
+        `${one.stream} ${describeChange(one.type, one.value)}`,
+      ),
+    ),
+  ];
 }
 
 async function activate(scenario, button, message) {
