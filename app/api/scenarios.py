@@ -300,8 +300,7 @@ def _check_stream_takes(body: ManualModifierBody, catalog: Catalog) -> None:
 
 
 def _check_fault(body: ManualModifierBody, catalog: Catalog) -> None:
-    effects = [edge.target for edge in catalog.edges if edge.source == body.stream]
-    problem = fault_stream_problem(body.type, body.stream, effects)
+    problem = fault_stream_problem(body.type, body.stream, catalog.effects_of(body.stream))
     if problem:
         raise invalid_field(
             "stream",

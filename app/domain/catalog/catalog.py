@@ -60,6 +60,7 @@ class Catalog:
     _chains_from: Mapping[str, tuple[Chain, ...]] = field(repr=False)
     _cascades_from: Mapping[str, tuple[Cascade, ...]] = field(repr=False)
     _edges_into: Mapping[str, tuple[Edge, ...]] = field(repr=False)
+    _effects_of: Mapping[str, tuple[str, ...]] = field(repr=False)
     _templates_by_type: Mapping[str, tuple[EventTemplate, ...]] = field(repr=False)
     _rules: Mapping[str, Chain | Cascade] = field(repr=False)
 
@@ -104,6 +105,7 @@ class Catalog:
             _chains_from=_grouped(relationships.chains, lambda c: c.from_stream),
             _cascades_from=_grouped(relationships.cascades, lambda c: c.from_stream),
             _edges_into=_grouped(edges, lambda e: e.target),
+            _effects_of=effects_by_stream(edges),
             _templates_by_type=_grouped(templates, lambda t: t.type),
             _rules=_by_key((*relationships.chains, *relationships.cascades), lambda r: r.id),
         )
@@ -149,6 +151,10 @@ class Catalog:
     def edges_into(self, name: str) -> tuple[Edge, ...]:
         """Every chain outcome and cascade that produces `name`."""
         return self._edges_into.get(name, ())
+
+    def effects_of(self, name: str) -> tuple[str, ...]:
+        """The streams whose events `name`'s events make (by chain or cascade)."""
+        return self._effects_of.get(name, ())
 
     def rule(self, rule_id: str) -> Chain | Cascade:
         """The chain or cascade with this id (ids are unique across both)."""
@@ -244,6 +250,14 @@ class Catalog:
 
 def _by_key(items: Iterable[T], key: Callable[[T], str]) -> Mapping[str, T]:
     return MappingProxyType({key(item): item for item in items})
+
+
+def effects_by_stream(edges: Iterable[Edge]) -> Mapping[str, tuple[str, ...]]:
+    """Per stream, the streams its events make (each rule's target, in file order)."""
+    return MappingProxyType(
+        {source: tuple(e.target for e in group) for source, group in
+         _grouped(edges, lambda e: e.source).items()}
+    )  # fmt: skip
 
 
 def _grouped(items: Iterable[T], key: Callable[[T], str]) -> Mapping[str, tuple[T, ...]]:

@@ -7,6 +7,7 @@ loader raises ConfigError with every problem it found. A scenario with problems 
 
 import json
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +25,7 @@ from ._base import (
 )
 from .baseline_metrics import BaselineMetrics
 from .cadences import CadencesFile
-from .catalog import Catalog
+from .catalog import Catalog, effects_by_stream
 from .checks import check_cadences, check_library, check_metrics, check_streams
 from .flow import compute_flow
 from .library import EventTemplate, LibraryFile
@@ -85,10 +86,9 @@ def load_catalog(config_dir: Path) -> Catalog:
         raise ConfigError(problems)
 
     templates = {template.id: template for template in library.templates}
-    effects_of: dict[str, list[str]] = {}
-    for rule in rules:
-        effects_of.setdefault(rule.source, []).append(rule.target)
-    scenarios, skipped = _load_scenarios(config_dir, streams, metrics, templates, effects_of)
+    scenarios, skipped = _load_scenarios(
+        config_dir, streams, metrics, templates, effects_by_stream(rules)
+    )
     return Catalog.build(
         streams=streams_file.streams,
         cadences=cadences.groups,
@@ -154,7 +154,7 @@ def _load_scenarios(
     streams: dict[str, Stream],
     metrics: BaselineMetrics,
     templates: dict[str, EventTemplate],
-    effects_of: dict[str, list[str]],
+    effects_of: Mapping[str, Sequence[str]],
 ) -> tuple[list[Scenario], list[ConfigProblem]]:
     """The valid scenarios, and the problems of the ones skipped."""
     raw, problems = _read_json(config_dir / SCENARIOS_FILE, SCENARIOS_FILE)
