@@ -666,6 +666,16 @@ class ExpectedChange(Schema):
     sample_share: float | None = Field(
         None, description="a gap in a gauge (missing): the share of its samples that arrive (0)"
     )
+    delay_seconds: float | None = Field(None, description="a late delivery's delay")
+    max_delay_seconds: float | None = Field(
+        None, description="an out-of-order delivery's longest delay"
+    )
+    duplicate_share: float | None = Field(
+        None, description="the share of the stream's events delivered twice"
+    )
+    skew_seconds: float | None = Field(
+        None, description="a skewed clock's offset (negative: behind)"
+    )
 
 
 class ObservedChange(Schema):
@@ -687,7 +697,11 @@ class TruthWindow(Schema):
         None, description="a scenario run's phase when the window starts"
     )
     kind: ModifierKind | None = Field(
-        None, description="a manual modifier's windows: the anomaly's shape"
+        None,
+        description=(
+            "what a detector meets: a manual modifier's or a scenario shape's kind, or a fault "
+            "of delivery"
+        ),
     )
     ongoing: bool | None = Field(
         None, description="true when the window runs to the range's end (or now): it may go on"
