@@ -73,6 +73,9 @@ class Settings:
     `off`: kept for ever)."""
     log_max_bytes: int | None = None
     """The log's size budget (LOG_MAX_BYTES): past it the oldest stream events go."""
+    check_responses: bool = False
+    """Validate every JSON answer against its documented model (CHECK_RESPONSES=1): on in the
+    tests and for development, off by default (a validation per answer)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -93,6 +96,7 @@ class Settings:
             log_format=_parse_log_format(env),
             log_retention=_parse_retention(env),
             log_max_bytes=_parse_max_bytes(env),
+            check_responses=_parse_flag(env, "CHECK_RESPONSES"),
         )
 
     @property
@@ -111,6 +115,13 @@ def _parse(env: Mapping[str, str], name: str, convert: type, default: object) ->
         return convert(raw)
     except ValueError as exc:
         raise SettingsError(f"{name}={raw!r} is not a valid {convert.__name__}") from exc
+
+
+def _parse_flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "0").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise SettingsError(f"{name}={raw!r} must be 1 or 0 (true or false)")
+    return raw in ("1", "true", "yes", "on")
 
 
 def _parse_speed(env: Mapping[str, str]) -> float | None:

@@ -14,6 +14,7 @@ from app.api import ratelimit
 from app.api.bodies import MAX_BODY_BYTES
 from app.api.errors import register_error_handlers
 from app.api.health import bp as health_bp
+from app.api.openapi import check_responses
 from app.domain.catalog import load_catalog
 from app.observability.metrics import bp as observability_bp
 from app.services import Simulation
@@ -55,6 +56,8 @@ def create_app(
     simulation.try_load_baseline()
     extensions.init_app(app, settings, simulation)
     register_error_handlers(app)
+    if settings.check_responses:
+        check_responses(app)
     ratelimit.init_app(app, settings.control_rate_limit, key=auth.caller_key)
     auth.init_app(app, settings)
     app.register_blueprint(health_bp)

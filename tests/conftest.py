@@ -160,7 +160,7 @@ def app(store, database_url: str):
     from app.settings import Settings
     from app.web import create_app
 
-    return create_app(Settings(database_url=database_url), store=store)
+    return create_app(Settings(database_url=database_url, check_responses=True), store=store)
 
 
 @pytest.fixture
@@ -240,7 +240,7 @@ def seeded_client(seeded_store, seeded_database: str, wall: MovableWall):
     from app.settings import Settings
     from app.web import create_app
 
-    settings = Settings(database_url=seeded_database)
+    settings = Settings(database_url=seeded_database, check_responses=True)
     return create_app(settings, store=seeded_store, wall=wall).test_client()
 
 

@@ -3,7 +3,10 @@
 A view declares what it reads and answers with `@documented(...)`: its query-parameter
 model, its body model (the one `parse()` validates with) and its response models. The
 document is built from the application's URL map, so a route without `@documented` is
-simply not in it, and a test checks that every `/api` route is.
+simply not in it, and a test checks that every `/api` route is. With `CHECK_RESPONSES` on
+(every test runs so), each JSON answer is validated against the model its view documents for
+its status (`Error` for an error) before it leaves: the models are the answers' one
+definition, and an answer that strays from them is a 500 that names where.
 """
 
 from __future__ import annotations
@@ -14,8 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from flask import Flask
-from pydantic import BaseModel
+from flask import Flask, Response, current_app, jsonify, request
+from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from app.api.schemas import Error
@@ -76,6 +79,39 @@ def documented(
         return view
 
     return attach
+
+
+def check_responses(app: Flask) -> None:
+    """Validate each JSON answer of a documented view against its documented model."""
+    app.after_request(_checked)
+
+
+def _checked(response: Response) -> Response:
+    view = current_app.view_functions.get(request.endpoint or "")
+    operation: Operation | None = getattr(view, "openapi", None)
+    if operation is None or not response.is_json:
+        return response
+    status = response.status_code
+    model = Error if status >= 400 else operation.responses.get(status)
+    where = f"{request.method} {request.path} answered {status}"
+    if model is None:
+        return _stray(f"{where}, a status its documentation does not list")
+    try:
+        model.model_validate(response.get_json())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(part) for part in first["loc"]) or "the body"
+        return _stray(f"{where} not in the shape of {model.__name__}: {path}: {first['msg']}")
+    return response
+
+
+def _stray(message: str) -> Response:
+    current_app.logger.error("undocumented answer: %s", message)
+    hint = "the view and its documented model (app/api/schemas.py) disagree: mend one"
+    error = {"code": "undocumented_response", "message": message, "hint": hint}
+    response = jsonify({"error": error})
+    response.status_code = 500
+    return response
 
 
 def operations(app: Flask) -> list[tuple[str, str, Operation, str]]:

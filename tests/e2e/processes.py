@@ -34,7 +34,7 @@ def wait_until_healthy(port: int, process: subprocess.Popen, timeout: float = 30
 
 def start_gunicorn(database_url: str, workers: int, log: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port)}
+    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "CHECK_RESPONSES": "1"}
     process = subprocess.Popen(
         [
             sys.executable,

@@ -35,8 +35,11 @@ def test_every_documented_variable_is_read():
             "FEED_BUFFER_EVENTS": "20000",
             "LOG_RETENTION": "36h",
             "LOG_MAX_BYTES": "2GB",
+            "CHECK_RESPONSES": "1",
         }
     )
+
+    assert settings.check_responses and not Settings.from_env({}).check_responses
 
     assert (settings.proxy_hops, settings.feed_buffer_events) == (1, 20_000)
     assert (settings.log_retention, settings.log_max_bytes) == (timedelta(hours=36), 2 * 10**9)
@@ -73,6 +76,7 @@ def test_every_documented_variable_is_read():
             "bytes, or off",
         ),
         ("LOG_MAX_BYTES", "5MB", "LOG_MAX_BYTES='5MB' must be 100MB or more"),
+        ("CHECK_RESPONSES", "maybe", "CHECK_RESPONSES='maybe' must be 1 or 0 (true or false)"),
     ],
 )
 def test_a_bad_value_is_refused_with_the_variable_named(name, value, message):

@@ -78,7 +78,8 @@ def test_the_api_answers_every_generated_request_as_documented(seeded_store, see
     from app.web import create_app
 
     app = create_app(
-        Settings(database_url=seeded_database, control_rate_limit=0), store=seeded_store
+        Settings(database_url=seeded_database, control_rate_limit=0, check_responses=True),
+        store=seeded_store,
     )
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask import jsonify
 from pydantic import BaseModel
 
-from app.api.openapi import operations
-from app.api.schemas import Error
+from app.api.openapi import documented, operations
+from app.api.schemas import Error, Schema
 
 UNDOCUMENTED = {"/api/openapi.json", "/api/docs"}
 
@@ -234,3 +235,34 @@ def test_errors_answer_in_the_error_shape(seeded_client):
         seeded_client, "POST", "/api/simulation/clock", "/api/simulation/clock", 400,
         json={"speed": True},
     )  # fmt: skip
+
+
+class _Answer(Schema):
+    status: str
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "said"),
+    [
+        ({"status": "ok", "extra": 1}, 200, "not in the shape of _Answer: extra"),
+        ({"status": "ok"}, 202, "answered 202, a status its documentation does not list"),
+        ({"oops": "not an error"}, 409, "not in the shape of Error: error"),
+    ],
+)
+def test_an_answer_that_strays_from_its_documented_model_is_a_500_naming_where(
+    app, answer, status, said
+):
+    """Every test's app checks its answers (CHECK_RESPONSES), so no view can drift from the
+    document without some test failing."""
+
+    @documented(tag="test", responses={200: _Answer})
+    def stray():
+        return jsonify(answer), status
+
+    app.add_url_rule("/api/stray", "stray", stray)
+
+    response = app.test_client().get("/api/stray")
+
+    assert response.status_code == 500
+    assert response.json["error"]["code"] == "undocumented_response"
+    assert said in response.json["error"]["message"]
