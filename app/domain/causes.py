@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -388,32 +388,14 @@ def shape_causes(model: MarketModel, run: Run) -> list[Cause]:
 
 
 def shape_cause(modifier: ManualModifier, scenario: Scenario, number: int) -> Cause:
-    """The `number`th shape of a scenario run (`modifier`, made by `scenario_shapes`): its id
-    is the run's with the shape's number, its source the run."""
-    value = modifier.given_value
-    change = modifier.type if value is None else f"{modifier.type} {value:g}"
+    """The `number`th shape of a scenario run (`modifier`, made by `scenario_shapes`): the
+    manual modifier's cause, its id the run's with the shape's number, its source the run."""
+    cause = modifier_cause(modifier)
     run_id = ids.run_id(modifier.modifier_id)
-    return Cause(
-        id=f"{run_id}:shape-{number}",
-        kind="scenario",
-        occurred_at=modifier.start,
-        start=modifier.start,
-        end=modifier.end,
-        causal=True,
-        named=(modifier.stream,),
-        source={
-            "kind": "scenario",
-            "id": run_id,
-            "scenarioId": scenario.id,
-            "title": f"{scenario.name}: {change} on {modifier.stream}",
-            "type": modifier.type,
-            "value": value,
-            "durationSeconds": (
-                (modifier.planned_end or modifier.end) - modifier.start
-            ).total_seconds(),
-        },
-        action=StateAction(modifier=modifier),
-        shape=modifier.kind,
+    title = f"{scenario.name}: {cause.source['title']}"
+    source = {**cause.source, "kind": "scenario", "id": run_id, "scenarioId": scenario.id}
+    return replace(
+        cause, id=f"{run_id}:shape-{number}", kind="scenario", source=source | {"title": title}
     )
 
 

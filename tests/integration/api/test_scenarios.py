@@ -395,15 +395,19 @@ def test_a_fault_of_delivery_is_labelled_on_its_stream_with_what_the_feed_shows(
     assert window["expected"]["ratio"] == 1.0
 
 
+def _two_hours_of(client, wall, scenario_id: str, stream: str) -> tuple[dict, dict]:
+    """The activation's answer and `stream`'s ground truth two hours into the scenario."""
+    activated = client.post("/api/simulation/scenario", json={"scenarioId": scenario_id}).json
+    wall.advance(timedelta(hours=2))
+    return activated, client.get(f"/api/ground-truth?streams={stream}").json
+
+
 def test_a_scenarios_fault_of_delivery_is_labelled_on_its_stream_with_the_fault_as_kind(
     seeded_client, wall
 ):
-    activated = seeded_client.post(
-        "/api/simulation/scenario", json={"scenarioId": "support-overload"}
-    ).json
-    wall.advance(timedelta(hours=2))
-
-    truth = seeded_client.get("/api/ground-truth?streams=support.csat.submitted").json
+    activated, truth = _two_hours_of(
+        seeded_client, wall, "support-overload", "support.csat.submitted"
+    )
 
     run_id = activated["scenario"]["id"]
     (window,) = [w for w in truth["windows"] if w.get("kind") == "late"]
@@ -414,12 +418,7 @@ def test_a_scenarios_fault_of_delivery_is_labelled_on_its_stream_with_the_fault_
 def test_a_scenarios_shape_is_labelled_on_its_stream_with_its_kind_and_the_run_as_source(
     seeded_client, wall
 ):
-    activated = seeded_client.post(
-        "/api/simulation/scenario", json={"scenarioId": "payment-outage"}
-    ).json
-    wall.advance(timedelta(hours=2))
-
-    truth = seeded_client.get("/api/ground-truth?streams=system.queue.depth").json
+    activated, truth = _two_hours_of(seeded_client, wall, "payment-outage", "system.queue.depth")
 
     run_id = activated["scenario"]["id"]
     (window,) = [w for w in truth["windows"] if w.get("kind") == "variance"]
