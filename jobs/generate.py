@@ -28,6 +28,7 @@ from app.domain.timerange import from_iso, iso
 from app.services import Simulation, clock_of
 from app.store import Store
 from app.store.eventlog import EpochChanged
+from jobs.collector import collector_paused
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +228,7 @@ class LiveGeneration:
         generator = self.generator
         start = generator.frontiers[group]
         written = 0
-        with self.store.log.transaction() as writer:
+        with collector_paused(), self.store.log.transaction() as writer:
             self._fence(writer, group, start)
             drafts = generator.first_round(group, until)
             while drafts:
