@@ -232,7 +232,7 @@ class LiveGeneration:
             self._fence(writer, group, start)
             drafts = generator.first_round(group, until)
             while drafts:
-                appended = writer.append(
+                appended = writer.append_stream(
                     generator.to_events(drafts), expected_epoch=generator.epoch
                 )
                 generator.committed(drafts, appended.first_position)

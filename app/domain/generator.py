@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from app.domain.effects import EffectsSource
-from app.domain.events import NewEvent
+from app.domain.events import StreamEvent
 from app.domain.fields import DataMaker
 from app.domain.generation.decisions import RuleDecisions
 from app.domain.generation.delivery import Deliveries
@@ -247,31 +247,25 @@ class StreamGenerator:
     def advance(self, group: str, until: datetime) -> None:
         self.frontiers[group] = max(self.frontiers[group], until)
 
-    def to_events(self, drafts: Sequence[Draft]) -> list[NewEvent]:
+    def to_events(self, drafts: Sequence[Draft]) -> list[StreamEvent]:
         """The drafts as log events."""
-        events = []
-        for draft in drafts:
-            name = self.model.names[draft.stream]
-            events.append(
-                NewEvent(
-                    kind="stream",
-                    type=name,
-                    stream=name,
-                    occurred_at=draft.occurred_at,
-                    data=draft.data,
-                    value=draft.value,
-                    normalized=draft.normalized,
-                    flag=draft.flag,
-                    expected=draft.expected,
-                    expected_flag=draft.expected_flag,
-                    causation_id=draft.cause.position
-                    if draft.cause and draft.cause.position
-                    else None,
-                    correlation_id=draft.correlation_id,
-                    delivery=draft.delivery,
-                )
+        names = self.model.names
+        return [
+            StreamEvent(
+                names[draft.stream],
+                draft.occurred_at,
+                draft.data,
+                draft.value,
+                draft.normalized,
+                draft.flag,
+                draft.cause.position if draft.cause and draft.cause.position else None,
+                draft.correlation_id,
+                draft.expected,
+                draft.expected_flag,
+                draft.delivery,
             )
-        return events
+            for draft in drafts
+        ]
 
     def pending_count(self) -> int:
         return self.queue.count()

@@ -10,7 +10,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from app.domain.events import NewEvent
+from app.domain.events import NewEvent, StreamEvent
 from app.store.database import connect
 from app.store.eventlog import EpochChanged, LogListener
 
@@ -262,3 +262,67 @@ def test_recorded_at_is_when_each_append_wrote_its_rows_not_when_its_transaction
         first.recorded_at,
         second.recorded_at,
     ]
+
+
+def generated(i: int, **overrides) -> StreamEvent:
+    event = booking(i, causation_id=i or None, correlation_id=7, **overrides)
+    return StreamEvent(
+        event.stream, event.occurred_at, event.data, event.value, event.normalized, event.flag,
+        event.causation_id, event.correlation_id, event.expected, event.expected_flag,
+        event.delivery,
+    )  # fmt: skip
+
+
+def test_generated_events_appended_behind_the_caller_land_as_appended_events_do(store):
+    with store.log.transaction() as writer:
+        behind = writer.append_stream([generated(i) for i in range(3)], expected_epoch=1)
+        after = writer.append([booking(3)])
+
+    assert list(behind.positions) == [1, 2, 3]
+    assert after.first_position == 4
+    read = store.log.read_after(0)
+    assert [(e.kind, e.type, e.stream) for e in read[:3]] == [
+        ("stream", "customer.booking.requested", "customer.booking.requested")
+    ] * 3
+    assert [(e.causation_id, e.correlation_id) for e in read[:3]] == [(None, 7), (1, 7), (2, 7)]
+    assert (read[1].value, read[1].normalized, read[1].flag) == (112.0, 51.5, "normal")
+    assert (read[1].expected, read[1].expected_flag) == (108.25, "normal")
+    assert read[1].data == {"bookingId": "bk_1", "studentId": "st_1", "tutorId": "tu_1"}
+    assert read[1].recorded_at == behind.recorded_at
+    assert read[1].delivery is None
+
+
+def test_a_fault_of_delivery_on_generated_events_is_recorded_on_their_rows(store):
+    late = {"fault": "late", "delaySeconds": 600}
+    with store.log.transaction() as writer:
+        writer.append_stream([generated(0), generated(1, delivery=late)], expected_epoch=1)
+
+    assert [e.delivery for e in store.log.read_after(0)] == [None, late]
+
+
+def test_a_generated_append_that_fails_fails_its_transaction_and_records_nothing(store):
+    store.log.append([booking(0)])
+    unwritable = {"when": object()}
+
+    with pytest.raises(TypeError), store.log.transaction() as writer:
+        writer.append_stream([generated(1), generated(2, data=unwritable)], expected_epoch=1)
+
+    assert [e.position for e in store.log.read_after(0)] == [1]
+    assert store.log.append([booking(3)]).first_position > 1
+
+
+def test_a_transaction_that_fails_while_its_rows_are_copied_records_nothing(store):
+    with pytest.raises(RuntimeError, match="the caller failed"), store.log.transaction() as w:
+        w.append_stream([generated(i) for i in range(1000)], expected_epoch=1)
+        raise RuntimeError("the caller failed")
+
+    assert store.log.read_after(0) == []
+
+
+def test_generated_events_are_refused_for_an_epoch_their_generator_has_not_seen(store):
+    store.log.append([NewEvent(kind="control", type="control.reset", occurred_at=T0)])
+
+    with pytest.raises(EpochChanged), store.log.transaction() as writer:
+        writer.append_stream([generated(0)], expected_epoch=1)
+
+    assert [e.type for e in store.log.read_after(0)] == ["control.reset"]
