@@ -107,6 +107,8 @@ class StreamGenerator:
         self.deliveries = Deliveries(seed, self.state)
         self._roots = {r.stream: r for r in model.roots}
         self._gauges = {g.stream: g for g in model.gauges}
+        self._causing = {r.source for r in model.rules}
+        """The streams whose events cause others (by a chain or a cascade)."""
         if effects is not None:
             self.set_effects(effects)
 
@@ -227,7 +229,7 @@ class StreamGenerator:
             seconds = np.array([d.occurred_at.timestamp() for d in items])
             if self.model.is_entity(stream):
                 self.timeline.add_many(stream, seconds, None)
-                if positions is not None:
+                if positions is not None and stream in self._causing:
                     causes.extend(
                         CausingEvent(
                             positions[i],

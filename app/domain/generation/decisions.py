@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 
 from app.domain.generation.in_force import InForce
 from app.domain.generation.logged import LoggedEffects
 from app.domain.generation.records import CausingEvent, Pending
+from app.domain.generation.records import moment as moment_of
 from app.domain.generation.records import seconds as seconds_of
 from app.domain.hourly import exclusive_probabilities
-from app.domain.model import MarketModel, Rule
+from app.domain.model import ChainGroup, MarketModel, Rule
 from app.domain.randomness import uniforms
 
 LANDING_TRIES = 4
@@ -45,25 +47,25 @@ class RuleDecisions:
         logged = logged or LoggedEffects()
         decided: list[Pending] = []
         for stream, group in by_stream.items():
-            positions = np.array([c.position for c in group], dtype=np.int64)
-            for chain in self.model.chains:
-                if chain.source == stream:
-                    targets = {self.model.rules[i].target for i in chain.rules}
-                    done = logged.any_of(positions, targets).tolist()
-                    decided.extend(self._chain(chain, group, positions, done))
-            for index in self.model.cascades:
-                rule = self.model.rules[index]
-                if rule.source == stream:
-                    done = logged.has(positions, rule.target).tolist()
-                    decided.extend(self._cascade(rule, group, positions, done))
+            chains, cascades = self.model.chains_from[stream], self.model.cascades_from[stream]
+            if not chains and not cascades:
+                continue
+            batch = _Batch.of(group, self.in_force)
+            for chain in chains:
+                targets = {self.model.rules[i].target for i in chain.rules}
+                done = logged.any_of(batch.positions, targets).tolist()
+                decided.extend(self._chain(chain, batch, done))
+            for rule in cascades:
+                done = logged.has(batch.positions, rule.target).tolist()
+                decided.extend(self._cascade(rule, batch, done))
         return decided
 
-    def _chain(self, chain, causes, positions, done) -> list[Pending]:
+    def _chain(self, chain: ChainGroup, batch: _Batch, done: list[bool]) -> list[Pending]:
         rules = [self.model.rules[i] for i in chain.rules]
         base = np.array([self.model.rates[r.rate] for r in rules])
-        draws = uniforms(self.seed, positions, _OUTCOME_KEY, rules[0].index)
-        chosen = []
-        for moment, members in self.in_force.stretches(causes):
+        draws = uniforms(self.seed, batch.positions, _OUTCOME_KEY, rules[0].index)
+        chosen: list[tuple[Rule, int]] = []
+        for moment, members in batch.stretches:
             effective = np.array([[self.in_force.rule_probability(r, moment)] for r in rules])
             rates = np.array([[self.in_force.rate(r.rate, moment)] for r in rules])
             fixed = ~np.isclose(rates, base[:, None])
@@ -73,36 +75,34 @@ class RuleDecisions:
             picks = np.searchsorted(cumulative, draws[members], side="right").tolist()
             for i, pick in zip(members, picks, strict=True):
                 if pick < len(rules) and not done[i]:
-                    chosen.append((rules[pick], causes[i]))
-        return self._with_delays(chosen)
+                    chosen.append((rules[pick], i))
+        return self._with_delays(chosen, batch)
 
-    def _cascade(self, rule: Rule, causes, positions, done) -> list[Pending]:
+    def _cascade(self, rule: Rule, batch: _Batch, done: list[bool]) -> list[Pending]:
         condition = getattr(self.model.catalog.rule(rule.rule_id), "condition", None)
-        draws = uniforms(self.seed, positions, rule.index, 0)
-        chosen = []
-        for moment, members in self.in_force.stretches(causes):
+        draws = uniforms(self.seed, batch.positions, rule.index, 0)
+        chosen: list[tuple[Rule, int]] = []
+        for moment, members in batch.stretches:
             p = self.in_force.rule_probability(rule, moment)
-            fired = (draws[members] < p).tolist()
-            for i, fires in zip(members, fired, strict=True):
-                if not fires or done[i]:
+            fired = np.asarray(members)[draws[members] < p].tolist()
+            for i in fired:
+                if done[i]:
                     continue
-                cause = causes[i]
-                if condition is None or condition.holds(cause.data.get(condition.field)):
-                    chosen.append((rule, cause))
-        return self._with_delays(chosen)
+                if condition is None or condition.holds(batch.causes[i].data.get(condition.field)):
+                    chosen.append((rule, i))
+        return self._with_delays(chosen, batch)
 
-    def _with_delays(self, chosen: list[tuple[Rule, CausingEvent]]) -> list[Pending]:
-        by_rule: dict[tuple[int, float], list[CausingEvent]] = defaultdict(list)
-        stretches = self.in_force.stretch_starts(
-            np.array([seconds_of(c.occurred_at) for _, c in chosen])
-        )
-        for (rule, cause), stretch in zip(chosen, stretches.tolist(), strict=True):
-            by_rule[(rule.index, stretch)].append(cause)
+    def _with_delays(self, chosen: list[tuple[Rule, int]], batch: _Batch) -> list[Pending]:
+        """The chosen effects (a rule and its cause's index in the batch) with their delays,
+        drawn a rule and a stretch at a time."""
+        by_rule: dict[tuple[int, float], list[int]] = defaultdict(list)
+        for rule, i in chosen:
+            by_rule[(rule.index, batch.starts[i])].append(i)
         pending = []
-        for (index, _), causes in by_rule.items():
+        for (index, _), members in by_rule.items():
             rule = self.model.rules[index]
-            positions = np.array([c.position for c in causes], dtype=np.int64)
-            delays = self._delays(rule, causes, positions)
+            causes = [batch.causes[i] for i in members]
+            delays = self._delays(rule, causes, batch.positions[members], batch.seconds[members])
             pending.extend(
                 Pending(c.occurred_at + timedelta(seconds=d), index, c)
                 for c, d in zip(causes, delays.tolist(), strict=True)
@@ -110,7 +110,11 @@ class RuleDecisions:
         return pending
 
     def _delays(
-        self, rule: Rule, causes: Sequence[CausingEvent], positions: np.ndarray
+        self,
+        rule: Rule,
+        causes: Sequence[CausingEvent],
+        positions: np.ndarray,
+        starts: np.ndarray,
     ) -> np.ndarray:
         """Delays in seconds; with a landing profile, the likeliest of a few candidates by the
         profile's weight at the hour each would land in."""
@@ -121,7 +125,6 @@ class RuleDecisions:
             delay.quantile(uniforms(self.seed, positions, rule.index, 1 + k))
             for k in range(LANDING_TRIES)
         ])  # fmt: skip
-        starts = np.array([seconds_of(c.occurred_at) for c in causes])
         landing = starts[None, :] + candidates
         weights = np.vstack([
             self._profile_weights(rule.landing_profile, landing[k]) for k in range(LANDING_TRIES)
@@ -134,3 +137,31 @@ class RuleDecisions:
     def _profile_weights(self, profile: str, seconds: np.ndarray) -> np.ndarray:
         hours = (seconds // 3600).astype("int64").astype("datetime64[h]")
         return self.model.profile_curve(profile, hours)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One stream's causes, as their rules read them: positions, POSIX seconds, the start
+    of each one's stretch of constant effects, and the stretches with their members (worked
+    out once per stream, however many rules it has)."""
+
+    causes: list[CausingEvent]
+    positions: np.ndarray
+    seconds: np.ndarray
+    starts: list[float]
+    stretches: list[tuple[datetime, list[int]]]
+
+    @classmethod
+    def of(cls, causes: list[CausingEvent], in_force: InForce) -> _Batch:
+        seconds = np.array([seconds_of(cause.occurred_at) for cause in causes])
+        starts = in_force.stretch_starts(seconds).tolist()
+        members: dict[float, list[int]] = defaultdict(list)
+        for i, start in enumerate(starts):
+            members[start].append(i)
+        return cls(
+            causes,
+            np.array([cause.position for cause in causes], dtype=np.int64),
+            seconds,
+            starts,
+            [(moment_of(start), indexes) for start, indexes in members.items()],
+        )

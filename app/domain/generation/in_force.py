@@ -20,7 +20,7 @@ from app.domain.calendar import HOUR, hour_grid
 from app.domain.capacity import CapacitySpec, within_capacity
 from app.domain.delays import DelayModel
 from app.domain.effects import CombinedEffects, Effects, EffectsSource, Release
-from app.domain.generation.records import CausingEvent, moment, seconds
+from app.domain.generation.records import moment, seconds
 from app.domain.generation.state import LiveState
 from app.domain.history import BaselineView
 from app.domain.impacts import ImpactEffects, logged_impacts
@@ -122,16 +122,6 @@ class InForce:
         latest = np.searchsorted(cuts, moments, side="right") - 1
         cut = np.where(latest >= 0, cuts[np.maximum(latest, 0)], -np.inf)
         return np.maximum(starts, cut)
-
-    def stretches(self, causes: Sequence[CausingEvent]) -> Iterable[tuple[datetime, list[int]]]:
-        """Causes grouped by stretch of constant effects (probabilities are computed once
-        per stretch), with the stretch's start."""
-        moments = np.array([seconds(cause.occurred_at) for cause in causes])
-        groups: dict[float, list[int]] = defaultdict(list)
-        for i, start in enumerate(self.stretch_starts(moments).tolist()):
-            groups[start].append(i)
-        for start, members in groups.items():
-            yield moment(start), members
 
     def segments(self, start: datetime, end: datetime) -> Iterable[tuple[datetime, datetime]]:
         """[start, end) cut at hours (the baseline's expectation changes) and where effects

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from operator import attrgetter
 
 import numpy as np
 
@@ -40,15 +41,17 @@ class EventValues:
     def finish(self, drafts: list[Draft]) -> list[Draft]:
         """Sort by time, then give each event its value (the stream's events in the trailing
         hour, or the sample) and its score against the baseline slot."""
-        drafts.sort(key=lambda d: (d.occurred_at, d.stream))
+        drafts.sort(key=attrgetter("occurred_at", "stream"))
         by_stream: dict[int, list[Draft]] = defaultdict(list)
         for draft in drafts:
             by_stream[draft.stream].append(draft)
         for stream, items in by_stream.items():
-            moments = [d.occurred_at for d in items]
+            seconds = np.array([seconds_of(d.occurred_at) for d in items])
             if self.model.is_entity(stream):
-                seconds = np.array([seconds_of(m) for m in moments])
-                merged = np.sort(np.concatenate([self.state.recent[stream], seconds]))
+                # two sorted runs: a stable sort merges them in linear time
+                merged = np.sort(
+                    np.concatenate([self.state.recent[stream], seconds]), kind="stable"
+                )
                 counts = np.searchsorted(merged, seconds, "right") - np.searchsorted(
                     merged, seconds - 3600, "right"
                 )
@@ -60,7 +63,6 @@ class EventValues:
             else:
                 values = np.array([d.value for d in items], dtype=float)
             name = self.model.names[stream]
-            seconds = np.array([m.timestamp() for m in moments])
             scores, flags = self.baseline.normalize_seconds(name, seconds, values)
             expected = self._expected_values(stream, seconds)
             unexplained = expected_flags(values, expected, self._noise(stream, expected))
