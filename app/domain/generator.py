@@ -230,15 +230,10 @@ class StreamGenerator:
             if self.model.is_entity(stream):
                 self.timeline.add_many(stream, seconds, None)
                 if positions is not None and stream in self._causing:
+                    bodies = self.model.causing_bodies(stream, [d.data for d in items])
                     causes.extend(
-                        CausingEvent(
-                            positions[i],
-                            stream,
-                            d.occurred_at,
-                            self.model.causing_data(stream, d.data),
-                            d.correlation_id,
-                        )
-                        for i, d in zip(indexes, items, strict=True)
+                        CausingEvent(positions[i], stream, d.occurred_at, body, d.correlation_id)
+                        for i, d, body in zip(indexes, items, bodies, strict=True)
                     )
             else:
                 self.timeline.add_many(stream, seconds, np.array([d.value for d in items]))

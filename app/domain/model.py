@@ -7,7 +7,7 @@ baseline and the live one that makes events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -212,10 +212,19 @@ class MarketModel:
         days): the fields they inherit or are decided on (`cause_fields`), None when they
         read none. A restart holds a couple of hundred thousand pending effects: whole bodies,
         decoded from the log's JSON, were most of the scheduler's memory."""
+        return self.causing_bodies(stream, [data])[0]
+
+    def causing_bodies(
+        self, stream: int, bodies: Sequence[Mapping[str, Any] | None]
+    ) -> list[dict[str, Any] | None]:
+        """`causing_data` of each of one stream's bodies, in one pass (a round's causes)."""
         names = self.cause_fields.get(stream)
-        if not names or data is None:
-            return None
-        return {name: data[name] for name in names if name in data}
+        if not names:
+            return [None] * len(bodies)
+        return [
+            None if data is None else {name: data[name] for name in names if name in data}
+            for data in bodies
+        ]
 
     def _couplings(self) -> Iterable[CouplingSpec]:
         for coupling in self.catalog.couplings:

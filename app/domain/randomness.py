@@ -54,6 +54,8 @@ def normal_quantile(u: np.ndarray) -> np.ndarray:
     denominator = ((((_B[0] * r + _B[1]) * r + _B[2]) * r + _B[3]) * r + _B[4]) * r + 1
     result[mid] = q * numerator / denominator
     for mask, sign, p in ((low, 1.0, u[low]), (high, -1.0, 1 - u[high])):
+        if not p.size:
+            continue
         q = np.sqrt(-2 * np.log(p))
         numerator = ((((_C[0] * q + _C[1]) * q + _C[2]) * q + _C[3]) * q + _C[4]) * q + _C[5]
         denominator = (((_D[0] * q + _D[1]) * q + _D[2]) * q + _D[3]) * q + 1
