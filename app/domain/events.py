@@ -83,8 +83,9 @@ class NewEvent:
 class StreamEvent(NamedTuple):
     """A generated stream event about to be appended: `NewEvent`'s bulk form for the
     generator, which makes them by the hundred thousand a simulated hour. Its kind is
-    `stream` and its type its stream; a named tuple, unchecked, costs a fifth of a
-    `NewEvent` to make (whose checks the generator's drafts pass by construction)."""
+    `stream` and its type its stream. A named tuple, unchecked, costs a seventh of a
+    `NewEvent` to make (0.29 against 2.0 us); the generator's drafts pass `NewEvent`'s checks
+    by construction."""
 
     stream: str
     occurred_at: datetime
