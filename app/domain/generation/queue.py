@@ -59,12 +59,12 @@ class EffectQueue:
     def push_all(self, pendings: Iterable[Pending]) -> None:
         """Add decided effects to their target group's queue (in due order)."""
         grouped: dict[str, list] = defaultdict(list)
-        rules = self.model.rules
+        rules, releases, group_of = self.model.rules, self.in_force.releases, self.state.group_of
         for pending in pendings:
             target = rules[pending.rule].target
-            if target in self.in_force.releases or pending.released is not None:
+            if target in releases or pending.released is not None:
                 pending = self._held(pending, target)
-            grouped[self.state.group_of[target]].append(
+            grouped[group_of[target]].append(
                 (pending.at.timestamp(), pending.cause.position, pending.rule, pending)
             )
         for group, items in grouped.items():
