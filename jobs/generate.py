@@ -4,6 +4,10 @@ Each chunk of simulated time is one transaction: the group's roots, samples and 
 events, the rounds of effects they cause within the chunk, and the group's tick marker. So
 the log holds either all of a chunk or none of it, and a restart carries on from the last
 tick with nothing twice and nothing missing. Any failure rebuilds the generator from the log.
+
+A chunk commits behind the job: the next chunk's first round is drawn meanwhile, and its
+transaction begins once that commit is done (a failed commit fails the job, which restores).
+A job returns when its last chunk is committed.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -75,6 +80,7 @@ class LiveGeneration:
         self.generator = StreamGenerator(self.model, baseline, seed, effects=effects)
         self._effects_at = -1
         self._restored = False
+        self._committing: Future[None] | None = None
         self.restore()
 
     def restore(self) -> None:
@@ -86,6 +92,7 @@ class LiveGeneration:
         state holds effects of events that never committed and lacks the due effects that
         chunk took off the queue; writing from it would record them."""
         self._restored = False
+        self._commit_settled()
         store, generator = self.store, self.generator
         epoch = store.log.current_epoch()
         start, frontiers, oldest = self._frontiers(epoch)
@@ -167,6 +174,7 @@ class LiveGeneration:
                 until = min(target, self.generator.frontiers[group] + CHUNK[group])
                 events += self._chunk(group, until)
                 chunks += 1
+            self._committed()
         except EpochChanged as exc:
             log.info("the log moved to epoch %s: restoring the generator", exc.actual)
             self.restore()
@@ -224,23 +232,48 @@ class LiveGeneration:
             self._effects_at = state.last_position
 
     def _chunk(self, group: str, until: datetime) -> int:
+        """One chunk in one transaction, committed behind the caller: its first round (pure
+        work) is drawn while the previous chunk's commit goes on, and this chunk's own
+        commit goes on while the next chunk's first round is drawn (`_committed` waits)."""
         self._follow_state()
         generator = self.generator
         start = generator.frontiers[group]
         written = 0
-        with collector_paused(), self.store.log.transaction() as writer:
-            self._fence(writer, group, start)
+        with collector_paused():
             drafts = generator.first_round(group, until)
-            while drafts:
-                appended = writer.append_stream(
-                    generator.to_events(drafts), expected_epoch=generator.epoch
+            self._committed()
+            transaction = self.store.log.begin()
+            try:
+                self._fence(transaction.writer, group, start)
+                while drafts:
+                    appended = transaction.writer.append_stream(
+                        generator.to_events(drafts), expected_epoch=generator.epoch
+                    )
+                    generator.committed(drafts, appended.first_position)
+                    written += len(drafts)
+                    drafts = generator.next_round(group, until)
+                transaction.writer.append(
+                    [tick(group, start, until)], expected_epoch=generator.epoch
                 )
-                generator.committed(drafts, appended.first_position)
-                written += len(drafts)
-                drafts = generator.next_round(group, until)
-            writer.append([tick(group, start, until)], expected_epoch=generator.epoch)
+            except BaseException as error:
+                transaction.rollback(error)
+                raise
+            self._committing = transaction.commit_behind()
         generator.advance(group, until)
         return written
+
+    def _committed(self) -> None:
+        """Wait for the last chunk's commit; raise what failed it."""
+        committing, self._committing = self._committing, None
+        if committing is not None:
+            committing.result()
+
+    def _commit_settled(self) -> None:
+        """Wait for the last chunk's commit to end, whatever came of it (a restore reads the
+        log next)."""
+        committing, self._committing = self._committing, None
+        if committing is not None:
+            wait([committing])
 
     def _fence(self, writer, group: str, start: datetime) -> None:
         """Under the append lock, check that the log's last tick of this group is where this

@@ -9,9 +9,10 @@ position it wrote; notifications are hints, and listeners always read rows from 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -283,6 +284,39 @@ class LogWriter:
         return row
 
 
+class LogTransaction:
+    """An appending transaction: its writer, then one end, `commit`, `commit_behind` or
+    `rollback`. `EventLog.transaction` ends one as a `with` block does."""
+
+    def __init__(self, engine: Engine, copier: Executor) -> None:
+        self._copier = copier
+        self._scope = ExitStack()
+        conn = self._scope.enter_context(engine.begin())
+        self.writer = LogWriter(conn.connection.driver_connection, copier)
+
+    def commit(self) -> None:
+        """Commit once the rows copied behind the caller are written; if their copy failed,
+        roll back and raise why."""
+        try:
+            self.writer.settle()
+        except BaseException:
+            self._scope.__exit__(*sys.exc_info())
+            raise
+        self._scope.close()
+
+    def commit_behind(self) -> Future[None]:
+        """Commit in the log's copier thread and return at once; the future says how it
+        went. The thread runs one task at a time, in order, so the commit follows the
+        copies this transaction queued. A generator's chunk commits (a WAL flush) while the
+        next chunk's first round is worked out."""
+        return self._copier.submit(self.commit)
+
+    def rollback(self, error: BaseException) -> None:
+        """Roll back because of `error`, once a copy in flight has ended."""
+        self.writer.abandon()
+        self._scope.__exit__(type(error), error, error.__traceback__)
+
+
 def _row(
     position: int,
     epoch: int,
@@ -330,14 +364,17 @@ class EventLog:
     def transaction(self) -> Iterator[LogWriter]:
         """A transaction that appends; it commits on exit (and then notifies listeners), once
         the rows it appended behind its caller are written (`LogWriter.append_stream`)."""
-        with self.engine.begin() as conn:
-            writer = LogWriter(conn.connection.driver_connection, self._copier)
-            try:
-                yield writer
-            except BaseException:
-                writer.abandon()
-                raise
-            writer.settle()
+        transaction = self.begin()
+        try:
+            yield transaction.writer
+        except BaseException as error:
+            transaction.rollback(error)
+            raise
+        transaction.commit()
+
+    def begin(self) -> LogTransaction:
+        """A transaction that appends, ended by its caller (`LogTransaction`)."""
+        return LogTransaction(self.engine, self._copier)
 
     def append(self, events: Sequence[NewEvent], *, expected_epoch: int | None = None) -> Appended:
         """Append a batch in one transaction; positions are in the order given."""

@@ -79,6 +79,28 @@ def test_a_generator_restarted_from_the_log_writes_what_an_unbroken_one_writes(
         twin.close()
 
 
+def test_chunks_committed_behind_each_other_write_what_one_chunk_per_job_writes(
+    seeded_store, seeded_twin, catalog
+):
+    """A job of several chunks draws each chunk's first round while the previous chunk
+    commits; when it returns, all of it is in the log, as one job per chunk would leave it."""
+    behind = generation(seeded_store, catalog)
+    start = behind.generator.frontiers["high"]
+    result = behind.advance("high", start + timedelta(hours=1))
+
+    ticks = [e for e in log_of(seeded_store) if e.type == TICK_TYPE]
+    assert (result.chunks, len(ticks)) == (6, 6)
+    assert from_iso(ticks[-1].data["until"]) == start + timedelta(hours=1)
+    twin = Store.connect(seeded_twin)
+    try:
+        one_at_a_time = generation(twin, catalog)
+        for minutes in range(10, 70, 10):
+            one_at_a_time.advance("high", start + timedelta(minutes=minutes))
+        assert comparable(log_of(seeded_store)) == comparable(log_of(twin))
+    finally:
+        twin.close()
+
+
 def test_a_groups_job_brings_every_group_up_in_step_when_generation_is_behind(
     seeded_store, catalog
 ):

@@ -326,3 +326,33 @@ def test_generated_events_are_refused_for_an_epoch_their_generator_has_not_seen(
         writer.append_stream([generated(0)], expected_epoch=1)
 
     assert [e.type for e in store.log.read_after(0)] == ["control.reset"]
+
+
+def test_a_transaction_committed_behind_its_caller_is_in_the_log_when_its_future_is_done(store):
+    transaction = store.log.begin()
+    transaction.writer.append_stream([generated(i) for i in range(100)], expected_epoch=1)
+    transaction.writer.append([booking(100)])
+
+    transaction.commit_behind().result(timeout=10)
+
+    assert [e.position for e in store.log.read_after(0)] == list(range(1, 102))
+
+
+def test_a_commit_behind_whose_copy_failed_says_why_and_records_nothing(store):
+    transaction = store.log.begin()
+    transaction.writer.append_stream([generated(0, data={"when": object()})], expected_epoch=1)
+
+    with pytest.raises(TypeError):
+        transaction.commit_behind().result(timeout=10)
+
+    assert store.log.read_after(0) == []
+    assert store.log.append([booking(1)]).first_position >= 1
+
+
+def test_a_transaction_rolled_back_records_nothing(store):
+    transaction = store.log.begin()
+    transaction.writer.append_stream([generated(i) for i in range(100)], expected_epoch=1)
+
+    transaction.rollback(RuntimeError("the chunk failed"))
+
+    assert store.log.read_after(0) == []
