@@ -49,6 +49,7 @@ class Store:
         )
 
     def close(self) -> None:
+        self.log.close()
         self.engine.dispose()
         if self.read_engine is not None:
             self.read_engine.dispose()

@@ -376,6 +376,10 @@ class EventLog:
         """A transaction that appends, ended by its caller (`LogTransaction`)."""
         return LogTransaction(self.engine, self._copier)
 
+    def close(self) -> None:
+        """Stop the copier thread once what it was given is done."""
+        self._copier.shutdown(wait=True)
+
     def append(self, events: Sequence[NewEvent], *, expected_epoch: int | None = None) -> Appended:
         """Append a batch in one transaction; positions are in the order given."""
         with self.transaction() as writer:
