@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from app.domain.catalog import load_catalog
@@ -92,35 +94,38 @@ def cpu_at_1x(url: str, seconds: float) -> tuple[float, int]:
     return share, events
 
 
+@contextmanager
+def seeded_scratch(catalog) -> Iterator[tuple[str, Store]]:
+    """A scratch database holding the default baseline, and a store on it."""
+    config_dir = PROJECT_ROOT / "config"
+    with scratch_database() as url:
+        store = Store.connect(url)
+        try:
+            seed_baseline(store.baselines, catalog, config_dir, seed=3, end=default_end())
+            yield url, store
+        finally:
+            store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--hours", type=int, default=24, help="simulated hours at maximum speed")
     parser.add_argument("--seconds", type=float, default=120, help="wall seconds at 1x")
     args = parser.parse_args()
-    config_dir = PROJECT_ROOT / "config"
-    catalog = load_catalog(config_dir)
-    with scratch_database() as url:
-        store = Store.connect(url)
-        seed_baseline(store.baselines, catalog, config_dir, seed=3, end=default_end())
+    catalog = load_catalog(PROJECT_ROOT / "config")
+    with seeded_scratch(catalog) as (_, store):
         events, elapsed = max_speed(store, catalog, args.hours)
-        store.close()
     print(
         f"maximum speed: {events:,} events in {elapsed:.1f} s = {events / elapsed:,.0f} events/s"
         f" appended ({args.hours} simulated hours; target >= 40,000/s over 24)"
     )
-    with scratch_database() as url:
-        store = Store.connect(url)
-        seed_baseline(store.baselines, catalog, config_dir, seed=3, end=default_end())
+    with seeded_scratch(catalog) as (_, store):
         events, elapsed = generation_alone(store, catalog, args.hours)
-        store.close()
     print(
         f"generation alone: {events:,} events in {elapsed:.1f} s = {events / elapsed:,.0f}"
         " events/s (the same hours, nothing appended)"
     )
-    with scratch_database() as url:
-        store = Store.connect(url)
-        seed_baseline(store.baselines, catalog, config_dir, seed=3, end=default_end())
-        store.close()
+    with seeded_scratch(catalog) as (url, _):
         share, events = cpu_at_1x(url, args.seconds)
     print(
         f"1x: {share:.1%} of one core over {args.seconds:.0f} s ({events:,} rows appended,"
