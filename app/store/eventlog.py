@@ -1,6 +1,7 @@
 """The event log: the one append-only table every event goes through.
 
-Appends reserve their positions under a table lock (`event_log_reserve`, see migration 0001),
+Appends reserve their positions under a table lock (`event_log_reserve`, see migration 0001;
+a generator's COPY of stream events takes the same lock and hands out the positions after it),
 so positions become visible in commit order and a reader that asks for `position > N` never
 skips a row. Each appending transaction notifies the `event_log` channel with the highest
 position it wrote; notifications are hints, and listeners always read rows from the table.
@@ -9,12 +10,12 @@ position it wrote; notifications are hints, and listeners always read rows from 
 from __future__ import annotations
 
 import json
-import sys
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -97,12 +98,25 @@ _COPY_SQL = f"COPY event_log ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BIN
 _COPY_DELIVERY_SQL = (
     f"COPY event_log ({', '.join(_COPY_COLUMNS)}, delivery) FROM STDIN (FORMAT BINARY)"
 )
-"""A batch in which a fault of delivery acted on some event: the rows say how. Other batches
-leave the column out (null), which keeps the common append as it was."""
+"""A batch in which a fault of delivery acted on some event, and every COPY of generated
+stream events: the rows say how. Other batches leave the column out (null)."""
 
 
 _LOCK_SQL = "LOCK TABLE event_log IN EXCLUSIVE MODE"
 _EPOCH_SQL = "SELECT epoch FROM event_log ORDER BY position DESC LIMIT 1"
+_SEQUENCE = "pg_get_serial_sequence('event_log', 'position')"
+_STREAM_HEAD_SQL = (
+    "SELECT coalesce((SELECT epoch FROM event_log ORDER BY position DESC LIMIT 1), 1), "
+    f"coalesce(pg_sequence_last_value({_SEQUENCE}::regclass), 0), "
+    "coalesce((SELECT max(end_position) FROM event_log_partition), 1), clock_timestamp()"
+)
+"""Under the append lock: the epoch, the last position taken, where the partitions made end,
+and the server's clock."""
+_EXTEND_SQL = "SELECT event_log_extend(%s)"
+_BOUND_SQL = "SELECT max(end_position) FROM event_log_partition"
+_CLAIM_SQL = f"SELECT setval({_SEQUENCE}, %s), pg_notify(%s, %s)"
+"""Positions a COPY of stream events handed out, taken from the sequence as
+`event_log_reserve` takes them, and announced at commit as it announces them."""
 _LAST_TICK_SQL = (
     "SELECT data FROM event_log WHERE type = 'control.tick' AND epoch = %s "
     "AND data->>'group' = %s ORDER BY position DESC LIMIT 1"
@@ -171,10 +185,9 @@ class Appended:
 class LogWriter:
     """Appends inside one open transaction; see `EventLog.transaction`."""
 
-    def __init__(self, conn: psycopg.Connection, copier: Executor) -> None:
+    def __init__(self, conn: psycopg.Connection) -> None:
         self._conn = conn
-        self._copier = copier
-        self._copying: Future[None] | None = None
+        self._stream: _StreamCopy | None = None
 
     def append(self, events: Sequence[NewEvent], *, expected_epoch: int | None = None) -> Appended:
         """Append `events` in order, in one round trip for the rows (binary COPY).
@@ -195,55 +208,60 @@ class LogWriter:
                 range(first, last + 1), epochs, events, strict=True
             )
         )
-        self._copy(rows, faulted=faulted)
+        with _copy(self._conn, faulted=faulted) as copy:
+            for row in rows:
+                copy.write_row(row)
         return Appended(first, last, epochs[-1], recorded_at)
 
     def append_stream(self, events: Sequence[StreamEvent], *, expected_epoch: int) -> Appended:
-        """Append generated stream events behind the caller: their positions are taken now
-        and returned, and the log's copier thread writes the rows while the caller goes on.
+        """Append generated stream events through the transaction's open COPY of them.
 
-        So the generator decides what a round causes while the server stores the round, on
-        its own core: the server's share of an append (seven microseconds a row) no longer
-        adds to the generator's. Every later statement of this transaction waits for the
-        copy, and so does its commit: a copy that failed fails the transaction.
+        The first call takes the append lock and opens one COPY; later calls hand out the
+        next positions themselves (nothing else can take one while the lock is held) and
+        write their rows into the same COPY, without a round trip. So the generator decides
+        what a round causes while the server stores the round on its own core. The next
+        statement of the transaction (`settle`) ends the COPY and moves the log's position
+        sequence past it; a row the server refused fails that statement, and so the
+        transaction.
         """
         if not events:
             raise ValueError("append needs at least one event")
-        first, last, epoch, recorded_at = self._reserve(len(events))
-        if epoch != expected_epoch:
-            raise EpochChanged(expected_epoch, epoch)
-        faulted = _faulted(events)
-        end = len(StreamEvent._fields) if faulted else len(StreamEvent._fields) - 1
-        rows = (
-            (position, epoch, "stream", event.stream, event.stream, event.occurred_at,
-             recorded_at, *event[2:end])
-            for position, event in zip(range(first, last + 1), events, strict=True)
-        )  # fmt: skip
-        self._copying = self._copier.submit(self._copy, rows, faulted=faulted)
-        return Appended(first, last, epoch, recorded_at)
+        stream = self._stream_for(len(events), expected_epoch)
+        first, recorded_at = stream.write(events)
+        return Appended(first, first + len(events) - 1, stream.epoch, recorded_at)
 
     def settle(self) -> None:
-        """Wait for the copy in flight, if any; raise what it raised."""
-        copying, self._copying = self._copying, None
-        if copying is not None:
-            copying.result()
+        """End the open COPY of stream events, if any, and claim its positions: the log's
+        position sequence moves past them and listeners are told at commit. Raises what the
+        server refused."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            last = stream.close()
+            self._conn.execute(_CLAIM_SQL, (last, CHANNEL, str(last)))
 
-    def abandon(self) -> None:
-        """Wait for the copy in flight to end, whatever it raised (the transaction is rolling
-        back for another reason, and the connection must be free first)."""
-        copying, self._copying = self._copying, None
-        if copying is not None:
-            wait([copying])
+    def abandon(self, error: BaseException) -> None:
+        """End the open COPY of stream events with `error`, leaving its positions unclaimed
+        (the transaction is rolling back: they were never visible)."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.abandon(error)
 
-    def _copy(self, rows: Iterable[tuple], *, faulted: bool) -> None:
-        """COPY the rows (`_row`), each written as it is made."""
-        statement = _COPY_DELIVERY_SQL if faulted else _COPY_SQL
-        with self._conn.cursor() as cur:
-            cur.adapters.register_dumper(dict, _JsonbDumper)
-            with cur.copy(statement) as copy:
-                copy.set_types((*_COPY_TYPES, "jsonb") if faulted else _COPY_TYPES)
-                for row in rows:
-                    copy.write_row(row)
+    def _stream_for(self, count: int, expected_epoch: int) -> _StreamCopy:
+        """The open COPY, if `count` more positions stay in the partitions made; else a new
+        one, with the partitions its first `count` positions need."""
+        stream = self._stream
+        if stream is not None and stream.next_position + count <= stream.bound:
+            return stream
+        self.settle()
+        self._conn.execute(_LOCK_SQL)
+        epoch, last, bound, server_now = self._conn.execute(_STREAM_HEAD_SQL).fetchone()
+        if epoch != expected_epoch:
+            raise EpochChanged(expected_epoch, epoch)
+        if last + count >= bound:
+            self._conn.execute(_EXTEND_SQL, (last + count,))
+            bound = self._conn.execute(_BOUND_SQL).fetchone()[0]
+        self._stream = _StreamCopy(self._conn, epoch, last + 1, bound, server_now)
+        return self._stream
 
     def lock(self) -> int:
         """Take the append lock now (appends take it anyway) and return the current epoch: what
@@ -284,36 +302,97 @@ class LogWriter:
         return row
 
 
+class _StreamCopy:
+    """The COPY of generated stream events open in a transaction that holds the append lock,
+    and the positions it hands out: from the log's next one up to `bound`, where the
+    partitions made end."""
+
+    def __init__(
+        self, conn: psycopg.Connection, epoch: int, first: int, bound: int, server_now: datetime
+    ) -> None:
+        self.epoch = epoch
+        self.next_position = first
+        self.bound = bound
+        self._server_now = server_now
+        self._opened = time.monotonic()
+        self._scope = ExitStack()
+        self._copy = self._scope.enter_context(_copy(conn, faulted=True))
+
+    def write(self, events: Sequence[StreamEvent]) -> tuple[int, datetime]:
+        """Write the events' rows at the next positions; the first of them and their
+        `recorded_at`: the server's clock when the COPY opened, carried on by this process's
+        monotonic clock (so each round says when it was written, without asking)."""
+        first, epoch = self.next_position, self.epoch
+        recorded_at = self._server_now + timedelta(seconds=time.monotonic() - self._opened)
+        write_row = self._copy.write_row
+        for position, event in enumerate(events, first):
+            write_row(
+                (position, epoch, "stream", event.stream, event.stream, event.occurred_at,
+                 recorded_at, *event[2:])
+            )  # fmt: skip
+        self.next_position = first + len(events)
+        return first, recorded_at
+
+    def close(self) -> int:
+        """End the COPY once the server has stored every row; the last position written."""
+        self._scope.close()
+        return self.next_position - 1
+
+    def abandon(self, error: BaseException) -> None:
+        """End the COPY as failed by `error`."""
+        self._scope.__exit__(type(error), error, error.__traceback__)
+
+
+@contextmanager
+def _copy(conn: psycopg.Connection, *, faulted: bool) -> Iterator[psycopg.Copy]:
+    """A binary COPY into the log, for rows in `_COPY_COLUMNS`' order (and `delivery` when
+    `faulted`); event data goes to jsonb through a dumper registered on its cursor, with
+    no wrapper object per row."""
+    statement = _COPY_DELIVERY_SQL if faulted else _COPY_SQL
+    with conn.cursor() as cur:
+        cur.adapters.register_dumper(dict, _JsonbDumper)
+        with cur.copy(statement) as copy:
+            copy.set_types((*_COPY_TYPES, "jsonb") if faulted else _COPY_TYPES)
+            yield copy
+
+
 class LogTransaction:
     """An appending transaction: its writer, then one end, `commit`, `commit_behind` or
     `rollback`. `EventLog.transaction` ends one as a `with` block does."""
 
-    def __init__(self, engine: Engine, copier: Executor) -> None:
-        self._copier = copier
+    def __init__(self, engine: Engine, committer: Executor) -> None:
+        self._committer = committer
         self._scope = ExitStack()
         conn = self._scope.enter_context(engine.begin())
-        self.writer = LogWriter(conn.connection.driver_connection, copier)
+        self.writer = LogWriter(conn.connection.driver_connection)
 
-    def commit(self) -> None:
-        """Commit once the rows copied behind the caller are written; if their copy failed,
-        roll back and raise why."""
+    def commit(
+        self, closing: Sequence[NewEvent] = (), *, expected_epoch: int | None = None
+    ) -> None:
+        """Append the transaction's `closing` events, if any (a generator chunk's tick), end
+        the open COPY of stream events and commit; if the server refused a row, roll back
+        and raise why."""
         try:
+            if closing:
+                self.writer.append(closing, expected_epoch=expected_epoch)
             self.writer.settle()
-        except BaseException:
-            self._scope.__exit__(*sys.exc_info())
+        except BaseException as error:
+            self.rollback(error)
             raise
         self._scope.close()
 
-    def commit_behind(self) -> Future[None]:
-        """Commit in the log's copier thread and return at once; the future says how it
-        went. The thread runs one task at a time, in order, so the commit follows the
-        copies this transaction queued. A generator's chunk commits (a WAL flush) while the
-        next chunk's first round is worked out."""
-        return self._copier.submit(self.commit)
+    def commit_behind(
+        self, closing: Sequence[NewEvent] = (), *, expected_epoch: int | None = None
+    ) -> Future[None]:
+        """`commit` in the log's committer thread, returning at once; the future says how it
+        went. A generator's chunk ends its COPY (the server storing its last rows), appends
+        its tick and commits (a WAL flush) while the next chunk's first round is worked out.
+        The caller leaves the transaction alone after."""
+        return self._committer.submit(self.commit, closing, expected_epoch=expected_epoch)
 
     def rollback(self, error: BaseException) -> None:
-        """Roll back because of `error`, once a copy in flight has ended."""
-        self.writer.abandon()
+        """Roll back because of `error`, ending an open COPY first."""
+        self.writer.abandon(error)
         self._scope.__exit__(type(error), error, error.__traceback__)
 
 
@@ -358,7 +437,7 @@ class EventLog:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-log-copy")
+        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-log-commit")
 
     @contextmanager
     def transaction(self) -> Iterator[LogWriter]:
@@ -374,11 +453,11 @@ class EventLog:
 
     def begin(self) -> LogTransaction:
         """A transaction that appends, ended by its caller (`LogTransaction`)."""
-        return LogTransaction(self.engine, self._copier)
+        return LogTransaction(self.engine, self._committer)
 
     def close(self) -> None:
-        """Stop the copier thread once what it was given is done."""
-        self._copier.shutdown(wait=True)
+        """Stop the committer thread once what it was given is done."""
+        self._committer.shutdown(wait=True)
 
     def append(self, events: Sequence[NewEvent], *, expected_epoch: int | None = None) -> Appended:
         """Append a batch in one transaction; positions are in the order given."""

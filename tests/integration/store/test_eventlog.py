@@ -319,6 +319,44 @@ def test_a_transaction_that_fails_while_its_rows_are_copied_records_nothing(stor
     assert store.log.read_after(0) == []
 
 
+def test_rounds_of_generated_events_take_consecutive_positions_and_later_appends_follow(store):
+    with store.log.transaction() as writer:
+        rounds = [
+            writer.append_stream([generated(i) for i in range(start, start + 4)], expected_epoch=1)
+            for start in (0, 4, 8)
+        ]
+    after = store.log.append([booking(12)])
+
+    assert [(r.first_position, r.last_position) for r in rounds] == [(1, 4), (5, 8), (9, 12)]
+    assert after.first_position == 13
+    assert [e.position for e in store.log.read_after(0)] == list(range(1, 14))
+
+
+def test_rounds_recorded_at_say_when_each_was_written(store):
+    with store.log.transaction() as writer:
+        first = writer.append_stream([generated(0)], expected_epoch=1)
+        time.sleep(0.2)
+        second = writer.append_stream([generated(1)], expected_epoch=1)
+
+    assert second.recorded_at - first.recorded_at >= timedelta(seconds=0.2)
+    assert [e.recorded_at for e in store.log.read_after(0)] == [
+        first.recorded_at,
+        second.recorded_at,
+    ]
+
+
+def test_a_listener_is_woken_with_the_last_position_of_generated_rounds(store, database_url):
+    listener = LogListener(connect(database_url, autocommit=True))
+    try:
+        with store.log.transaction() as writer:
+            writer.append_stream([generated(i) for i in range(3)], expected_epoch=1)
+            appended = writer.append_stream([generated(3)], expected_epoch=1)
+
+        assert listener.wait(timeout=5) == appended.last_position == 4
+    finally:
+        listener.close()
+
+
 def test_generated_events_are_refused_for_an_epoch_their_generator_has_not_seen(store):
     store.log.append([NewEvent(kind="control", type="control.reset", occurred_at=T0)])
 
@@ -338,11 +376,12 @@ def test_a_transaction_committed_behind_its_caller_is_in_the_log_when_its_future
     assert [e.position for e in store.log.read_after(0)] == list(range(1, 102))
 
 
-def test_a_commit_behind_whose_copy_failed_says_why_and_records_nothing(store):
+def test_a_commit_behind_whose_rows_the_server_refused_says_why_and_records_nothing(store):
     transaction = store.log.begin()
-    transaction.writer.append_stream([generated(0, data={"when": object()})], expected_epoch=1)
+    refused = generated(0)._replace(flag="unheard-of")  # the log's check refuses it
+    transaction.writer.append_stream([refused], expected_epoch=1)
 
-    with pytest.raises(TypeError):
+    with pytest.raises(psycopg.errors.CheckViolation):
         transaction.commit_behind().result(timeout=10)
 
     assert store.log.read_after(0) == []

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from app.domain.events import NewEvent
+from app.domain.events import NewEvent, StreamEvent
 from app.store.database import connect
 from tests.conftest import partition_log
 
@@ -19,6 +19,13 @@ SIZE = 10
 def sample(i: int) -> NewEvent:
     return NewEvent(
         "stream", "system.api.latency", T0 + timedelta(seconds=i), "system.api.latency", value=i
+    )
+
+
+def generated(i: int) -> StreamEvent:
+    event = sample(i)
+    return StreamEvent(
+        event.stream, event.occurred_at, {}, event.value, None, None, None, None, None, None, None
     )
 
 
@@ -39,6 +46,18 @@ def test_appends_reach_new_partitions_with_every_position_in_order(small):
     names = [p.name for p in small.log.partitions()]
     assert names == ["event_log_stream_1", "event_log_stream_11", "event_log_stream_21"]
     assert [e.position for e in small.log.read_after(0)] == list(range(1, 28))
+
+
+def test_rounds_of_generated_events_reach_new_partitions_in_one_transaction(small):
+    with small.log.transaction() as writer:
+        for start in (0, 7, 14, 21):
+            writer.append_stream([generated(i) for i in range(start, start + 7)], expected_epoch=1)
+    small.log.append([external(28)])
+
+    names = [p.name for p in small.log.partitions()]
+    assert names == ["event_log_stream_1", "event_log_stream_11", "event_log_stream_21"]
+    assert [e.position for e in small.log.read_after(0)] == list(range(1, 30))
+    assert [e.value for e in small.log.read_after(0, kinds=["stream"])] == list(range(28))
 
 
 def test_the_next_partition_is_made_before_appends_need_it(small):
