@@ -26,7 +26,8 @@ def test_readyz_is_ready_when_the_schema_is_at_head(client):
 def _readyz(url: str):
     store = Store.connect(url)
     try:
-        return create_app(Settings(database_url=url), store=store).test_client().get("/readyz")
+        settings = Settings(database_url=url, check_responses=True)
+        return create_app(settings, store=store).test_client().get("/readyz")
     finally:
         store.close()
 
