@@ -3,8 +3,9 @@
     python -m bench.append            # embedded Postgres, or BENCH_DATABASE_URL's server
 
 Prints events/s for appends in batches of 1, 100 and 1000 (each batch its own transaction:
-reserve positions under the lock, binary COPY, notify, commit), and for a plain binary COPY of
-the same rows in batches of 100 and 1000, with no lock and no position reservation.
+the append lock, positions after the log's last one, binary COPY, the position sequence moved
+past them and a notification, commit), and for a plain binary COPY of the same rows in batches
+of 100 and 1000, with no lock and no positions taken.
 """
 
 from __future__ import annotations

@@ -252,12 +252,13 @@ class LiveGeneration:
                     generator.committed(drafts, appended.first_position)
                     written += len(drafts)
                     drafts = generator.next_round(group, until)
+                transaction.writer.append(
+                    [tick(group, start, until)], expected_epoch=generator.epoch
+                )
             except BaseException as error:
                 transaction.rollback(error)
                 raise
-            self._committing = transaction.commit_behind(
-                [tick(group, start, until)], expected_epoch=generator.epoch
-            )
+            self._committing = transaction.commit_behind()
         generator.advance(group, until)
         return written
 

@@ -1,10 +1,10 @@
 """The event log: the one append-only table every event goes through.
 
-Appends reserve their positions under a table lock (`event_log_reserve`, see migration 0001;
-a generator's COPY of stream events takes the same lock and hands out the positions after it),
-so positions become visible in commit order and a reader that asks for `position > N` never
-skips a row. Each appending transaction notifies the `event_log` channel with the highest
-position it wrote; notifications are hints, and listeners always read rows from the table.
+Appends reserve their positions under a table lock held until commit (`event_log_reserve`,
+see migration 0001), so positions become visible in commit order and a reader that asks for
+`position > N` never skips a row. Each appending transaction notifies the `event_log` channel
+with the highest position it wrote; notifications are hints, and listeners always read rows
+from the table.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ _COPY_COLUMNS = (
     "correlation_id",
     "expected",
     "expected_flag",
+    "delivery",
 )
 _COPY_TYPES = (
     "int8",
@@ -93,30 +94,25 @@ _COPY_TYPES = (
     "int8",
     "float8",
     "text",
+    "jsonb",
 )
 _COPY_SQL = f"COPY event_log ({', '.join(_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-_COPY_DELIVERY_SQL = (
-    f"COPY event_log ({', '.join(_COPY_COLUMNS)}, delivery) FROM STDIN (FORMAT BINARY)"
-)
-"""A batch in which a fault of delivery acted on some event, and every COPY of generated
-stream events: the rows say how. Other batches leave the column out (null)."""
 
 
 _LOCK_SQL = "LOCK TABLE event_log IN EXCLUSIVE MODE"
 _EPOCH_SQL = "SELECT epoch FROM event_log ORDER BY position DESC LIMIT 1"
-_SEQUENCE = "pg_get_serial_sequence('event_log', 'position')"
-_STREAM_HEAD_SQL = (
-    "SELECT coalesce((SELECT epoch FROM event_log ORDER BY position DESC LIMIT 1), 1), "
-    f"coalesce(pg_sequence_last_value({_SEQUENCE}::regclass), 0), "
-    "coalesce((SELECT max(end_position) FROM event_log_partition), 1), clock_timestamp()"
+_OPEN_SQL = (
+    "SELECT r.first_position, r.last_position, r.current_epoch, clock_timestamp(), "
+    "coalesce((SELECT max(end_position) FROM event_log_partition), 0) "
+    "FROM event_log_reserve(%s) r"
 )
-"""Under the append lock: the epoch, the last position taken, where the partitions made end,
-and the server's clock."""
-_EXTEND_SQL = "SELECT event_log_extend(%s)"
-_BOUND_SQL = "SELECT max(end_position) FROM event_log_partition"
-_CLAIM_SQL = f"SELECT setval({_SEQUENCE}, %s), pg_notify(%s, %s)"
-"""Positions a COPY of stream events handed out, taken from the sequence as
-`event_log_reserve` takes them, and announced at commit as it announces them."""
+"""A transaction's first append: the lock, its positions, the epoch, the server's clock and
+where the partitions made end. Read in the same statement, that end may not yet count a
+partition the reservation made: a later append then opens a new COPY, which reads it again."""
+_CLAIM_SQL = "SELECT setval(pg_get_serial_sequence('event_log', 'position'), %s), pg_notify(%s, %s)"
+"""The positions a transaction's later appends took after its first reserved its own, taken
+from the sequence as `event_log_reserve` takes them, and announced at commit as it announces
+them."""
 _LAST_TICK_SQL = (
     "SELECT data FROM event_log WHERE type = 'control.tick' AND epoch = %s "
     "AND data->>'group' = %s ORDER BY position DESC LIMIT 1"
@@ -183,85 +179,65 @@ class Appended:
 
 
 class LogWriter:
-    """Appends inside one open transaction; see `EventLog.transaction`."""
+    """Appends inside one open transaction; see `EventLog.transaction`.
+
+    A transaction's appends share one binary COPY. The first reserves its positions
+    (`event_log_reserve`, which takes the append lock for the rest of the transaction) and
+    opens it; from then on no other writer can take a position, so each later append is given
+    the next positions here and its rows go into the open COPY, with no round trip: the server
+    stores a generator's round on its own core while the generator decides what the round
+    causes. The transaction's next statement, or its commit, ends the COPY (`settle`)."""
 
     def __init__(self, conn: psycopg.Connection) -> None:
         self._conn = conn
-        self._stream: _StreamCopy | None = None
+        self._copy: _LogCopy | None = None
 
     def append(self, events: Sequence[NewEvent], *, expected_epoch: int | None = None) -> Appended:
-        """Append `events` in order, in one round trip for the rows (binary COPY).
+        """Append `events` in order; a reset among them opens the next epoch for itself and
+        the events after it.
 
         With `expected_epoch`, refuse (EpochChanged) when a reset opened another epoch since
         the caller folded the log: a generator never writes into an epoch it has not seen.
         """
         if not events:
             raise ValueError("append needs at least one event")
-        first, last, epoch, recorded_at = self._reserve(len(events))
-        if expected_epoch is not None and epoch != expected_epoch:
-            raise EpochChanged(expected_epoch, epoch)
-        epochs = assign_epochs(events, epoch)
-        faulted = _faulted(events)
-        rows = (
-            _row(position, event_epoch, event, recorded_at, faulted)
-            for position, event_epoch, event in zip(
-                range(first, last + 1), epochs, events, strict=True
-            )
-        )
-        with _copy(self._conn, faulted=faulted) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return Appended(first, last, epochs[-1], recorded_at)
+        return self._copy_for(len(events), expected_epoch).write(events)
 
     def append_stream(self, events: Sequence[StreamEvent], *, expected_epoch: int) -> Appended:
-        """Append generated stream events through the transaction's open COPY of them.
-
-        The first call takes the append lock and opens one COPY; later calls hand out the
-        next positions themselves (nothing else can take one while the lock is held) and
-        write their rows into the same COPY, without a round trip. So the generator decides
-        what a round causes while the server stores the round on its own core. The next
-        statement of the transaction (`settle`) ends the COPY and moves the log's position
-        sequence past it; a row the server refused fails that statement, and so the
-        transaction.
-        """
+        """Append generated stream events (`StreamEvent`, the generator's bulk form)."""
         if not events:
             raise ValueError("append needs at least one event")
-        stream = self._stream_for(len(events), expected_epoch)
-        first, recorded_at = stream.write(events)
-        return Appended(first, first + len(events) - 1, stream.epoch, recorded_at)
+        return self._copy_for(len(events), expected_epoch).write_generated(events)
 
     def settle(self) -> None:
-        """End the open COPY of stream events, if any, and claim its positions: the log's
-        position sequence moves past them and listeners are told at commit. Raises what the
-        server refused."""
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            last = stream.close()
-            self._conn.execute(_CLAIM_SQL, (last, CHANNEL, str(last)))
+        """End the open COPY, if any, once the server has stored its rows, and take the
+        positions its later appends were given from the log's sequence (listeners are told
+        at commit). Raises what the server refused."""
+        copy, self._copy = self._copy, None
+        if copy is not None:
+            last = copy.close()
+            if last > copy.reserved:
+                self._conn.execute(_CLAIM_SQL, (last, CHANNEL, str(last)))
 
     def abandon(self, error: BaseException) -> None:
-        """End the open COPY of stream events with `error`, leaving its positions unclaimed
-        (the transaction is rolling back: they were never visible)."""
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.abandon(error)
+        """End the open COPY with `error` (the transaction is rolling back)."""
+        copy, self._copy = self._copy, None
+        if copy is not None:
+            copy.abandon(error)
 
-    def _stream_for(self, count: int, expected_epoch: int) -> _StreamCopy:
+    def _copy_for(self, count: int, expected_epoch: int | None) -> _LogCopy:
         """The open COPY, if `count` more positions stay in the partitions made; else a new
-        one, with the partitions its first `count` positions need."""
-        stream = self._stream
-        if stream is not None and stream.next_position + count <= stream.bound:
-            return stream
-        self.settle()
-        self._conn.execute(_LOCK_SQL)
-        epoch, last, bound, server_now = self._conn.execute(_STREAM_HEAD_SQL).fetchone()
-        if epoch != expected_epoch:
-            raise EpochChanged(expected_epoch, epoch)
-        if last + count >= bound:
-            self._conn.execute(_EXTEND_SQL, (last + count,))
-            bound = self._conn.execute(_BOUND_SQL).fetchone()[0]
-        self._stream = _StreamCopy(self._conn, epoch, last + 1, bound, server_now)
-        return self._stream
+        one, whose first `count` positions are reserved."""
+        copy = self._copy
+        if copy is None or copy.next_position + count > copy.bound:
+            self.settle()
+            first, last, epoch, server_now, bound = self._conn.execute(
+                _OPEN_SQL, (count,)
+            ).fetchone()
+            copy = self._copy = _LogCopy(self._conn, epoch, first, last, bound, server_now)
+        if expected_epoch is not None and copy.epoch != expected_epoch:
+            raise EpochChanged(expected_epoch, copy.epoch)
+        return copy
 
     def lock(self) -> int:
         """Take the append lock now (appends take it anyway) and return the current epoch: what
@@ -288,50 +264,58 @@ class LogWriter:
         self._conn.execute(sql.SQL(_DROP_SQL).format(table))
         return int(row[0]) if row else 0
 
-    def _reserve(self, count: int) -> tuple[int, int, int, datetime]:
-        """Lock the log for this transaction, take `count` positions, read the epoch, and the
-        server's clock as the rows are written (their `recorded_at`; not the transaction's
-        start, which for a generator's chunk can be seconds earlier)."""
-        self.settle()
-        row = self._conn.execute(
-            "SELECT r.first_position, r.last_position, r.current_epoch, clock_timestamp() "
-            "FROM event_log_reserve(%s) r",
-            (count,),
-        ).fetchone()
-        assert row is not None
-        return row
 
+class _LogCopy:
+    """A binary COPY into the log, open in a transaction that holds the append lock, and
+    the positions it hands out: from the first append's, `first` to `reserved`, on up to
+    `bound`, where the partitions made end. Event data goes to jsonb through a dumper
+    registered on its cursor (no wrapper object per row).
 
-class _StreamCopy:
-    """The COPY of generated stream events open in a transaction that holds the append lock,
-    and the positions it hands out: from the log's next one up to `bound`, where the
-    partitions made end."""
+    Rows say when they were written (`recorded_at`) by the server's clock when the COPY
+    opened, carried on by this process's monotonic clock: each batch's own moment, not the
+    transaction's start (seconds earlier for a generator's chunk), without asking."""
 
     def __init__(
-        self, conn: psycopg.Connection, epoch: int, first: int, bound: int, server_now: datetime
+        self,
+        conn: psycopg.Connection,
+        epoch: int,
+        first: int,
+        reserved: int,
+        bound: int,
+        server_now: datetime,
     ) -> None:
         self.epoch = epoch
         self.next_position = first
-        self.bound = bound
+        self.reserved = reserved
+        self.bound = max(bound, reserved + 1)
         self._server_now = server_now
         self._opened = time.monotonic()
         self._scope = ExitStack()
-        self._copy = self._scope.enter_context(_copy(conn, faulted=True))
+        cursor = self._scope.enter_context(conn.cursor())
+        cursor.adapters.register_dumper(dict, _JsonbDumper)
+        self._copy = self._scope.enter_context(cursor.copy(_COPY_SQL))
+        self._copy.set_types(_COPY_TYPES)
 
-    def write(self, events: Sequence[StreamEvent]) -> tuple[int, datetime]:
-        """Write the events' rows at the next positions; the first of them and their
-        `recorded_at`: the server's clock when the COPY opened, carried on by this process's
-        monotonic clock (so each round says when it was written, without asking)."""
-        first, epoch = self.next_position, self.epoch
-        recorded_at = self._server_now + timedelta(seconds=time.monotonic() - self._opened)
+    def write(self, events: Sequence[NewEvent]) -> Appended:
+        first, recorded_at = self.next_position, self._now()
+        epochs = assign_epochs(events, self.epoch)
+        write_row = self._copy.write_row
+        for position, epoch, event in zip(
+            range(first, first + len(events)), epochs, events, strict=True
+        ):
+            write_row(_row(position, epoch, event, recorded_at))
+        return self._wrote(first, len(events), epochs[-1], recorded_at)
+
+    def write_generated(self, events: Sequence[StreamEvent]) -> Appended:
+        """`write` for the generator's stream events: their rows straight from the tuples."""
+        first, epoch, recorded_at = self.next_position, self.epoch, self._now()
         write_row = self._copy.write_row
         for position, event in enumerate(events, first):
             write_row(
                 (position, epoch, "stream", event.stream, event.stream, event.occurred_at,
                  recorded_at, *event[2:])
             )  # fmt: skip
-        self.next_position = first + len(events)
-        return first, recorded_at
+        return self._wrote(first, len(events), epoch, recorded_at)
 
     def close(self) -> int:
         """End the COPY once the server has stored every row; the last position written."""
@@ -342,18 +326,12 @@ class _StreamCopy:
         """End the COPY as failed by `error`."""
         self._scope.__exit__(type(error), error, error.__traceback__)
 
+    def _now(self) -> datetime:
+        return self._server_now + timedelta(seconds=time.monotonic() - self._opened)
 
-@contextmanager
-def _copy(conn: psycopg.Connection, *, faulted: bool) -> Iterator[psycopg.Copy]:
-    """A binary COPY into the log, for rows in `_COPY_COLUMNS`' order (and `delivery` when
-    `faulted`); event data goes to jsonb through a dumper registered on its cursor, with
-    no wrapper object per row."""
-    statement = _COPY_DELIVERY_SQL if faulted else _COPY_SQL
-    with conn.cursor() as cur:
-        cur.adapters.register_dumper(dict, _JsonbDumper)
-        with cur.copy(statement) as copy:
-            copy.set_types((*_COPY_TYPES, "jsonb") if faulted else _COPY_TYPES)
-            yield copy
+    def _wrote(self, first: int, count: int, epoch: int, recorded_at: datetime) -> Appended:
+        self.next_position, self.epoch = first + count, epoch
+        return Appended(first, first + count - 1, epoch, recorded_at)
 
 
 class LogTransaction:
@@ -366,29 +344,22 @@ class LogTransaction:
         conn = self._scope.enter_context(engine.begin())
         self.writer = LogWriter(conn.connection.driver_connection)
 
-    def commit(
-        self, closing: Sequence[NewEvent] = (), *, expected_epoch: int | None = None
-    ) -> None:
-        """Append the transaction's `closing` events, if any (a generator chunk's tick), end
-        the open COPY of stream events and commit; if the server refused a row, roll back
-        and raise why."""
+    def commit(self) -> None:
+        """End the open COPY and commit; if the server refused a row, roll back and raise
+        why."""
         try:
-            if closing:
-                self.writer.append(closing, expected_epoch=expected_epoch)
             self.writer.settle()
         except BaseException as error:
             self.rollback(error)
             raise
         self._scope.close()
 
-    def commit_behind(
-        self, closing: Sequence[NewEvent] = (), *, expected_epoch: int | None = None
-    ) -> Future[None]:
+    def commit_behind(self) -> Future[None]:
         """`commit` in the log's committer thread, returning at once; the future says how it
-        went. A generator's chunk ends its COPY (the server storing its last rows), appends
-        its tick and commits (a WAL flush) while the next chunk's first round is worked out.
-        The caller leaves the transaction alone after."""
-        return self._committer.submit(self.commit, closing, expected_epoch=expected_epoch)
+        went. A generator's chunk ends its COPY (the server storing its last rows) and
+        commits (a WAL flush) while the next chunk's first round is worked out. The caller
+        leaves the transaction alone after."""
+        return self._committer.submit(self.commit)
 
     def rollback(self, error: BaseException) -> None:
         """Roll back because of `error`, ending an open COPY first."""
@@ -396,16 +367,10 @@ class LogTransaction:
         self._scope.__exit__(type(error), error, error.__traceback__)
 
 
-def _row(
-    position: int,
-    epoch: int,
-    event: NewEvent | StreamEvent,
-    recorded_at: datetime,
-    faulted: bool,
-) -> tuple:
-    """An event's row for the COPY, in `_COPY_COLUMNS`' order (and its delivery when a fault
-    acted on the batch). `append_stream` makes the same rows from its named tuples."""
-    row = (
+def _row(position: int, epoch: int, event: NewEvent, recorded_at: datetime) -> tuple:
+    """An event's row for the COPY, in `_COPY_COLUMNS`' order (`_LogCopy.write_generated`
+    makes the same rows from the generator's tuples)."""
+    return (
         position,
         epoch,
         event.kind,
@@ -421,15 +386,8 @@ def _row(
         event.correlation_id,
         event.expected,
         event.expected_flag,
+        event.delivery,
     )
-    if faulted:
-        row += (event.delivery,)
-    return row
-
-
-def _faulted(events: Sequence[NewEvent | StreamEvent]) -> bool:
-    """Whether a fault of delivery acted on any of the events (their rows say how)."""
-    return any(event.delivery is not None for event in events)
 
 
 class EventLog:
