@@ -297,6 +297,7 @@ class _LogCopy:
         self._copy.set_types(_COPY_TYPES)
 
     def write(self, events: Sequence[NewEvent]) -> Appended:
+        """Write the events' rows at the next positions, each in its epoch."""
         first, recorded_at = self.next_position, self._now()
         epochs = assign_epochs(events, self.epoch)
         write_row = self._copy.write_row
@@ -399,8 +400,8 @@ class EventLog:
 
     @contextmanager
     def transaction(self) -> Iterator[LogWriter]:
-        """A transaction that appends; it commits on exit (and then notifies listeners), once
-        the rows it appended behind its caller are written (`LogWriter.append_stream`)."""
+        """A transaction that appends; it commits on exit (and then notifies listeners), or
+        rolls back on an error, after its COPY has ended (`LogWriter`)."""
         transaction = self.begin()
         try:
             yield transaction.writer

@@ -357,6 +357,24 @@ def test_a_listener_is_woken_with_the_last_position_of_generated_rounds(store, d
         listener.close()
 
 
+def test_appends_after_a_reset_in_the_same_transaction_belong_to_its_epoch(store):
+    with store.log.transaction() as writer:
+        writer.append([booking(0)])
+        reset = writer.append([NewEvent(kind="control", type="control.reset", occurred_at=T0)])
+        after = writer.append([booking(1)], expected_epoch=2)
+
+    assert (reset.epoch, after.epoch) == (2, 2)
+    assert [e.epoch for e in store.log.read_after(0)] == [1, 2, 2]
+
+
+def test_generated_events_are_refused_after_a_reset_in_the_same_transaction(store):
+    with pytest.raises(EpochChanged), store.log.transaction() as writer:
+        writer.append([NewEvent(kind="control", type="control.reset", occurred_at=T0)])
+        writer.append_stream([generated(0)], expected_epoch=1)
+
+    assert store.log.read_after(0) == []
+
+
 def test_generated_events_are_refused_for_an_epoch_their_generator_has_not_seen(store):
     store.log.append([NewEvent(kind="control", type="control.reset", occurred_at=T0)])
 
